@@ -1,0 +1,225 @@
+//! Wire types of the matchbox signaling protocol, plus the payloads meshcall peers exchange.
+//! Pure serde: no browser, no tokio. The server must never need to look inside [`PeerSignal`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A peer id as the server assigns it (our server makes UUID v4s; other servers may not).
+pub type PeerId = String;
+
+/// server → client
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServerMessage {
+    /// The id of the socket that receives it; sent once, first.
+    IdAssigned(PeerId),
+    /// Sent to the peers already in the room when another one joins.
+    NewPeer(PeerId),
+    /// Sent to the rest of the room when a peer's socket closes or times out.
+    PeerLeft(PeerId),
+    /// A relayed signal; `sender` is stamped by the server.
+    Signal { sender: PeerId, data: Value },
+}
+
+/// client → server
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClientMessage {
+    Signal { receiver: PeerId, data: Value },
+    KeepAlive,
+}
+
+/// What meshcall peers put in `Signal.data`: shaped as matchbox peers shape theirs, so an offer,
+/// answer or candidate from either reads the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PeerSignal {
+    /// SDP of an offer.
+    Offer(String),
+    /// SDP of an answer.
+    Answer(String),
+    /// A JSON-encoded `RTCIceCandidateInit` (as a string, like matchbox).
+    IceCandidate(String),
+}
+
+impl PeerSignal {
+    /// Decode a relayed `data` value; anything else is a peer error, not ours.
+    pub fn from_value(data: Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(data)
+    }
+
+    pub fn to_value(&self) -> Value {
+        // Serializing a plain enum of strings cannot fail.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// Messages on the per-peer `RTCDataChannel` (label [`DATA_CHANNEL_LABEL`], negotiated id
+/// [`DATA_CHANNEL_ID`]): everything between peers that is not media and not signaling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PeerMessage {
+    /// Who I am and what I send. Sent when the channel opens and whenever it changes.
+    Hello {
+        name: String,
+        mic: bool,
+        cam: bool,
+        /// My current signaling id, so the other side can re-associate this connection after a
+        /// signaling reconnect gave me a new one.
+        signaling_id: Option<PeerId>,
+    },
+    /// Mic or camera turned on or off.
+    Media { mic: bool, cam: bool },
+    /// My signaling id changed (the socket reconnected); keep our connection, address me by it.
+    Rebind { signaling_id: PeerId },
+    /// A chat line.
+    Chat { text: String },
+}
+
+pub const DATA_CHANNEL_LABEL: &str = "meshcall";
+pub const DATA_CHANNEL_ID: u16 = 0;
+
+/// `GET /config.json`, read by the app at start. Every field is optional so the app works where a
+/// server serves none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientConfig {
+    /// Base URL the room name is appended to: absolute (`ws://host:3536/`) or a path (`/ws/`)
+    /// resolved against the page's origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signaling_url: Option<String>,
+    /// Passed to `RTCPeerConnection` as `iceServers`.
+    #[serde(default)]
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// The shape of an `RTCIceServer`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// WebSocket close codes meshcall's server uses beyond the standard ones; the app shows `reason`.
+pub mod close_code {
+    /// The room has its maximum number of peers.
+    pub const ROOM_FULL: u16 = 4001;
+    /// The server holds its maximum number of connections.
+    pub const SERVER_FULL: u16 = 4002;
+    /// The socket sent messages faster than its rate limit.
+    pub const RATE_LIMITED: u16 = 4003;
+    /// The socket did not drain its outbound queue.
+    pub const TOO_SLOW: u16 = 4004;
+    /// Nothing heard within the heartbeat timeout.
+    pub const TIMED_OUT: u16 = 4005;
+}
+
+/// Room names our server accepts: `[A-Za-z0-9_-]{1,64}`.
+pub fn is_valid_room_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn server_messages_match_matchbox_json() {
+        let cases = [
+            (ServerMessage::IdAssigned("a".into()), r#"{"IdAssigned":"a"}"#),
+            (ServerMessage::NewPeer("b".into()), r#"{"NewPeer":"b"}"#),
+            (ServerMessage::PeerLeft("c".into()), r#"{"PeerLeft":"c"}"#),
+            (
+                ServerMessage::Signal { sender: "d".into(), data: json!({"Offer":"v=0"}) },
+                r#"{"Signal":{"sender":"d","data":{"Offer":"v=0"}}}"#,
+            ),
+        ];
+        for (msg, text) in cases {
+            assert_eq!(serde_json::to_string(&msg).unwrap(), text);
+            assert_eq!(serde_json::from_str::<ServerMessage>(text).unwrap(), msg);
+        }
+    }
+
+    #[test]
+    fn client_messages_match_matchbox_json() {
+        let cases = [
+            (ClientMessage::KeepAlive, r#""KeepAlive""#),
+            (
+                ClientMessage::Signal { receiver: "e".into(), data: json!(42) },
+                r#"{"Signal":{"receiver":"e","data":42}}"#,
+            ),
+        ];
+        for (msg, text) in cases {
+            assert_eq!(serde_json::to_string(&msg).unwrap(), text);
+            assert_eq!(serde_json::from_str::<ClientMessage>(text).unwrap(), msg);
+        }
+    }
+
+    #[test]
+    fn peer_signals_match_matchbox_json() {
+        let cases = [
+            (PeerSignal::Offer("o".into()), r#"{"Offer":"o"}"#),
+            (PeerSignal::Answer("a".into()), r#"{"Answer":"a"}"#),
+            (
+                PeerSignal::IceCandidate(r#"{"candidate":"c"}"#.into()),
+                r#"{"IceCandidate":"{\"candidate\":\"c\"}"}"#,
+            ),
+        ];
+        for (sig, text) in cases {
+            assert_eq!(serde_json::to_string(&sig).unwrap(), text);
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(PeerSignal::from_value(value).unwrap(), sig);
+        }
+    }
+
+    #[test]
+    fn malformed_input_is_an_error() {
+        for text in [r#"{"Nope":1}"#, r#"{"Signal":{"receiver":1,"data":2}}"#, "[]", "", "{"] {
+            assert!(serde_json::from_str::<ClientMessage>(text).is_err(), "{text}");
+        }
+        assert!(PeerSignal::from_value(json!({"Offer": 3})).is_err());
+    }
+
+    #[test]
+    fn peer_messages_are_tagged() {
+        let msg = PeerMessage::Media { mic: false, cam: true };
+        let text = r#"{"type":"media","mic":false,"cam":true}"#;
+        assert_eq!(serde_json::to_string(&msg).unwrap(), text);
+        assert_eq!(serde_json::from_str::<PeerMessage>(text).unwrap(), msg);
+        let hello = r#"{"type":"hello","name":"Ada","mic":true,"cam":false,"signaling_id":null}"#;
+        assert_eq!(
+            serde_json::from_str::<PeerMessage>(hello).unwrap(),
+            PeerMessage::Hello { name: "Ada".into(), mic: true, cam: false, signaling_id: None }
+        );
+    }
+
+    #[test]
+    fn client_config_is_camel_case_and_optional() {
+        let cfg: ClientConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(cfg, ClientConfig::default());
+        let cfg = ClientConfig {
+            signaling_url: Some("/ws/".into()),
+            ice_servers: vec![IceServer {
+                urls: vec!["turn:t.example:3478".into()],
+                username: Some("1:x".into()),
+                credential: Some("p".into()),
+            }],
+        };
+        assert_eq!(
+            serde_json::to_string(&cfg).unwrap(),
+            r#"{"signalingUrl":"/ws/","iceServers":[{"urls":["turn:t.example:3478"],"username":"1:x","credential":"p"}]}"#
+        );
+    }
+
+    #[test]
+    fn room_names() {
+        assert!(is_valid_room_name("a"));
+        assert!(is_valid_room_name("Team_standup-42"));
+        assert!(is_valid_room_name(&"x".repeat(64)));
+        for bad in ["", "a b", "a/b", "é", &"x".repeat(65)] {
+            assert!(!is_valid_room_name(bad), "{bad}");
+        }
+    }
+}
