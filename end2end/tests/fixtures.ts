@@ -1,0 +1,178 @@
+// The people of a call: each one is a page in its own browser context (own storage, own devices), and
+// the assertions here are what that person would see or hear. Waits are polls on observable state,
+// never fixed sleeps.
+import { test as base, expect, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
+import { BASE_URL } from '../env';
+
+export { expect };
+
+/** Runs in every page before the app: keeps each RTCPeerConnection the app builds, so a test can count
+ * them and read their getStats(). The app must use the global constructor (the UI contract says so). */
+function wrapPeerConnections() {
+  const Native = window.RTCPeerConnection;
+  if (!Native || (Native as any).__meshcallWrapped) return;
+  const built: RTCPeerConnection[] = [];
+  // A plain function returning the native object: instances stay genuine RTCPeerConnections.
+  const Wrapped = function (this: unknown, ...args: unknown[]) {
+    const pc = new (Native as any)(...args) as RTCPeerConnection;
+    built.push(pc);
+    return pc;
+  } as any;
+  Wrapped.prototype = Native.prototype;
+  Object.setPrototypeOf(Wrapped, Native); // statics such as generateCertificate
+  Wrapped.__meshcallWrapped = true;
+  (window as any).RTCPeerConnection = Wrapped;
+  (window as any).__meshcall = { peerConnections: built };
+}
+
+export type Person = { name: string; page: Page; context: BrowserContext; log: string[] };
+
+export class People {
+  readonly all: Person[] = [];
+  constructor(private readonly browser: Browser) {}
+
+  /** Opens a fresh browser context (a new person) on `path`, relative to `base`. */
+  async open(name: string, path: string, base = BASE_URL): Promise<Person> {
+    const context = await this.browser.newContext({ baseURL: base, permissions: ['camera', 'microphone'] });
+    await context.addInitScript(wrapPeerConnections);
+    const page = await context.newPage();
+    const log: string[] = [];
+    page.on('console', (m) => log.push(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
+    const person = { name, page, context, log };
+    this.all.push(person);
+    await page.goto(path);
+    return person;
+  }
+
+  /** Opens the room's lobby, types the name and joins; returns once the call view shows. */
+  async join(name: string, room: string, opts: { base?: string; query?: string } = {}): Promise<Person> {
+    const person = await this.open(name, `/r/${room}${opts.query ?? ''}`, opts.base);
+    await clickJoin(person);
+    await expect(person.page.getByTestId('self-tile')).toBeVisible();
+    return person;
+  }
+
+  /** On failure: each page's screenshot and console, so a red run explains itself. */
+  async attachEvidence(testInfo: TestInfo) {
+    for (const [i, p] of this.all.entries()) {
+      const label = `${i + 1}-${p.name}`;
+      await testInfo.attach(`${label}-console.txt`, { body: p.log.join('\n'), contentType: 'text/plain' });
+      if (!p.page.isClosed()) {
+        const shot = await p.page.screenshot({ fullPage: true }).catch(() => null);
+        if (shot) await testInfo.attach(`${label}.png`, { body: shot, contentType: 'image/png' });
+      }
+    }
+  }
+
+  async closeAll() {
+    await Promise.all(this.all.map((p) => p.context.close().catch(() => {})));
+  }
+}
+
+export const test = base.extend<{ people: People }>({
+  people: async ({ browser }, use, testInfo) => {
+    const people = new People(browser);
+    await use(people);
+    if (testInfo.status !== testInfo.expectedStatus) await people.attachEvidence(testInfo);
+    await people.closeAll();
+  },
+});
+
+/** A room name no other test (or earlier run) uses. */
+export function roomName(tag: string): string {
+  return `e2e-${tag}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function clickJoin(person: Person) {
+  const { page } = person;
+  await expect(page.getByTestId('preview')).toBeVisible();
+  await page.getByTestId('name-input').fill(person.name);
+  await page.getByTestId('join').click();
+}
+
+/** The tile that shows `name` on `viewer`'s page. */
+export function tileOf(viewer: Person, name: string) {
+  const exact = new RegExp(`^\\s*${name}\\s*$`);
+  return viewer.page
+    .getByTestId('peer-tile')
+    .filter({ has: viewer.page.getByTestId('peer-name').filter({ hasText: exact }) });
+}
+
+/** Frames decoded so far by each remote tile's <video>, keyed by data-peer (0 while it shows nothing). */
+export function frameCounts(viewer: Person): Promise<Record<string, number>> {
+  return viewer.page.getByTestId('peer-tile').evaluateAll((tiles) =>
+    Object.fromEntries(
+      tiles.map((t) => {
+        const v = t.querySelector('video');
+        const frames = v && v.videoWidth > 0 ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+        return [t.getAttribute('data-peer') ?? '?', frames];
+      }),
+    ),
+  );
+}
+
+/** Every one of `count` remote tiles shows video whose frames keep advancing. */
+export async function expectVideoFlowing(viewer: Person, count: number) {
+  await expect
+    .poll(async () => Object.values(await frameCounts(viewer)).filter((n) => n > 0).length, {
+      message: `${viewer.name}: remote tiles showing video`,
+    })
+    .toBe(count);
+  const before = await frameCounts(viewer);
+  await expect
+    .poll(
+      async () => {
+        const now = await frameCounts(viewer);
+        return Object.keys(before).filter((k) => (now[k] ?? 0) >= before[k] + 5).length;
+      },
+      { message: `${viewer.name}: remote tiles whose frames advance` },
+    )
+    .toBe(count);
+}
+
+/** How many connected peer connections of `viewer` receive audio with energy above zero. */
+export function peersHeard(viewer: Person): Promise<number> {
+  return viewer.page.evaluate(async () => {
+    const pcs: RTCPeerConnection[] = (window as any).__meshcall?.peerConnections ?? [];
+    let heard = 0;
+    for (const pc of pcs) {
+      if (pc.connectionState !== 'connected') continue;
+      const stats = await pc.getStats();
+      let energy = 0;
+      stats.forEach((r: any) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') energy += r.totalAudioEnergy ?? 0;
+      });
+      if (energy > 0) heard++;
+    }
+    return heard;
+  });
+}
+
+/** Peer connections the app has built on this page so far (closed ones included). */
+export function peerConnectionsBuilt(viewer: Person): Promise<number> {
+  return viewer.page.evaluate(() => ((window as any).__meshcall?.peerConnections ?? []).length);
+}
+
+/** What each person in a full mesh sees: every other person's tile, named, connected, with moving video
+ * and audible sound. */
+export async function expectFullMesh(people: Person[]) {
+  const others = (me: Person) => people.filter((p) => p !== me).map((p) => p.name).sort();
+  for (const me of people) {
+    const tiles = me.page.getByTestId('peer-tile');
+    await expect(tiles, `${me.name}: one tile per other person`).toHaveCount(people.length - 1);
+    await expect(me.page.getByTestId('peer-count')).toHaveText(String(people.length - 1));
+    await expect
+      .poll(async () => (await me.page.getByTestId('peer-name').allTextContents()).map((s) => s.trim()).sort(), {
+        message: `${me.name}: names on the tiles`,
+      })
+      .toEqual(others(me));
+    for (const tile of await tiles.all()) await expect(tile).toHaveAttribute('data-state', 'connected');
+  }
+  for (const me of people) {
+    await expectVideoFlowing(me, people.length - 1);
+    await expect
+      .poll(() => peersHeard(me), { message: `${me.name}: peers whose audio arrives` })
+      .toBeGreaterThanOrEqual(people.length - 1);
+  }
+}

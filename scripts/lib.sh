@@ -1,0 +1,137 @@
+# Shared by run.sh and test.sh: install only what is missing, so a second run costs seconds.
+# Every step a fresh machine needs lives here; nothing is downloaded outside the package registries
+# (crates.io, npm, Debian), and no tool is allowed to fetch a browser or a prebuilt binary.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TRUNK_VERSION="0.21.14"
+# Binaryen's wasm-opt from npm runs on node; with it on PATH Trunk optimises instead of downloading one.
+export PATH="$HOME/.cargo/bin:$ROOT/scripts/tools/node_modules/.bin:$PATH"
+# Never let Playwright or anything else download a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+say() { printf '\n==> %s\n' "$*" >&2; }
+
+# Runs a step and prints how long it took, so slow steps are visible in CI logs.
+timed() {
+  local name="$1"; shift
+  local start=$SECONDS
+  say "$name"
+  "$@"
+  local rc=$?
+  printf '==> %s: %ss (exit %s)\n' "$name" "$((SECONDS - start))" "$rc" >&2
+  return "$rc"
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_trunk() {
+  if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+    say "installing trunk $TRUNK_VERSION (about 10 minutes on 2 cores, once)"
+    cargo install trunk --version "$TRUNK_VERSION" --locked
+  fi
+}
+
+# The CLI must equal the wasm-bindgen that Cargo.lock pins, or Trunk and the test runner fail.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_wasm_bindgen() {
+  local want
+  want="$(wasm_bindgen_version)"
+  if [ -z "$want" ]; then
+    echo "Cargo.lock has no wasm-bindgen entry; run cargo generate-lockfile" >&2
+    return 1
+  fi
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $want" ]; then
+    say "installing wasm-bindgen-cli $want (the version Cargo.lock pins)"
+    # Not --locked: the CLI's own lock file names transitive versions the registry snapshot lacks.
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_node() {
+  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+    apt_install nodejs npm
+  fi
+}
+
+# npm ci when the lock file is committed (reproducible), only if node_modules is older than it.
+npm_deps() {
+  local dir="$1"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_wasm_opt() {
+  ensure_node
+  npm_deps "$ROOT/scripts/tools"
+}
+
+APT_UPDATED=
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing system packages: $*; run: sudo apt-get install -y $*" >&2
+    return 1
+  fi
+  if [ -z "$APT_UPDATED" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+ensure_browser() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v unshare >/dev/null || missing+=(util-linux)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]} from the system packages"
+    apt_install "${missing[@]}"
+  fi
+}
+
+ensure_e2e_deps() {
+  ensure_node
+  npm_deps "$ROOT/end2end"
+}
+
+setup_run() {
+  ensure_wasm_target
+  ensure_trunk
+  ensure_wasm_bindgen
+  ensure_wasm_opt
+}
+
+setup_test() {
+  setup_run
+  ensure_browser
+  ensure_e2e_deps
+}
+
+build_release() {
+  (cd "$ROOT" && cargo build --release -p meshcall-server && trunk build --release)
+}
+
+# Cargo's target directory (CARGO_TARGET_DIR or .cargo/config may move it).
+target_dir() {
+  (cd "$ROOT" && cargo metadata --format-version 1 --no-deps --offline 2>/dev/null) |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
+}
+
+# The Playwright suite inside a private network namespace, against the release server and dist/.
+# Extra arguments go to `playwright test` (e.g. --grep mute).
+run_e2e() {
+  local bin
+  bin="$(target_dir)/release/meshcall-server"
+  (cd "$ROOT/end2end" &&
+    MESHCALL_SERVER_BIN="$bin" MESHCALL_DIST="$ROOT/dist" ../scripts/netns.sh npx playwright test "$@")
+}
