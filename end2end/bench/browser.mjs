@@ -1,0 +1,345 @@
+// Browser benchmarks of issue 6, side by side with the floor page (floor.html: the least a page can
+// do to join a matchbox room): time to first face, mesh assembly for N = 2..6, download size, and
+// client CPU in a four-person call. scripts/bench.sh runs it inside the private network namespace
+// (WebRTC needs the veth pair there) with meshcall-server already listening; it writes raw samples
+// and summaries as JSON. It measures; it never asserts.
+//
+// node end2end/bench/browser.mjs --app http://127.0.0.1:18180 --out /tmp/browser.json
+//   [--runs 7] [--mesh-runs 3] [--max-n 6] [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,mesh,size,cpu]
+import { chromium } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const INSTRUMENT = path.join(HERE, 'instrument.js');
+
+const opts = {
+  app: 'http://127.0.0.1:18180', out: '', runs: 7, 'mesh-runs': 3, 'max-n': 6, 'cpu-runs': 3,
+  'cpu-seconds': 15, only: 'ttff,mesh,size,cpu', 'floor-port': 18199, variants: 'meshcall,floor', signaling: '',
+};
+for (let i = 2; i < process.argv.length; i += 2) {
+  const k = process.argv[i].replace(/^--/, '');
+  if (!(k in opts)) throw new Error(`unknown option --${k}`);
+  opts[k] = typeof opts[k] === 'number' ? Number(process.argv[i + 1]) : process.argv[i + 1];
+}
+const only = new Set(opts.only.split(','));
+const VARIANTS = opts.variants.split(',');
+const order = (i) => (i % 2 ? [...VARIANTS].reverse() : VARIANTS);
+const signaling = opts.signaling || opts.app.replace(/^http/, 'ws') + '/ws/';
+const log = (...a) => console.error('[bench]', ...a);
+
+// Headless flags that work as root here (as the e2e suite's), plus no throttling of pages that
+// Chromium might consider in the background: every page of a call is a person in front of a screen.
+const BASE_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+  '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+];
+const launch = (extra = []) =>
+  chromium.launch({ executablePath: process.env.MESHCALL_CHROMIUM ?? '/usr/bin/chromium', args: [...BASE_ARGS, ...extra] });
+
+// A tiny 160x120 y4m clip (moving bars) for the mesh runs, so decoding 30 streams does not make the
+// machine the bottleneck. Chromium loops it as the fake camera.
+function smallVideo() {
+  const file = path.join(os.tmpdir(), 'meshcall-bench-160x120.y4m');
+  const w = 160, h = 120, frames = 30;
+  const parts = [Buffer.from(`YUV4MPEG2 W${w} H${h} F15:1 Ip A1:1 C420jpeg\n`)];
+  for (let f = 0; f < frames; f++) {
+    const y = Buffer.alloc(w * h);
+    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) y[r * w + c] = ((c + f * 5) % 40) < 20 ? 40 : 200;
+    parts.push(Buffer.from('FRAME\n'), y, Buffer.alloc((w * h) / 2, 128));
+  }
+  fs.writeFileSync(file, Buffer.concat(parts));
+  return file;
+}
+
+// The floor page, served from this process on its own port; it signals through meshcall-server.
+function serveFloor(port) {
+  const files = { '/floor.html': 'text/html', '/floor.js': 'text/javascript' };
+  const server = http.createServer((req, res) => {
+    const p = new URL(req.url, 'http://x').pathname;
+    if (!files[p]) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': files[p], 'cache-control': 'no-store' });
+    res.end(fs.readFileSync(path.join(HERE, p.slice(1))));
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+const FLOOR = `http://127.0.0.1:${opts['floor-port']}`;
+
+const roomUrl = (variant, room) =>
+  variant === 'meshcall'
+    ? `${opts.app}/r/${room}`
+    : `${FLOOR}/floor.html?room=${room}&signaling=${encodeURIComponent(signaling)}`;
+let roomSeq = 0;
+const uniqueRoom = (tag) => `bench-${tag}-${Date.now().toString(36)}-${roomSeq++}`;
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no result in ${ms} ms`)), ms); }),
+  ]);
+}
+
+/** A person in the lobby: own context, camera preview showing, name typed, ready to press Join. */
+async function lobby(browser, variant, room, name) {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1280, height: 720 } });
+  await context.addInitScript({ path: INSTRUMENT });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(roomUrl(variant, room));
+  await page.waitForFunction(() => {
+    const v = document.querySelector('[data-testid=preview]');
+    return v && v.videoWidth > 0;
+  }, null, { timeout: 30_000 });
+  await page.locator('[data-testid=name-input]').fill(name);
+  await page.locator('[data-testid=join]:enabled').waitFor({ timeout: 10_000 });
+  return { context, page, errors };
+}
+
+const benchState = (p) => p.page.evaluate(() => {
+  const b = window.__bench;
+  return { joinAt: b.joinAt, sockets: b.sockets, pcs: b.pcs, sent: b.sent, received: b.received,
+    keepAlives: b.keepAlives, sentKinds: b.sentKinds, receivedKinds: b.receivedKinds };
+});
+
+function addKinds(into, from) {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  return into;
+}
+
+/** Second person joins a room where the first already is: Join click → first remote frame on both sides. */
+async function ttffRun(browser, variant) {
+  const room = uniqueRoom('ttff');
+  const people = [];
+  try {
+    const a = await lobby(browser, variant, room, 'Ada');
+    people.push(a);
+    await a.page.locator('[data-testid=join]').click();
+    await a.page.waitForFunction(() => (window.__bench.receivedKinds.IdAssigned ?? 0) >= 1, null, { timeout: 15_000 });
+    const b = await lobby(browser, variant, room, 'Bo');
+    people.push(b);
+    const faceA = a.page.evaluate(() => window.__bench.facesShown(1));
+    const faceB = b.page.evaluate(() => window.__bench.facesShown(1));
+    await b.page.locator('[data-testid=join]').click();
+    const [fa, fb] = await withTimeout(Promise.all([faceA, faceB]), 30_000, `${variant} first face`);
+    const [sa, sb] = await Promise.all(people.map(benchState));
+    return {
+      both_ms: Math.max(fa, fb) - sb.joinAt, joiner_ms: fb - sb.joinAt, present_ms: fa - sb.joinAt,
+      messages: sa.sent + sb.sent, kinds: addKinds(addKinds({}, sa.sentKinds), sb.sentKinds),
+    };
+  } finally {
+    await Promise.all(people.map((p) => p.context.close().catch(() => {})));
+  }
+}
+
+/** N people press Join at the same moment: time until every page shows every other face. */
+async function meshRun(browser, variant, n) {
+  const room = uniqueRoom(`mesh${n}`);
+  const people = [];
+  try {
+    for (let i = 0; i < n; i++) people.push(await lobby(browser, variant, room, `P${i + 1}`));
+    const shown = people.map((p) => p.page.evaluate((k) => window.__bench.facesShown(k), n - 1));
+    await Promise.all(people.map((p) => p.page.evaluate(() => document.querySelector('[data-testid=join]').click())));
+    const done = await withTimeout(Promise.all(shown), 30_000, `${variant} mesh of ${n}`);
+    const states = await Promise.all(people.map(benchState));
+    const t0 = Math.min(...states.map((s) => s.joinAt));
+    const sum = (f) => states.reduce((a, s) => a + f(s), 0);
+    const kinds = states.reduce((acc, s) => addKinds(acc, s.sentKinds), {});
+    return {
+      n, assembly_ms: Math.max(...done) - t0, join_spread_ms: Math.max(...states.map((s) => s.joinAt)) - t0,
+      client_messages: sum((s) => s.sent), server_messages: sum((s) => s.received), kinds,
+      peer_connections: sum((s) => s.pcs), expected_peer_connections: n * (n - 1), sockets: sum((s) => s.sockets),
+      retries: Math.max(0, sum((s) => s.pcs) - n * (n - 1)) + Math.max(0, sum((s) => s.sockets) - n),
+    };
+  } finally {
+    await Promise.all(people.map((p) => p.context.close().catch(() => {})));
+  }
+}
+
+/** Gzipped bytes of everything the browser fetches for a room page (cold cache). */
+async function downloadSize(browser) {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  const wire = new Map();
+  const urls = new Map();
+  cdp.on('Network.responseReceived', (e) => urls.set(e.requestId, e.response.url));
+  cdp.on('Network.loadingFinished', (e) => { const u = urls.get(e.requestId); if (u) wire.set(u, (wire.get(u) ?? 0) + e.encodedDataLength); });
+  const responses = [];
+  page.on('response', (r) => { if (/^https?:/.test(r.url())) responses.push(r); });
+  await page.goto(`${opts.app}/r/${uniqueRoom('size')}`, { waitUntil: 'networkidle' });
+  await page.waitForFunction(() => { const v = document.querySelector('[data-testid=preview]'); return v && v.videoWidth > 0; }, null, { timeout: 30_000 });
+  await page.waitForLoadState('networkidle');
+  const files = [];
+  for (const r of responses) {
+    const body = await r.body().catch(() => Buffer.alloc(0));
+    const u = new URL(r.url());
+    files.push({
+      path: u.pathname, status: r.status(), type: r.headers()['content-type'] ?? '',
+      encoding: r.headers()['content-encoding'] ?? 'identity', raw: body.length,
+      gzip: zlib.gzipSync(body, { level: 9 }).length, wire: wire.get(r.url()) ?? null,
+    });
+  }
+  await context.close();
+  const total = (k) => files.reduce((a, f) => a + (f[k] ?? 0), 0);
+  return { files, raw: total('raw'), gzip: total('gzip'), wire: total('wire') };
+}
+
+// CPU seconds (user + system) of every process below this one: the Chromium that Playwright started.
+const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+function descendantsCpu() {
+  const children = new Map();
+  const cpu = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(f[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+      cpu.set(Number(d), (Number(f[11]) + Number(f[12])) / TICK);
+    } catch { /* the process ended while we looked */ }
+  }
+  let total = 0;
+  const stack = [...(children.get(process.pid) ?? [])];
+  while (stack.length) {
+    const p = stack.pop();
+    total += cpu.get(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+/** Four people in a steady call: CPU of the whole browser and main-thread task time per page. */
+async function cpuRun(variant, seconds) {
+  const browser = await launch();
+  const room = uniqueRoom('cpu');
+  const people = [];
+  try {
+    for (let i = 0; i < 4; i++) people.push(await lobby(browser, variant, room, `C${i + 1}`));
+    const shown = people.map((p) => p.page.evaluate(() => window.__bench.facesShown(3)));
+    for (const p of people) await p.page.locator('[data-testid=join]').click();
+    await withTimeout(Promise.all(shown), 30_000, `${variant} four-person call`);
+    await new Promise((r) => setTimeout(r, 3000)); // past ramp-up: bandwidth estimation settles
+    const sessions = await Promise.all(people.map(async (p) => {
+      const s = await p.context.newCDPSession(p.page);
+      await s.send('Performance.enable');
+      return s;
+    }));
+    const metrics = () => Promise.all(sessions.map(async (s) => Object.fromEntries(
+      (await s.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]))));
+    const frames = () => Promise.all(people.map((p) => p.page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid=peer-tile] video')]
+        .reduce((a, v) => a + v.getVideoPlaybackQuality().totalVideoFrames, 0))));
+    const [m0, f0, c0, t0] = [await metrics(), await frames(), descendantsCpu(), performance.now()];
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const [m1, f1, c1, t1] = [await metrics(), await frames(), descendantsCpu(), performance.now()];
+    const wall = (t1 - t0) / 1000;
+    const perPage = (k) => m1.map((m, i) => (m[k] - m0[i][k]) / wall * 100);
+    return {
+      browser_cpu_percent: (c1 - c0) / wall * 100,
+      task_percent_per_page: perPage('TaskDuration'), script_percent_per_page: perPage('ScriptDuration'),
+      frames_per_s_per_page: f1.map((f, i) => (f - f0[i]) / wall),
+    };
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+
+function summary(xs) {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return { n: 0 };
+  const q = (p) => { const i = (s.length - 1) * p; const lo = Math.floor(i); return s[lo] + (s[Math.ceil(i)] - s[lo]) * (i - lo); };
+  return { n: s.length, median: q(0.5), p25: q(0.25), p75: q(0.75), min: s[0], max: s[s.length - 1] };
+}
+
+async function attempt(what, fn, failures) {
+  try { return await fn(); } catch (e) { log(`${what} failed: ${e.message}`); failures.push(`${what}: ${e.message}`); return null; }
+}
+
+async function main() {
+  const result = { started: new Date().toISOString(), chromium: '', options: opts, failures: [] };
+  const floor = await serveFloor(opts['floor-port']);
+  try {
+    if (only.has('ttff') || only.has('size')) {
+      const browser = await launch();
+      result.chromium = browser.version();
+      if (only.has('size')) {
+        log('download size');
+        result.size = await attempt('download size', () => downloadSize(browser), result.failures);
+      }
+      if (only.has('ttff')) {
+        const samples = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+        for (const v of VARIANTS) await attempt(`ttff warm-up ${v}`, () => ttffRun(browser, v), result.failures);
+        for (let i = 0; i < opts.runs; i++) {
+          // Alternate which goes first, so drift of the machine hits both the same.
+          for (const v of order(i)) {
+            const r = await attempt(`ttff ${v} #${i + 1}`, () => ttffRun(browser, v), result.failures);
+            if (r) { samples[v].push(r); log(`ttff ${v} #${i + 1}: ${r.both_ms.toFixed(0)} ms`); }
+          }
+        }
+        result.ttff = Object.fromEntries(Object.entries(samples).map(([v, rs]) => [v, {
+          both: summary(rs.map((r) => r.both_ms)), joiner: summary(rs.map((r) => r.joiner_ms)),
+          present: summary(rs.map((r) => r.present_ms)), messages: summary(rs.map((r) => r.messages)), samples: rs,
+        }]));
+      }
+      await browser.close();
+    }
+    if (only.has('mesh')) {
+      const browser = await launch([`--use-file-for-fake-video-capture=${smallVideo()}`]);
+      result.chromium ||= browser.version();
+      result.mesh = Object.fromEntries(VARIANTS.map((v) => [v, {}]));
+      for (let n = 2; n <= opts['max-n']; n++) {
+        for (const v of VARIANTS) {
+          const rs = [];
+          for (let i = 0; i < opts['mesh-runs']; i++) {
+            const r = await attempt(`mesh ${v} N=${n} #${i + 1}`, () => meshRun(browser, v, n), result.failures);
+            if (r) { rs.push(r); log(`mesh ${v} N=${n} #${i + 1}: ${r.assembly_ms.toFixed(0)} ms, ${r.client_messages} msgs, retries ${r.retries}`); }
+          }
+          result.mesh[v][n] = {
+            assembly: summary(rs.map((r) => r.assembly_ms)), client_messages: summary(rs.map((r) => r.client_messages)),
+            server_messages: summary(rs.map((r) => r.server_messages)), retries: rs.reduce((a, r) => a + r.retries, 0),
+            runs: rs.length, attempted: opts['mesh-runs'], samples: rs,
+          };
+        }
+      }
+      await browser.close();
+    }
+    if (only.has('cpu')) {
+      const samples = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+      for (let i = 0; i < opts['cpu-runs']; i++) {
+        for (const v of order(i)) {
+          const r = await attempt(`cpu ${v} #${i + 1}`, () => cpuRun(v, opts['cpu-seconds']), result.failures);
+          if (r) { samples[v].push(r); log(`cpu ${v} #${i + 1}: browser ${r.browser_cpu_percent.toFixed(0)}%`); }
+        }
+      }
+      const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
+      result.cpu = Object.fromEntries(Object.entries(samples).map(([v, rs]) => [v, {
+        browser: summary(rs.map((r) => r.browser_cpu_percent)),
+        task_per_page: summary(rs.map((r) => mean(r.task_percent_per_page))),
+        script_per_page: summary(rs.map((r) => mean(r.script_percent_per_page))),
+        fps_per_page: summary(rs.map((r) => mean(r.frames_per_s_per_page))), samples: rs,
+      }]));
+    }
+  } finally {
+    floor.close();
+  }
+  result.finished = new Date().toISOString();
+  const text = JSON.stringify(result, null, 2);
+  if (opts.out) fs.writeFileSync(opts.out, text);
+  else console.log(text);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
