@@ -12,7 +12,10 @@ if [ "${MESHCALL_IN_NETNS:-}" = 1 ]; then
   exec "$@"
 fi
 export MESHCALL_IN_NETNS=1
-exec unshare --net -- sh -ec '
+# As root a plain network namespace; otherwise a user namespace maps us to root inside it.
+userns=()
+[ "$(id -u)" = 0 ] || userns=(--user --map-root-user)
+exec unshare "${userns[@]}" --net -- sh -ec '
   ip link set lo up
   ip link add v0 type veth peer name v1
   ip addr add 10.77.0.1/24 dev v0
