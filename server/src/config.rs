@@ -1,0 +1,176 @@
+//! What the server is told at start, as plain values: built by the CLI in `main.rs` or directly by
+//! tests. Reads no environment and no files itself.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::limits;
+use crate::tls::TlsSetup;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the built app lives (Trunk's `dist/`). Missing is fine: the page routes then say the
+    /// app is not built, and signaling still works.
+    pub static_dir: PathBuf,
+    /// Origins allowed besides the server's own host, e.g. `https://meet.example.com`; `*` allows all.
+    pub allowed_origins: Vec<String>,
+    /// Plain ICE server URLs (`stun:...`, or `turn:...` with static credentials in the URL-less sense).
+    pub ice_servers: Vec<String>,
+    /// TURN REST API credentials handed out by `/config.json`.
+    pub turn: Option<TurnConfig>,
+    /// Serve HTTPS/WSS with this certificate.
+    pub tls: Option<Arc<TlsSetup>>,
+    pub limits: Limits,
+}
+
+#[derive(Clone)]
+pub struct TurnConfig {
+    pub urls: Vec<String>,
+    /// The `static-auth-secret` shared with coturn (`use-auth-secret`).
+    pub secret: String,
+    pub ttl: Duration,
+}
+
+impl std::fmt::Debug for TurnConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret.
+        f.debug_struct("TurnConfig").field("urls", &self.urls).field("ttl", &self.ttl).finish()
+    }
+}
+
+/// The tunable limits; see [`crate::limits`] for why each default is what it is.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_message_bytes: usize,
+    pub max_peers_per_room: usize,
+    pub max_connections: usize,
+    pub rate_burst: u32,
+    pub rate_per_sec: u32,
+    pub outbound_queue: usize,
+    pub ping_interval: Duration,
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: limits::DEFAULT_MAX_MESSAGE_BYTES,
+            max_peers_per_room: limits::DEFAULT_MAX_PEERS_PER_ROOM,
+            max_connections: limits::DEFAULT_MAX_CONNECTIONS,
+            rate_burst: limits::DEFAULT_RATE_BURST,
+            rate_per_sec: limits::DEFAULT_RATE_PER_SEC,
+            outbound_queue: limits::DEFAULT_OUTBOUND_QUEUE,
+            ping_interval: limits::DEFAULT_PING_INTERVAL,
+            idle_timeout: limits::DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            static_dir: default_static_dir(),
+            allowed_origins: Vec::new(),
+            ice_servers: Vec::new(),
+            turn: None,
+            tls: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The workspace's Trunk output, `<workspace>/dist`, found from where this crate was built.
+pub fn default_static_dir() -> PathBuf {
+    let server = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    server.parent().unwrap_or(server).join("dist")
+}
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+pub fn default_addr() -> SocketAddr {
+    DEFAULT_ADDR.parse().expect("DEFAULT_ADDR is a valid socket address")
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+    #[error("the idle timeout ({idle:?}) must be longer than the ping interval ({ping:?})")]
+    IdleNotAfterPing { idle: Duration, ping: Duration },
+    #[error("--turn-secret needs at least one --turn-url")]
+    TurnSecretWithoutUrl,
+    #[error("--turn-url needs --turn-secret (for static credentials use --ice-server)")]
+    TurnUrlWithoutSecret,
+    #[error("ICE server URL {0:?} must start with stun:, stuns:, turn: or turns:")]
+    BadIceUrl(String),
+}
+
+impl Config {
+    /// Checks what the types cannot; run before serving.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        let nonzero = [
+            ("--max-message-bytes", l.max_message_bytes as u64),
+            ("--max-peers-per-room", l.max_peers_per_room as u64),
+            ("--max-connections", l.max_connections as u64),
+            ("--rate-burst", l.rate_burst as u64),
+            ("--rate-per-sec", l.rate_per_sec as u64),
+            ("--outbound-queue", l.outbound_queue as u64),
+            ("--ping-interval-ms", l.ping_interval.as_millis() as u64),
+        ];
+        for (name, value) in nonzero {
+            if value == 0 {
+                return Err(ConfigError::Zero(name));
+            }
+        }
+        if l.idle_timeout <= l.ping_interval {
+            return Err(ConfigError::IdleNotAfterPing { idle: l.idle_timeout, ping: l.ping_interval });
+        }
+        if let Some(turn) = &self.turn {
+            if turn.urls.is_empty() {
+                return Err(ConfigError::TurnSecretWithoutUrl);
+            }
+            if turn.ttl.is_zero() {
+                return Err(ConfigError::Zero("--turn-ttl-secs"));
+            }
+        }
+        let turn_urls = self.turn.iter().flat_map(|t| t.urls.iter());
+        for url in self.ice_servers.iter().chain(turn_urls) {
+            if !["stun:", "stuns:", "turn:", "turns:"].iter().any(|p| url.starts_with(p)) {
+                return Err(ConfigError::BadIceUrl(url.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(Config::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn rejects_what_cannot_work() {
+        let mut c = Config::default();
+        c.limits.idle_timeout = c.limits.ping_interval;
+        assert!(matches!(c.validate(), Err(ConfigError::IdleNotAfterPing { .. })));
+
+        let mut c = Config::default();
+        c.limits.rate_per_sec = 0;
+        assert_eq!(c.validate(), Err(ConfigError::Zero("--rate-per-sec")));
+
+        let mut c = Config::default();
+        c.turn = Some(TurnConfig { urls: vec![], secret: "s".into(), ttl: Duration::from_secs(1) });
+        assert_eq!(c.validate(), Err(ConfigError::TurnSecretWithoutUrl));
+
+        let mut c = Config::default();
+        c.ice_servers = vec!["http://x".into()];
+        assert_eq!(c.validate(), Err(ConfigError::BadIceUrl("http://x".into())));
+    }
+}

@@ -1,0 +1,186 @@
+//! meshcall-server: the signaling server rooms meet through (the matchbox protocol at `/ws/<room>`),
+//! which also serves the built app. It relays signals and never reads them.
+//!
+//! [`serve`] runs it on a listener until a shutdown future resolves; [`build_app`] is the router
+//! alone, for tests that need no network.
+
+pub mod config;
+pub mod limits;
+pub mod origin;
+pub mod rate;
+pub mod rooms;
+pub mod socket;
+pub mod tls;
+pub mod turn;
+pub mod web;
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use meshcall_protocol::is_valid_room_name;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::{Config, ConfigError, Limits, TurnConfig};
+pub use tls::TlsSetup;
+
+/// Where the WebSocket lives; the room name is the segment after it.
+pub const WS_PATH: &str = "/ws/";
+
+/// What every handler and socket shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub config: Config,
+    pub rooms: rooms::Rooms,
+    /// One permit per open WebSocket.
+    pub connections: Arc<Semaphore>,
+    /// Cancelled on shutdown: every socket closes with 1001.
+    pub shutdown: CancellationToken,
+    /// The socket tasks, so shutdown can wait for their close frames.
+    pub tracker: TaskTracker,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Self {
+        let connections = Arc::new(Semaphore::new(config.limits.max_connections));
+        AppState(Arc::new(Shared {
+            config,
+            rooms: rooms::Rooms::default(),
+            connections,
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        }))
+    }
+}
+
+/// Every route: `/ws/<room>`, `/healthz`, `/config.json`, and the app.
+pub fn build_app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/ws", get(missing_room))
+        .route("/ws/", get(missing_room))
+        .route("/ws/{*room}", get(websocket))
+        .route("/healthz", get(healthz))
+        .route("/config.json", get(client_config))
+        .with_state(state.clone());
+    api.merge(web::router(state.config.static_dir.clone()))
+}
+
+async fn missing_room() -> Response {
+    (StatusCode::BAD_REQUEST, "The WebSocket URL needs a room: /ws/<room>.\n").into_response()
+}
+
+async fn websocket(
+    State(state): State<AppState>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if !is_valid_room_name(&room) {
+        let msg = "Room names are 1 to 64 characters of A-Z, a-z, 0-9, _ and -.\n";
+        return (StatusCode::BAD_REQUEST, msg).into_response();
+    }
+    let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let (origin, host) = (header(header::ORIGIN), header(header::HOST));
+    if !origin::allowed(origin, host, &state.config.allowed_origins) {
+        tracing::info!(%room, origin = origin.unwrap_or(""), "refused: foreign origin");
+        return (StatusCode::FORBIDDEN, "This origin may not use this server.\n").into_response();
+    }
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    // Taken before the upgrade so the count never overshoots; without one the socket is told why.
+    let permit = state.connections.clone().try_acquire_owned().ok();
+    let max = state.config.limits.max_message_bytes;
+    upgrade.max_message_size(max).max_frame_size(max).on_upgrade(move |ws| {
+        let tracker = state.tracker.clone();
+        tracker.track_future(socket::run(ws, state, room, permit))
+    })
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    let stats = state.rooms.stats();
+    let open = state.config.limits.max_connections - state.connections.available_permits();
+    let body = serde_json::json!({"status": "ok", "rooms": stats.rooms, "peers": stats.peers, "connections": open});
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+async fn client_config(State(state): State<AppState>) -> Response {
+    let body = turn::client_config(&state.config, SystemTime::now());
+    // Fresh TURN credentials per page: never cache.
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("server I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves on `listener` (HTTPS if `config.tls` is set) until `shutdown` resolves; then closes every
+/// socket with 1001, lets requests finish within [`limits::SHUTDOWN_GRACE`] and returns.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    config.validate()?;
+    let state = AppState::new(config);
+    let app = build_app(state.clone()).into_make_service();
+    let handle = axum_server::Handle::new();
+    let server = match state.config.tls.clone() {
+        None => tokio::spawn(
+            axum_server::from_tcp(listener)?
+                .handle(handle.clone())
+                .first_request_timeout(limits::FIRST_REQUEST_TIMEOUT)
+                .serve(app),
+        ),
+        Some(tls) => {
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config.clone());
+            tokio::spawn(
+                axum_server::tls_rustls::from_tcp_rustls(listener, rustls)?
+                    .handle(handle.clone())
+                    .first_request_timeout(limits::FIRST_REQUEST_TIMEOUT)
+                    .serve(app),
+            )
+        }
+    };
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return joined(result),
+        () = shutdown => {}
+    }
+    tracing::info!("shutting down: closing sockets with 1001");
+    state.shutdown.cancel();
+    state.tracker.close();
+    handle.graceful_shutdown(Some(limits::SHUTDOWN_GRACE));
+    let _ = tokio::time::timeout(limits::SHUTDOWN_GRACE, state.tracker.wait()).await;
+    joined(server.await)
+}
+
+fn joined(result: Result<std::io::Result<()>, tokio::task::JoinError>) -> Result<(), ServeError> {
+    match result {
+        Ok(result) => Ok(result?),
+        Err(join) => Err(std::io::Error::other(join).into()),
+    }
+}

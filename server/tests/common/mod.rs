@@ -1,0 +1,176 @@
+//! Shared by the integration tests: a server on port 0 and tokio-tungstenite clients that speak
+//! the wire protocol. Every wait is bounded by [`WAIT`], so a broken server fails, never hangs.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use meshcall_protocol::{ClientMessage, PeerId, ServerMessage};
+use meshcall_server::{Config, ServeError};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Longest any single expected event may take.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub task: JoinHandle<Result<(), ServeError>>,
+}
+
+/// The defaults, minus anything on disk.
+pub fn config() -> Config {
+    Config { static_dir: "/nonexistent/meshcall-dist".into(), ..Config::default() }
+}
+
+pub async fn start(config: Config) -> TestServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(meshcall_server::serve(listener, config, async {
+        let _ = stopped.await;
+    }));
+    TestServer { addr, stop: Some(stop), task }
+}
+
+impl TestServer {
+    pub fn url(&self, room: &str) -> String {
+        format!("ws://{}/ws/{room}", self.addr)
+    }
+
+    /// Asks the server to shut down and waits until `serve` returns.
+    pub async fn stop(mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(WAIT, &mut self.task).await.expect("serve returns").expect("no panic")
+    }
+
+    pub async fn connect(&self, room: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(self.url(room)).await.expect("handshake");
+        ws
+    }
+
+    /// Connects and reads the `IdAssigned` that must come first.
+    pub async fn join(&self, room: &str) -> (Client, PeerId) {
+        let mut ws = self.connect(room).await;
+        match next_msg(&mut ws).await {
+            ServerMessage::IdAssigned(id) => (ws, id),
+            other => panic!("expected IdAssigned first, got {other:?}"),
+        }
+    }
+
+    /// The HTTP status of a WebSocket handshake that the server refuses.
+    pub async fn refused_status(&self, room: &str, origin: Option<&str>) -> u16 {
+        match self.try_connect(room, origin).await {
+            Ok(_) => panic!("handshake to {room:?} succeeded"),
+            Err(tungstenite::Error::Http(res)) => res.status().as_u16(),
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+
+    pub async fn try_connect(
+        &self,
+        room: &str,
+        origin: Option<&str>,
+    ) -> Result<Client, tungstenite::Error> {
+        let mut req = self.url(room).into_client_request()?;
+        if let Some(origin) = origin {
+            req.headers_mut().insert("origin", origin.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+    }
+
+    /// A plain HTTP/1.1 GET: (status, headers lowercased, body).
+    pub async fn get(&self, path: &str) -> (u16, Vec<(String, String)>, String) {
+        http_get(self.addr, path).await
+    }
+}
+
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, Vec<(String, String)>, String) {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut raw)).await.unwrap().unwrap();
+    parse_response(&raw)
+}
+
+pub fn parse_response(raw: &[u8]) -> (u16, Vec<(String, String)>, String) {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// The next protocol message, skipping pings and pongs.
+pub async fn next_msg<S>(ws: &mut WebSocketStream<S>) -> ServerMessage
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a message in time");
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                return serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}
+
+/// Reads until the close frame and returns its code and reason; panics on messages after
+/// `allow_messages` is false, or if the connection ends without one.
+pub async fn next_close<S>(ws: &mut WebSocketStream<S>) -> (u16, String)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a close in time");
+        match frame {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                return (u16::from(frame.code), frame.reason.to_string());
+            }
+            Some(Ok(Message::Close(None))) => return (u16::from(CloseCode::Status), String::new()),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+pub async fn send<S>(ws: &mut WebSocketStream<S>, msg: &ClientMessage)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let text = serde_json::to_string(msg).unwrap();
+    ws.send(Message::text(text)).await.expect("send");
+}
+
+pub fn signal(receiver: &str, data: Value) -> ClientMessage {
+    ClientMessage::Signal { receiver: receiver.to_owned(), data }
+}
+
+pub fn relayed(sender: &str, data: Value) -> ServerMessage {
+    ServerMessage::Signal { sender: sender.to_owned(), data }
+}
