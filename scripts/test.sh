@@ -7,11 +7,41 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 failed=()
+passed_tests=0
+failed_tests=0
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+
+# Counts what the runners report: cargo test and wasm-bindgen-test print "test result: ... N passed;
+# N failed;", Playwright prints "N passed" / "N failed" lines.
+count_results() {
+  local p
+  p=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^ +([0-9]+) passed( \(.*\))?$/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
+  reported_failures=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^ +([0-9]+) (failed|flaky|interrupted|did not run)$/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
+  passed_tests=$((passed_tests + p))
+}
+
 suite() {
-  local name="$1"; shift
-  if ! timed "$name" "$@"; then
+  local name="$1"
+  shift
+  if timed "$name" "$@" 2>&1 | tee "$out"; then
+    count_results
+    failed_tests=$((failed_tests + reported_failures))
+  else
     failed+=("$name")
+    count_results
+    # A suite that failed before any test reported (a build error) still counts as one failure.
+    failed_tests=$((failed_tests + (reported_failures > 0 ? reported_failures : 1)))
   fi
+}
+
+summary() {
+  echo
+  if [ "${#failed[@]}" -gt 0 ]; then
+    printf 'FAILED suite: %s\n' "${failed[@]}"
+  fi
+  echo "total: $passed_tests passed, $failed_tests failed"
+  [ "${#failed[@]}" -eq 0 ]
 }
 
 # Setup and the release build are preconditions: without them no later suite means anything.
@@ -37,20 +67,17 @@ fi
 # TEMPORARY gate until the app (index.html) and the real server land; remove it then.
 if [ ! -f index.html ] || ! grep -rqs -- static-dir server/src; then
   say "SKIPPED release build and end-to-end suite: app or server not there yet"
-  [ "${#failed[@]}" -eq 0 ] || { printf 'FAILED suite: %s\n' "${failed[@]}" >&2; exit 1; }
-  exit 0
+  summary
+  exit
 fi
 
-timed "release build (meshcall-server, trunk build --release)" build_release || {
-  echo "release build failed; the end-to-end suite cannot run" >&2
-  exit 1
-}
+if ! timed "release build (meshcall-server, trunk build --release)" build_release; then
+  failed+=("release build (the end-to-end suite cannot run)")
+  failed_tests=$((failed_tests + 1))
+  summary
+  exit
+fi
 
 suite "end-to-end: Playwright, several Chromium pages in a private network namespace" run_e2e
 
-echo
-if [ "${#failed[@]}" -gt 0 ]; then
-  printf 'FAILED suite: %s\n' "${failed[@]}" >&2
-  exit 1
-fi
-echo "all suites passed"
+summary
