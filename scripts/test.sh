@@ -64,9 +64,9 @@ else
   say "SKIPPED browser tests: no tests/*.rs yet"
 fi
 
-# TEMPORARY gate until the app (index.html) and the real server land; remove it then.
-if [ ! -f index.html ] || ! grep -rqs -- static-dir server/src; then
-  say "SKIPPED release build and end-to-end suite: app or server not there yet"
+# TEMPORARY gate until the app (index.html) lands; remove it then.
+if [ ! -f index.html ]; then
+  say "SKIPPED release build and end-to-end suite: the app is not there yet"
   summary
   exit
 fi
