@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use meshcall_protocol::{ClientMessage, PeerId, ServerMessage};
 use meshcall_server::{Config, ServeError};
 use serde_json::Value;
@@ -124,9 +124,9 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 }
 
 /// The next protocol message, skipping pings and pongs.
-pub async fn next_msg<S>(ws: &mut WebSocketStream<S>) -> ServerMessage
+pub async fn next_msg<S>(ws: &mut S) -> ServerMessage
 where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
     loop {
         let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a message in time");
@@ -140,11 +140,11 @@ where
     }
 }
 
-/// Reads until the close frame and returns its code and reason; panics on messages after
-/// `allow_messages` is false, or if the connection ends without one.
-pub async fn next_close<S>(ws: &mut WebSocketStream<S>) -> (u16, String)
+/// Skips messages until the close frame and returns its code and reason; panics if the connection
+/// ends without one.
+pub async fn next_close<S>(ws: &mut S) -> (u16, String)
 where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
     loop {
         let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a close in time");
@@ -159,9 +159,9 @@ where
     }
 }
 
-pub async fn send<S>(ws: &mut WebSocketStream<S>, msg: &ClientMessage)
+pub async fn send<S>(ws: &mut S, msg: &ClientMessage)
 where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    S: Sink<Message, Error = tungstenite::Error> + Unpin,
 {
     let text = serde_json::to_string(msg).unwrap();
     ws.send(Message::text(text)).await.expect("send");
