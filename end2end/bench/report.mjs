@@ -1,0 +1,206 @@
+// Turns one benchmark run's JSON (loadgen + browser) into BENCHMARKS.md and the SVG plot of mesh
+// assembly time against N. Every figure it writes comes from those files; it judges each target
+// and, where one is missed, says what the run shows about why.
+//
+// node end2end/bench/report.mjs --dir target/bench --md BENCHMARKS.md --svg docs/bench-mesh-assembly.svg
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const opts = { dir: 'target/bench', md: 'BENCHMARKS.md', svg: 'docs/bench-mesh-assembly.svg', command: 'make bench' };
+for (let i = 2; i < process.argv.length; i += 2) opts[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const read = (f) => { try { return JSON.parse(fs.readFileSync(path.join(opts.dir, f), 'utf8')); } catch { return null; } };
+const lg = read('loadgen-meshcall.json');
+const lgIdle = read('loadgen-idle.json');
+const mb = read('loadgen-matchbox.json');
+const br = read('browser.json') ?? {};
+const run = read('run.json') ?? {};
+const sh = (c) => { try { return execSync(c, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return '?'; } };
+
+const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+const kb = (b) => (Number.isFinite(b) ? `${(b / 1000).toFixed(1)} KB` : 'n/a');
+const spread = (s, f = f0) => (s && s.n ? `${f(s.p25)}–${f(s.p75)} (min ${f(s.min)}, max ${f(s.max)})` : 'n/a');
+const yes = (ok) => (ok === null || ok === undefined ? '— not measured' : ok ? '**met**' : '**missed**');
+
+const rows = [];
+const notes = [];
+const cpuModel = sh("lscpu | sed -n 's/^Model name: *//p'");
+const loadNote = run.loadavg_start ? ` The load average was ${run.loadavg_start} when the run started and ${run.loadavg_end ?? '?'} when it ended (other engineers' builds share the machine).` : '';
+
+// Time to first face.
+const tt = br.ttff;
+let ttRatio = NaN;
+if (tt?.meshcall?.both?.n && tt?.floor?.both?.n) {
+  ttRatio = tt.meshcall.both.median / tt.floor.both.median;
+  const ok = ttRatio <= 1.2;
+  rows.push(['Time to first face (second person joins; first decoded remote frame on both sides)',
+    `${f0(tt.meshcall.both.median)} ms vs floor ${f0(tt.floor.both.median)} ms = **${f2(ttRatio)}x**`, '≤ 1.2x the floor', yes(ok)]);
+  if (!ok) {
+    const extra = tt.meshcall.messages.median - tt.floor.messages.median;
+    notes.push(`**Time to first face** is ${f2(ttRatio)}x the floor. meshcall sent a median of ${f0(tt.meshcall.messages.median)} signaling messages for the two-person join against the floor's ${f0(tt.floor.messages.median)} (${extra >= 0 ? '+' : ''}${f0(extra)}). The floor offers as soon as the first person hears NewPeer; every step meshcall adds before that offer (or before it attaches the remote stream to the tile) is on the critical path. What would move it: offer on NewPeer without waiting, attach the remote stream on \`track\` rather than on connection state, and keep the preview's tracks to reuse on join.`);
+  }
+} else rows.push(['Time to first face', 'n/a', '≤ 1.2x the floor', yes(null)]);
+
+// Mesh assembly.
+const m6 = br.mesh?.meshcall?.[6];
+if (m6?.assembly?.n) {
+  const ok = m6.assembly.median < 3000 && m6.retries === 0 && m6.runs === m6.attempted;
+  rows.push(['Mesh assembly, N = 6 joining at once', `${f0(m6.assembly.median)} ms median (max ${f0(m6.assembly.max)}), ${f0(m6.client_messages.median)} signaling messages, ${m6.retries} retries, ${m6.runs}/${m6.attempted} runs complete`, '< 3 s, no retry', yes(ok)]);
+  if (!ok) {
+    const fl = br.mesh?.floor?.[6];
+    const floorText = fl?.assembly?.n ? ` The floor page, doing only what the browser must, took ${f0(fl.assembly.median)} ms in the same run (${f2(m6.assembly.median / fl.assembly.median)}x).` : '';
+    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms.${floorText} Six headless Chromium pages each encode their camera for five peers and decode five streams (60 video + 60 audio codecs) on 2 cores, while ICE checks run for 15 connections with ~7 host candidates a side; with the floor near or over the target too, the machine, not signaling, sets the time. What would move it: more cores (or pages spread over machines), fewer candidates (one interface), and for meshcall no step that waits between NewPeer and the offer.${loadNote}`);
+  }
+} else rows.push(['Mesh assembly, N = 6', 'n/a', '< 3 s, no retry', yes(null)]);
+
+// Download size.
+if (br.size?.gzip) {
+  const ok = br.size.gzip < 250_000;
+  rows.push(['Download size of the room page (gzip -9 of every response, cold cache)', `**${kb(br.size.gzip)}** (${kb(br.size.raw)} raw, ${kb(br.size.wire)} on the wire as served)`, '< 250 KB', yes(ok)]);
+  if (!ok) {
+    const big = [...br.size.files].sort((a, b) => b.gzip - a.gzip)[0];
+    notes.push(`**Download size** is ${kb(br.size.gzip)}; the largest piece is \`${big.path}\` at ${kb(big.gzip)} gzipped. What would move it: \`wasm-opt -Oz\`, fewer web-sys features and serde_json in the wasm, and no panic strings (\`panic = "abort"\` is set).`);
+  }
+} else rows.push(['Download size', 'n/a', '< 250 KB', yes(null)]);
+
+// Server.
+const step = (d, rate) => d?.steps?.find((s) => s.target_rate === rate);
+if (lg) {
+  const okSockets = lg.connect.joined >= 10_000 && Object.keys(lg.errors).length === 0;
+  rows.push(['Server: concurrent sockets on this 2-core machine (rooms of 2–12)', `**${f0(lg.connect.joined)}** of ${f0(lg.sockets)} joined, ${Object.values(lg.errors).reduce((a, b) => a + b, 0)} errors, ${f0(lg.connect.rate_per_s)} connections/s set up`, '10,000', yes(okSockets)]);
+  const s5 = step(lg, 5000);
+  if (s5) {
+    const ok = s5.p99_ms < 10 && s5.held_rate >= 0.98 * 5000 && s5.lost === 0;
+    rows.push(['Server: relay latency at 5,000 messages/s', `p50 ${f2(s5.p50_ms)} ms, **p99 ${f2(s5.p99_ms)} ms**, ${f0(s5.held_rate)} msg/s held, ${s5.lost} lost`, 'p99 < 10 ms', yes(ok)]);
+    if (!ok) notes.push(`**Relay p99 at 5,000 msg/s** is ${f2(s5.p99_ms)} ms. The generator and the server share the 2 cores (the generator's worst send lag was ${f1(lg.max_send_lag_ms)} ms), so part of the tail is the generator's own scheduling; the server used ${f0(s5.server_cpu_percent)}% of a core at that rate.${loadNote}`);
+  }
+  const held = lg.steps.filter((s) => s.held_rate >= 0.98 * s.target_rate && s.lost === 0 && s.p99_ms < 10);
+  const best = held.sort((a, b) => b.target_rate - a.target_rate)[0];
+  rows.push(['Server: messages/s held (p99 < 10 ms, none lost)', best ? `**${f0(best.held_rate)}** msg/s (highest step held)` : 'none of the steps', 'no target (5,000 for the latency target)', '—']);
+  const mem = (lgIdle ?? lg).memory;
+  if (mem.per_idle_conn_kb != null) {
+    const ok = mem.per_idle_conn_kb < 20;
+    rows.push(['Server: resident memory per idle connection', `**${f1(mem.per_idle_conn_kb)} KB** (VmRSS ${f0(mem.rss_before_kb)} → ${f0(mem.rss_idle_kb)} kB with ${f0((lgIdle ?? lg).connect.joined)} idle sockets)`, '< 20 KB', yes(ok)]);
+    if (!ok) notes.push(`**Memory per idle connection** is ${f1(mem.per_idle_conn_kb)} KB. Per socket the server holds a tokio task pair, the websocket's read and write buffers and a bounded outbound queue; the buffers dominate. What would move it: smaller websocket read/write buffer sizes in the upgrade config, a smaller outbound queue, one task per socket instead of two.`);
+  }
+} else rows.push(['Server', 'n/a (load generator did not run)', '', yes(null)]);
+
+// Client CPU.
+const cpu = br.cpu;
+if (cpu?.meshcall?.browser?.n && cpu?.floor?.browser?.n) {
+  const a = cpu.meshcall.browser, b = cpu.floor.browser;
+  const diff = a.median - b.median;
+  const noise = Math.max(b.p75 - b.p25, a.p75 - a.p25, 0.05 * b.median);
+  const ok = diff <= noise;
+  rows.push(['Client CPU, steady four-person call (whole browser, % of one core)', `meshcall ${f0(a.median)}% vs floor ${f0(b.median)}% (${diff >= 0 ? '+' : ''}${f1(diff)} points; main thread per page ${f1(cpu.meshcall.task_per_page.median)}% vs ${f1(cpu.floor.task_per_page.median)}%)`, 'nothing measurable over the floor', yes(ok)]);
+  if (!ok) notes.push(`**Client CPU**: meshcall used ${f1(diff)} points of a core more than the floor for four pages, beyond the runs' spread (${f1(noise)}). The main-thread figures (task time ${f1(cpu.meshcall.task_per_page.median)}% vs ${f1(cpu.floor.task_per_page.median)}% per page, script ${f1(cpu.meshcall.script_per_page.median)}% vs ${f1(cpu.floor.script_per_page.median)}%) show how much of it is the app's own work (rendering, timers, stats polling, the mic meter) rather than media.`);
+} else rows.push(['Client CPU, four-person call', 'n/a', 'nothing measurable over the floor', yes(null)]);
+
+// The plot.
+function svg() {
+  const series = Object.entries(br.mesh ?? {}).map(([name, byN]) => ({
+    name, pts: Object.entries(byN).filter(([, v]) => v.assembly?.n).map(([n, v]) => ({ n: Number(n), ...v.assembly })),
+  })).filter((s) => s.pts.length);
+  if (!series.length) return null;
+  const W = 640, H = 400, L = 70, R = 150, T = 40, B = 50;
+  const ns = [...new Set(series.flatMap((s) => s.pts.map((p) => p.n)))].sort((a, b) => a - b);
+  const ymax = Math.max(3500, ...series.flatMap((s) => s.pts.map((p) => p.max))) * 1.08;
+  const step = ymax > 8000 ? 2000 : 1000;
+  const x = (n) => L + ((n - ns[0]) / Math.max(1, ns[ns.length - 1] - ns[0])) * (W - L - R);
+  const y = (v) => T + (1 - v / ymax) * (H - T - B);
+  const colors = { meshcall: '#1f6feb', floor: '#8a8a8a' };
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">Mesh assembly: N pages join at once, until every page shows every face</text>`];
+  for (let v = 0; v <= ymax; v += step) {
+    out.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`, `<text x="${L - 8}" y="${y(v) + 4}" text-anchor="end">${(v / 1000).toFixed(0)} s</text>`);
+  }
+  for (const n of ns) out.push(`<text x="${x(n)}" y="${H - B + 18}" text-anchor="middle">${n}</text>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">N (people in the room)</text>`,
+    `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/>`, `<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>`,
+    `<line x1="${L}" x2="${W - R}" y1="${y(3000)}" y2="${y(3000)}" stroke="#d73a49" stroke-dasharray="6 4"/>`,
+    `<text x="${W - R + 6}" y="${y(3000) + 4}" fill="#d73a49">target at N = 6: 3 s</text>`);
+  series.forEach((s, i) => {
+    const c = colors[s.name] ?? '#2da44e';
+    const dx = (i - (series.length - 1) / 2) * 6;
+    out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${s.pts.map((p) => `${x(p.n) + dx},${y(p.median)}`).join(' ')}"/>`);
+    for (const p of s.pts) {
+      out.push(`<line x1="${x(p.n) + dx}" x2="${x(p.n) + dx}" y1="${y(p.min)}" y2="${y(p.max)}" stroke="${c}"/>`,
+        `<circle cx="${x(p.n) + dx}" cy="${y(p.median)}" r="4" fill="${c}"/>`);
+    }
+    out.push(`<circle cx="${W - R + 12}" cy="${T + 20 + i * 20}" r="4" fill="${c}"/>`, `<text x="${W - R + 22}" y="${T + 24 + i * 20}">${s.name}</text>`);
+  });
+  out.push(`<text x="${W - R + 6}" y="${T + 24 + series.length * 20 + 10}" fill="#555">dot: median</text>`,
+    `<text x="${W - R + 6}" y="${T + 24 + series.length * 20 + 26}" fill="#555">bar: min to max</text>`, '</svg>');
+  return out.join('\n');
+}
+const plot = svg();
+if (plot) { fs.mkdirSync(path.dirname(opts.svg), { recursive: true }); fs.writeFileSync(opts.svg, plot + '\n'); }
+
+// The document.
+const md = [];
+md.push('# Benchmarks', '',
+  `Written by \`${opts.command}\` (\`bash scripts/bench.sh\`) from one run on ${run.started ?? br.started ?? '?'} (UTC), commit \`${run.commit ?? sh('git rev-parse --short HEAD')}\`. Every figure below is from that run; the raw samples are in \`target/bench/*.json\`.`,
+  '', '## The machine', '', '| | |', '| --- | --- |',
+  `| CPU | ${cpuModel}, ${os.cpus().length} cores |`, `| memory | ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB |`,
+  `| kernel | ${os.release()} |`, `| browser | Chromium ${br.chromium ?? '?'} (headless, fake camera and mic) |`,
+  `| toolchain | ${sh('rustc -V')}, node ${process.version} |`,
+  `| load | load average ${run.loadavg_start ?? '?'} at start, ${run.loadavg_end ?? '?'} at end |`,
+  '', '## Targets', '', '| what | figure | target | |', '| --- | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.join(' | ')} |`), '');
+if (notes.length) md.push('## Where a target is missed', '', ...notes.flatMap((n) => [`- ${n}`]), '');
+
+md.push('## How it is measured', '',
+  '- **Browser figures** run in a private network namespace with a veth pair (`scripts/netns.sh`), one headless Chromium, each person in its own browser context. An init script (`end2end/bench/instrument.js`) records the Join click, the first frame each remote `<video>` presents (`requestVideoFrameCallback`), the WebSocket messages and the `RTCPeerConnection`s built, identically for both pages.',
+  '- **The floor** (`end2end/bench/floor.html`, `floor.js`) is a hand-written page that does the matchbox exchange against the same meshcall-server: getUserMedia in the lobby, on `NewPeer` offer, answer, trickle candidates, same audio+video tracks and negotiated data channel, nothing else. meshcall and the floor alternate run by run so drift of the machine hits both alike.',
+  '- **Time to first face**: the first person is in the call; the second has the lobby open with the camera preview playing and clicks Join. Measured from that click to the first presented remote frame on both pages (the later of the two). One warm-up run of each is discarded.',
+  '- **Mesh assembly**: N people in the lobby with a 160x120 15 fps fake camera (a y4m clip), Join clicked on all pages in the same instant; measured from the first click to the moment every page shows N − 1 tiles each with a presented frame. "Retries" counts peer connections or sockets built beyond one per pair and one per person. Signaling messages are those the clients sent (KeepAlives excluded).',
+  '- **Download size**: a cold-cache load of `/r/<room>` until the preview plays and the network is idle; every HTTP response body gzipped at level 9 and summed (the on-the-wire figure is what the server actually sent, with its own compression and headers).',
+  '- **Server**: `cargo run --release -p meshcall-server --example loadgen` against meshcall-server on loopback (inside the namespace), 10,000 sockets in rooms of 2–12, timestamped `Signal`s (200 B of padding, like a candidate) sent to a random room member at a steady total rate, stepped up; each socket sends a `"KeepAlive"` every 10 s like matchbox clients. Latency is send-to-receive inside the generator. Memory: the server\'s VmRSS before the first socket and with all sockets open and idle, divided by the sockets.',
+  '- **Client CPU**: four people in a steady call (640x480 fake camera), after 3 s of settling: user+system CPU of every Chromium process over 15 s, and each page\'s main-thread task time (`Performance.getMetrics`).',
+  '');
+
+if (tt) {
+  md.push('## Time to first face', '', '| page | median ms | p25–p75 (min, max) | joiner sees first face | present member sees first face | signaling msgs | runs |', '| --- | --- | --- | --- | --- | --- | --- |');
+  for (const [v, s] of Object.entries(tt)) md.push(`| ${v} | ${f0(s.both.median)} | ${spread(s.both)} | ${f0(s.joiner.median)} | ${f0(s.present.median)} | ${f0(s.messages.median)} | ${s.both.n} |`);
+  md.push('', `Ratio meshcall / floor (medians): **${f2(ttRatio)}x**.`, '');
+}
+if (br.mesh) {
+  md.push('## Mesh assembly', '', `![mesh assembly time against N](${path.relative(path.dirname(opts.md), opts.svg)})`, '',
+    '| N | page | median ms | p25–p75 (min, max) | client signaling msgs | server msgs | retries | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const ns = [...new Set(Object.values(br.mesh).flatMap((o) => Object.keys(o)))].sort((a, b) => a - b);
+  for (const n of ns) for (const [v, byN] of Object.entries(br.mesh)) {
+    const s = byN[n];
+    if (s) md.push(`| ${n} | ${v} | ${f0(s.assembly.median)} | ${spread(s.assembly)} | ${f0(s.client_messages.median)} | ${f0(s.server_messages.median)} | ${s.retries} | ${s.runs}/${s.attempted} |`);
+  }
+  md.push('');
+}
+if (br.size?.files) {
+  md.push('## Download size', '', '| path | type | raw | gzip -9 | as served |', '| --- | --- | --- | --- | --- |',
+    ...br.size.files.map((f) => `| \`${f.path}\` | ${f.type.split(';')[0]} | ${kb(f.raw)} | ${kb(f.gzip)} | ${kb(f.wire)} (${f.encoding}) |`),
+    `| **total** | | ${kb(br.size.raw)} | **${kb(br.size.gzip)}** | ${kb(br.size.wire)} |`, '');
+}
+if (lg) {
+  md.push('## Server under load', '');
+  const table = (d, name) => {
+    md.push(`**${name}** (\`${d.url}\`): ${f0(d.connect.joined)}/${f0(d.sockets)} sockets in ${f0(d.rooms)} rooms joined in ${f2(d.connect.seconds)} s = **${f0(d.connect.rate_per_s)} connections/s** (${d.connect.concurrency} handshakes in flight; handshake + IdAssigned p50 ${f2(d.connect.p50_ms)} ms, p99 ${f2(d.connect.p99_ms)} ms); NewPeer notices ${f0(d.new_peer.received)}/${f0(d.new_peer.expected)}; memory ${d.memory.per_idle_conn_kb != null ? `${f1(d.memory.per_idle_conn_kb)} KB per idle connection` : 'n/a'}, peak VmRSS ${f0(d.memory.hwm_kb)} kB.`, '',
+      '| target msg/s | held msg/s | sent | lost | p50 ms | p90 ms | p99 ms | max ms | server CPU (% of a core) |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...d.steps.map((s) => `| ${f0(s.target_rate)} | ${f0(s.held_rate)} | ${f0(s.sent)} | ${f0(s.lost)} | ${f2(s.p50_ms)} | ${f2(s.p90_ms)} | ${f2(s.p99_ms)} | ${f2(s.max_ms)} | ${f0(s.server_cpu_percent)} |`), '');
+    const errs = Object.entries(d.errors);
+    md.push(errs.length ? `Errors: ${errs.map(([e, n]) => `${n}× ${e}`).join('; ')}.` : 'No errors, no unexpected PeerLeft.', '');
+  };
+  table(lg, 'meshcall-server');
+  if (lgIdle) md.push(`Idle memory, measured on its own (no relay traffic first): ${f1(lgIdle.memory.per_idle_conn_kb)} KB per connection over ${f0(lgIdle.connect.joined)} sockets.`, '');
+  if (mb) table(mb, 'matchbox_server (same generator, for comparison)');
+}
+if (cpu) {
+  md.push('## Client CPU (four-person call)', '', '| page | whole browser, % of one core | p25–p75 (min, max) | main-thread task % per page | script % per page | frames/s decoded per page | runs |', '| --- | --- | --- | --- | --- | --- | --- |');
+  for (const [v, s] of Object.entries(cpu)) md.push(`| ${v} | ${f0(s.browser.median)} | ${spread(s.browser)} | ${f1(s.task_per_page.median)} | ${f1(s.script_per_page.median)} | ${f1(s.fps_per_page.median)} | ${s.browser.n} |`);
+  md.push('');
+}
+if (br.failures?.length) md.push('## Runs that failed', '', ...br.failures.map((f) => `- ${f}`), '');
+fs.writeFileSync(opts.md, md.join('\n'));
+console.log(`wrote ${opts.md}${plot ? ` and ${opts.svg}` : ''}`);

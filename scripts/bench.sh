@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `make bench`: the benchmark suite (issue 6). Builds in release, measures what users feel and what
+# operators pay, prints the figures and writes BENCHMARKS.md plus docs/bench-mesh-assembly.svg.
+# Not part of `make test`: it reports figures against targets, it does not pass or fail on them.
+#
+# Everything runs inside a private network namespace (scripts/netns.sh): the load generator and the
+# browsers only ever talk to that namespace's loopback and veth pair. About 15 minutes on 2 cores.
+#   bash scripts/bench.sh            the full run that BENCHMARKS.md records
+#   bash scripts/bench.sh --quick    fewer runs and sockets, to try a change (still rewrites the report)
+#   bash scripts/bench.sh --report   rewrite BENCHMARKS.md and the plot from the last run's JSON
+# With MATCHBOX_SERVER=/path/to/matchbox_server (`cargo install matchbox_server`), the load generator
+# also measures that server the same way, for comparison.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+OUT="$ROOT/target/bench"
+MODE="${1:-full}"
+case "$MODE" in full | --quick | --report) ;; *) echo "usage: scripts/bench.sh [--quick|--report]" >&2; exit 2 ;; esac
+
+report() {
+  node "$ROOT/end2end/bench/report.mjs" --dir "$OUT" --md "$ROOT/BENCHMARKS.md" \
+    --svg "$ROOT/docs/bench-mesh-assembly.svg" --command "make bench"
+}
+
+if [ "${MESHCALL_IN_NETNS:-}" != 1 ]; then
+  if [ "$MODE" = --report ]; then report; exit; fi
+  timed "setup" setup_test
+  timed "release build (meshcall-server, trunk build --release)" build_release
+  timed "load generator build" cargo build --release -p meshcall-server --example loadgen
+  mkdir -p "$OUT"
+  rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log
+  exec "$ROOT/scripts/netns.sh" bash "$0" "$@"
+fi
+
+# --- inside the namespace from here on ---
+if [ "$MODE" = --quick ]; then
+  SOCKETS=2000 RATES=1000,5000 STEP_SECS=5
+  BROWSER_OPTS=(--runs 3 --mesh-runs 1 --cpu-runs 1 --cpu-seconds 5)
+else
+  SOCKETS=10000 RATES=1000,5000,10000,20000,40000 STEP_SECS=10
+  BROWSER_OPTS=(--runs 9 --mesh-runs 5 --cpu-runs 3 --cpu-seconds 15)
+fi
+TARGET="$(target_dir)"
+SERVER_BIN="$TARGET/release/meshcall-server"
+LOADGEN="$TARGET/release/examples/loadgen"
+# Each socket is a file descriptor on both sides: lift the soft limit to the hard one (20,000 here).
+ulimit -n "$(ulimit -Hn)"
+STARTED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+SERVER_PID=
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+trap stop_server EXIT
+wait_port() {
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+# start_server NAME PORT CMD...
+start_server() {
+  local name="$1" port="$2"
+  shift 2
+  "$@" >"$OUT/server-$name.log" 2>&1 &
+  SERVER_PID=$!
+  wait_port "$port"
+}
+
+say "server under load: $SOCKETS sockets, rooms of 2..12, steps of $RATES msg/s"
+start_server meshcall-load 18190 "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$ROOT/dist" \
+  --max-connections 15000
+"$LOADGEN" --url ws://127.0.0.1:18190/ws/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
+  --duration "$STEP_SECS" --server-pid "$SERVER_PID" --json "$OUT/loadgen-meshcall.json" |
+  tee "$OUT/loadgen-meshcall.txt"
+stop_server
+
+if [ -n "${MATCHBOX_SERVER:-}" ]; then
+  say "the same load against matchbox_server ($MATCHBOX_SERVER)"
+  start_server matchbox 3536 "$MATCHBOX_SERVER" 127.0.0.1:3536
+  "$LOADGEN" --url ws://127.0.0.1:3536/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
+    --duration "$STEP_SECS" --server-pid "$SERVER_PID" --json "$OUT/loadgen-matchbox.json" |
+    tee "$OUT/loadgen-matchbox.txt"
+  stop_server
+fi
+
+say "browsers: time to first face, mesh assembly N=2..6, download size, client CPU (meshcall vs floor)"
+# The floor page is served by browser.mjs on 127.0.0.1:18199 and signals through this server.
+start_server meshcall-browser 18180 "$SERVER_BIN" --addr 127.0.0.1:18180 --static-dir "$ROOT/dist" \
+  --allowed-origin http://127.0.0.1:18199
+(cd "$ROOT/end2end" && node bench/browser.mjs --app http://127.0.0.1:18180 --floor-port 18199 \
+  --out "$OUT/browser.json" "${BROWSER_OPTS[@]}")
+stop_server
+
+printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s"}\n' \
+  "$STARTED" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD)" "$MODE" "$LOAD_START" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/run.json"
+report
