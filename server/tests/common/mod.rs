@@ -148,14 +148,15 @@ where
 {
     loop {
         let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a close in time");
-        match frame {
-            Some(Ok(Message::Close(Some(frame)))) => {
-                return (u16::from(frame.code), frame.reason.to_string());
-            }
-            Some(Ok(Message::Close(None))) => return (u16::from(CloseCode::Status), String::new()),
+        let close = match frame {
+            Some(Ok(Message::Close(Some(frame)))) => (u16::from(frame.code), frame.reason.to_string()),
+            Some(Ok(Message::Close(None))) => (u16::from(CloseCode::Status), String::new()),
             Some(Ok(_)) => continue,
             other => panic!("expected a close frame, got {other:?}"),
-        }
+        };
+        // Keep reading, as a browser does, so our close reply goes out and the server is done.
+        let _ = tokio::time::timeout(WAIT, async { while let Some(Ok(_)) = ws.next().await {} }).await;
+        return close;
     }
 }
 
