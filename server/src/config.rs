@@ -101,8 +101,8 @@ pub enum ConfigError {
     IdleNotAfterPing { idle: Duration, ping: Duration },
     #[error("--turn-secret needs at least one --turn-url")]
     TurnSecretWithoutUrl,
-    #[error("--turn-url needs --turn-secret (for static credentials use --ice-server)")]
-    TurnUrlWithoutSecret,
+    #[error("{name} may be at most {max}")]
+    TooMany { name: &'static str, max: usize },
     #[error("ICE server URL {0:?} must start with stun:, stuns:, turn: or turns:")]
     BadIceUrl(String),
 }
@@ -124,6 +124,10 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::Zero(name));
             }
+        }
+        let max = tokio::sync::Semaphore::MAX_PERMITS;
+        if l.max_connections > max {
+            return Err(ConfigError::TooMany { name: "--max-connections", max });
         }
         if l.idle_timeout <= l.ping_interval {
             return Err(ConfigError::IdleNotAfterPing { idle: l.idle_timeout, ping: l.ping_interval });
@@ -165,12 +169,15 @@ mod tests {
         c.limits.rate_per_sec = 0;
         assert_eq!(c.validate(), Err(ConfigError::Zero("--rate-per-sec")));
 
-        let mut c = Config::default();
-        c.turn = Some(TurnConfig { urls: vec![], secret: "s".into(), ttl: Duration::from_secs(1) });
+        let turn = TurnConfig { urls: vec![], secret: "s".into(), ttl: Duration::from_secs(1) };
+        let c = Config { turn: Some(turn), ..Config::default() };
         assert_eq!(c.validate(), Err(ConfigError::TurnSecretWithoutUrl));
 
-        let mut c = Config::default();
-        c.ice_servers = vec!["http://x".into()];
+        let c = Config { ice_servers: vec!["http://x".into()], ..Config::default() };
         assert_eq!(c.validate(), Err(ConfigError::BadIceUrl("http://x".into())));
+
+        let mut c = Config::default();
+        c.limits.max_connections = usize::MAX;
+        assert!(matches!(c.validate(), Err(ConfigError::TooMany { .. })));
     }
 }

@@ -27,6 +27,11 @@ pub const DEFAULT_RATE_PER_SEC: u32 = 60;
 /// with 4004 (`TOO_SLOW`) instead of being buffered forever; senders never wait for it.
 pub const DEFAULT_OUTBOUND_QUEUE: usize = 256;
 
+/// Bytes waiting to be written to one socket, whatever the count: with the count above it bounds a
+/// stalled reader's memory (256 messages of 64 KiB would otherwise be 16 MiB). A join burst into a
+/// full room (11 offers plus their candidates) is about 150 KiB.
+pub const OUTBOUND_QUEUE_BYTES: usize = 1024 * 1024;
+
 /// The server pings every socket this often (browsers answer pings by themselves)...
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
 /// ...and closes one it has heard nothing from (no frame of any kind) for this long with 4005

@@ -72,7 +72,9 @@ mod tests {
     fn table() {
         let none: &[String] = &[];
         let list = ["https://meet.example.com".to_owned(), "dev.local:8081".to_owned()];
-        let cases: &[(Option<&str>, Option<&str>, &[String], bool)] = &[
+        // (Origin, Host, allowed origins, allowed?)
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a [String], bool);
+        let cases: &[Case] = &[
             (None, Some("a:1"), none, true),
             (Some("http://127.0.0.1:8080"), Some("127.0.0.1:8080"), none, true),
             (Some("http://LOCALHOST:8080"), Some("localhost:8080"), none, true),

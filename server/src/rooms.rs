@@ -3,7 +3,8 @@
 //! can never make another peer's relay wait.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
 use meshcall_protocol::{PeerId, ServerMessage};
@@ -14,23 +15,60 @@ use tokio_util::sync::CancellationToken;
 /// How the room table reaches one peer's socket task.
 #[derive(Clone)]
 pub struct PeerHandle {
-    /// Serialized messages for the socket, bounded.
+    /// Serialized messages for the socket, bounded in number...
     pub tx: mpsc::Sender<Utf8Bytes>,
+    /// ...and in bytes: the socket task subtracts what it has written.
+    pub queued: QueuedBytes,
     /// Cancelled when the peer's queue overflowed: its task closes it with `TOO_SLOW`.
     pub too_slow: CancellationToken,
+}
+
+/// Bytes queued for one socket and the most it may hold.
+#[derive(Clone)]
+pub struct QueuedBytes {
+    bytes: Arc<AtomicUsize>,
+    max: usize,
+}
+
+impl QueuedBytes {
+    pub fn new(max: usize) -> Self {
+        Self { bytes: Arc::new(AtomicUsize::new(0)), max }
+    }
+
+    /// Reserves `n` bytes; `false` (and nothing reserved) if that would pass the maximum.
+    fn reserve(&self, n: usize) -> bool {
+        let before = self.bytes.fetch_add(n, Ordering::Relaxed);
+        if before + n > self.max {
+            self.bytes.fetch_sub(n, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Called by the socket task once a message is written (or dropped).
+    pub fn release(&self, n: usize) {
+        self.bytes.fetch_sub(n, Ordering::Relaxed);
+    }
 }
 
 impl PeerHandle {
     /// Queue a message without waiting; a full queue marks the peer too slow.
     fn deliver(&self, text: Utf8Bytes) -> bool {
+        let len = text.len();
+        if !self.queued.reserve(len) {
+            self.too_slow.cancel();
+            return false;
+        }
         match self.tx.try_send(text) {
             Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.too_slow.cancel();
+            Err(err) => {
+                self.queued.release(len);
+                if matches!(err, mpsc::error::TrySendError::Full(_)) {
+                    self.too_slow.cancel();
+                }
+                // Closed: its task is already ending and will leave the room itself.
                 false
             }
-            // Its task is already ending; it will leave the room itself.
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
     }
 }
@@ -140,7 +178,8 @@ mod tests {
 
     fn peer(capacity: usize) -> (PeerHandle, mpsc::Receiver<Utf8Bytes>) {
         let (tx, rx) = mpsc::channel(capacity);
-        (PeerHandle { tx, too_slow: CancellationToken::new() }, rx)
+        let queued = QueuedBytes::new(1000);
+        (PeerHandle { tx, queued, too_slow: CancellationToken::new() }, rx)
     }
 
     fn drain(rx: &mut mpsc::Receiver<Utf8Bytes>) -> Vec<String> {
@@ -183,5 +222,25 @@ mod tests {
         // a's queue holds IdAssigned already: the next message overflows it.
         assert_eq!(rooms.relay("r", &"x".into(), "a", json!(1)), Relay::ReceiverTooSlow);
         assert!(slow.is_cancelled());
+    }
+
+    #[test]
+    fn too_many_queued_bytes_mark_slow() {
+        let rooms = Rooms::default();
+        let (a, mut ra) = peer(100);
+        let (queued, slow) = (a.queued.clone(), a.too_slow.clone());
+        rooms.join("r", &"a".into(), a, 12).unwrap();
+        let id_assigned = drain(&mut ra)[0].len();
+        queued.release(id_assigned);
+        // 1000 bytes may wait; a ~600-byte message fits once, not twice.
+        let big = json!("x".repeat(560));
+        assert_eq!(rooms.relay("r", &"x".into(), "a", big.clone()), Relay::Delivered);
+        assert!(!slow.is_cancelled());
+        assert_eq!(rooms.relay("r", &"x".into(), "a", big.clone()), Relay::ReceiverTooSlow);
+        assert!(slow.is_cancelled());
+        // Once written, the bytes are free again.
+        let written = drain(&mut ra);
+        queued.release(written[0].len());
+        assert_eq!(rooms.relay("r", &"x".into(), "a", big), Relay::Delivered);
     }
 }

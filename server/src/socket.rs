@@ -15,9 +15,9 @@ use tokio::time::{sleep, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, trace};
 
-use crate::limits::CLOSE_TIMEOUT;
+use crate::limits::{CLOSE_TIMEOUT, OUTBOUND_QUEUE_BYTES};
 use crate::rate::TokenBucket;
-use crate::rooms::{JoinError, PeerHandle, Relay};
+use crate::rooms::{JoinError, PeerHandle, QueuedBytes, Relay};
 use crate::AppState;
 
 /// Standard close codes (RFC 6455 §7.4.1).
@@ -89,7 +89,8 @@ pub async fn run(
     let id = uuid::Uuid::new_v4().to_string();
     let (tx, rx) = mpsc::channel(limits.outbound_queue);
     let too_slow = CancellationToken::new();
-    let handle = PeerHandle { tx, too_slow: too_slow.clone() };
+    let queued = QueuedBytes::new(OUTBOUND_QUEUE_BYTES);
+    let handle = PeerHandle { tx, queued: queued.clone(), too_slow: too_slow.clone() };
     let peers = match state.rooms.join(&room, &id, handle, limits.max_peers_per_room) {
         Ok(peers) => peers,
         Err(JoinError::RoomFull { max }) => {
@@ -103,7 +104,7 @@ pub async fn run(
 
     let (sink, mut stream) = ws.split();
     let (finish_tx, finish_rx) = oneshot::channel();
-    let mut send_task = tokio::spawn(send_loop(sink, rx, limits.ping_interval, finish_rx));
+    let mut send_task = tokio::spawn(send_loop(sink, rx, queued, limits.ping_interval, finish_rx));
     let end = receive_loop(&mut stream, &state, &room, &id, &too_slow, &mut send_task).await;
 
     // Tell the room first, so the others learn of it however long the close below takes.
@@ -229,6 +230,7 @@ fn parse(text: &str) -> Parsed {
 async fn send_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<Utf8Bytes>,
+    queued: QueuedBytes,
     ping_every: Duration,
     mut finish: oneshot::Receiver<Option<CloseFrame>>,
 ) {
@@ -239,7 +241,10 @@ async fn send_loop(
             loop {
                 let msg = tokio::select! {
                     msg = rx.recv() => match msg {
-                        Some(text) => Message::Text(text),
+                        Some(text) => {
+                            queued.release(text.len());
+                            Message::Text(text)
+                        }
                         // The room dropped us: the receive loop has ended, `finish` follows.
                         None => return true,
                     },
