@@ -608,6 +608,8 @@ async fn run(args: Args) -> Result<(), String> {
     sleep(Duration::from_secs(2)).await;
     let rss_end = pid.and_then(|p| proc_status_kb(p, "VmRSS"));
     let hwm = pid.and_then(|p| proc_status_kb(p, "VmHWM"));
+    // Closing our own sockets below makes PeerLefts; only those before it are unexpected.
+    let peer_left = ctx.peer_left.load(Ordering::Relaxed);
     let _ = phase_tx.send(Phase::Stop);
 
     let mut reports = Vec::with_capacity(tasks.len());
@@ -670,7 +672,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
     println!(
         "keepalives sent: {keepalives}; unexpected PeerLeft: {}; max send lag of the generator: {:.1} ms",
-        ctx.peer_left.load(Ordering::Relaxed),
+        peer_left,
         max_lag.as_secs_f64() * 1000.0
     );
     for (e, n) in &run_errors {
@@ -704,7 +706,7 @@ async fn run(args: Args) -> Result<(), String> {
         },
         "steps": steps_json,
         "keepalives": keepalives,
-        "unexpected_peer_left": ctx.peer_left.load(Ordering::Relaxed),
+        "unexpected_peer_left": peer_left,
         "max_send_lag_ms": max_lag.as_secs_f64() * 1000.0,
         "errors": run_errors,
     });
