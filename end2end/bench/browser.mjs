@@ -108,7 +108,8 @@ async function lobby(browser, variant, room, name) {
 const benchState = (p) => p.page.evaluate(() => {
   const b = window.__bench;
   return { joinAt: b.joinAt, sockets: b.sockets, pcs: b.pcs, sent: b.sent, received: b.received,
-    keepAlives: b.keepAlives, sentKinds: b.sentKinds, receivedKinds: b.receivedKinds };
+    keepAlives: b.keepAlives, sentKinds: b.sentKinds, receivedKinds: b.receivedKinds,
+    connectedAt: b.connectedAt, faces: b.faces };
 });
 
 function addKinds(into, from) {
@@ -154,8 +155,12 @@ async function meshRun(browser, variant, n) {
     const t0 = Math.min(...states.map((s) => s.joinAt));
     const sum = (f) => states.reduce((a, s) => a + f(s), 0);
     const kinds = states.reduce((acc, s) => addKinds(acc, s.sentKinds), {});
+    // When the last of the n(n-1) connection ends reached "connected", and the first face anywhere.
+    const connected = states.flatMap((s) => s.connectedAt);
     return {
-      n, assembly_ms: Math.max(...done) - t0, join_spread_ms: Math.max(...states.map((s) => s.joinAt)) - t0,
+      n, assembly_ms: Math.max(...done) - t0,
+      connected_ms: connected.length >= n * (n - 1) ? Math.max(...connected) - t0 : null,
+      first_face_ms: Math.min(...states.flatMap((s) => s.faces.map((f) => f.at))) - t0, join_spread_ms: Math.max(...states.map((s) => s.joinAt)) - t0,
       client_messages: sum((s) => s.sent), server_messages: sum((s) => s.received), kinds,
       peer_connections: sum((s) => s.pcs), expected_peer_connections: n * (n - 1), sockets: sum((s) => s.sockets),
       retries: Math.max(0, sum((s) => s.pcs) - n * (n - 1)) + Math.max(0, sum((s) => s.sockets) - n),
@@ -308,10 +313,11 @@ async function main() {
           const rs = [];
           for (let i = 0; i < opts['mesh-runs']; i++) {
             const r = await attempt(`mesh ${v} N=${n} #${i + 1}`, () => meshRun(browser, v, n), result.failures);
-            if (r) { rs.push(r); log(`mesh ${v} N=${n} #${i + 1}: ${r.assembly_ms.toFixed(0)} ms, ${r.client_messages} msgs, retries ${r.retries}`); }
+            if (r) { rs.push(r); log(`mesh ${v} N=${n} #${i + 1}: ${r.assembly_ms.toFixed(0)} ms (all connected ${r.connected_ms?.toFixed(0)} ms, first face ${r.first_face_ms.toFixed(0)} ms), ${r.client_messages} msgs, retries ${r.retries}`); }
           }
           result.mesh[v][n] = {
-            assembly: summary(rs.map((r) => r.assembly_ms)), client_messages: summary(rs.map((r) => r.client_messages)),
+            assembly: summary(rs.map((r) => r.assembly_ms)), connected: summary(rs.map((r) => r.connected_ms ?? NaN)),
+            first_face: summary(rs.map((r) => r.first_face_ms)), client_messages: summary(rs.map((r) => r.client_messages)),
             server_messages: summary(rs.map((r) => r.server_messages)), retries: rs.reduce((a, r) => a + r.retries, 0),
             runs: rs.length, attempted: opts['mesh-runs'], samples: rs,
           };

@@ -19,7 +19,7 @@
   };
   const B = (window.__bench = {
     joinAt: null, sockets: 0, pcs: 0, sent: 0, received: 0, keepAlives: 0,
-    sentKinds: {}, receivedKinds: {}, faces: [],
+    sentKinds: {}, receivedKinds: {}, faces: [], connectedAt: [],
   });
 
   document.addEventListener('click', (e) => {
@@ -47,7 +47,19 @@
 
   const NativePC = window.RTCPeerConnection;
   if (NativePC) {
-    const PC = function (...args) { B.pcs++; return new NativePC(...args); };
+    const PC = function (...args) {
+      B.pcs++;
+      const pc = new NativePC(...args);
+      // When each connection first reaches "connected" (ICE + DTLS done): tells network setup
+      // apart from the time media then takes to show.
+      pc.addEventListener('connectionstatechange', () => {
+        if (pc.connectionState === 'connected' && !pc.__benchConnected) {
+          pc.__benchConnected = true;
+          B.connectedAt.push(now());
+        }
+      });
+      return pc;
+    };
     PC.prototype = NativePC.prototype;
     Object.setPrototypeOf(PC, NativePC);
     window.RTCPeerConnection = PC;

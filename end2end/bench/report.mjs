@@ -102,7 +102,7 @@ if (cpu?.meshcall?.browser?.n && cpu?.floor?.browser?.n) {
 // The plot.
 function svg() {
   const series = Object.entries(br.mesh ?? {}).map(([name, byN]) => ({
-    name, pts: Object.entries(byN).filter(([, v]) => v.assembly?.n).map(([n, v]) => ({ n: Number(n), ...v.assembly })),
+    name, pts: Object.entries(byN).filter(([, v]) => v.assembly?.n).map(([n, v]) => ({ ...v.assembly, n: Number(n) })),
   })).filter((s) => s.pts.length);
   if (!series.length) return null;
   const W = 640, H = 400, L = 70, R = 150, T = 40, B = 50;
@@ -131,7 +131,7 @@ function svg() {
       out.push(`<line x1="${x(p.n) + dx}" x2="${x(p.n) + dx}" y1="${y(p.min)}" y2="${y(p.max)}" stroke="${c}"/>`,
         `<circle cx="${x(p.n) + dx}" cy="${y(p.median)}" r="4" fill="${c}"/>`);
     }
-    out.push(`<circle cx="${W - R + 12}" cy="${T + 20 + i * 20}" r="4" fill="${c}"/>`, `<text x="${W - R + 22}" y="${T + 24 + i * 20}">${s.name}</text>`);
+    out.push(`<circle cx="${W - R + 30}" cy="${T + 20 + i * 20}" r="4" fill="${c}"/>`, `<text x="${W - R + 40}" y="${T + 24 + i * 20}">${s.name}</text>`);
   });
   out.push(`<text x="${W - R + 6}" y="${T + 24 + series.length * 20 + 10}" fill="#555">dot: median</text>`,
     `<text x="${W - R + 6}" y="${T + 24 + series.length * 20 + 26}" fill="#555">bar: min to max</text>`, '</svg>');
