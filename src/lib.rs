@@ -1,4 +1,10 @@
 //! meshcall: video rooms over a full WebRTC mesh. The library holds everything so the wasm test
 //! suites in `tests/` can drive the same code the app runs.
 
+pub mod app;
+pub mod components;
+pub mod hooks;
 pub mod room;
+pub mod rtc;
+pub mod session;
+pub mod signaling;

@@ -1,0 +1,136 @@
+//! The call screen: the grid of tiles, the controls, and what went wrong with the server.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::tile::{PeerTile, SelfTile};
+use crate::hooks::{copy_text, page_href};
+use crate::session::{CallView, Session};
+use crate::signaling::LinkStatus;
+
+/// Columns for `n` tiles on a wide screen: the smallest square grid that holds them.
+pub fn grid_columns(n: usize) -> usize {
+    (1..=n.max(1)).find(|c| c * c >= n).unwrap_or(1)
+}
+
+#[component]
+pub fn Call(
+    session: StoredValue<Option<Session>, LocalStorage>,
+    view: CallView,
+    name: String,
+    #[prop(into)] on_leave: Callback<()>,
+    #[prop(into)] on_retry: Callback<()>,
+) -> impl IntoView {
+    let tiles: RwSignal<Vec<crate::session::Tile>> = view.tiles.clone().into();
+    let link: RwSignal<LinkStatus> = view.link.clone().into();
+    let mic: RwSignal<bool> = view.mic.clone().into();
+    let cam: RwSignal<bool> = view.cam.clone().into();
+    let copied = RwSignal::new(None::<bool>);
+    let count = move || tiles.with(Vec::len);
+    let has = move |kind: &'static str| session.with_value(|s| s.as_ref().is_some_and(|s| s.has_local(kind)));
+    let (has_mic, has_cam) = (has("audio"), has("video"));
+
+    let toggle_mic = move |_| {
+        let on = !mic.get_untracked();
+        session.with_value(|s| if let Some(s) = s { s.set_mic(on) });
+    };
+    let toggle_cam = move |_| {
+        let on = !cam.get_untracked();
+        session.with_value(|s| if let Some(s) = s { s.set_cam(on) });
+    };
+    let copy = move |_| {
+        spawn_local(async move {
+            let ok = copy_text(&page_href()).await;
+            copied.set(Some(ok));
+        });
+    };
+    let error = move || match link.get() {
+        LinkStatus::Refused(reason) => Some(reason),
+        LinkStatus::Unreachable => {
+            Some("We can't reach the signaling server. Check your connection, then retry.".to_owned())
+        }
+        _ => None,
+    };
+
+    view! {
+        <section class="call">
+            <Show when=move || link.get() == LinkStatus::Reconnecting>
+                <div class="banner" data-testid="reconnecting-banner" role="status">
+                    "Lost the connection to the server. Reconnecting… Calls in progress continue."
+                </div>
+            </Show>
+            <Show when=move || error().is_some()>
+                <div class="error card" data-testid="error" role="alert">
+                    <p>{move || error().unwrap_or_default()}</p>
+                    <div class="row">
+                        <button class="btn primary" data-testid="retry" on:click=move |_| on_retry.run(())>"Retry"</button>
+                        <button class="btn" on:click=move |_| on_leave.run(())>"Back to lobby"</button>
+                    </div>
+                </div>
+            </Show>
+            <Show when=move || link.get() == LinkStatus::Connecting>
+                <p class="hint" role="status">"Connecting to the room…"</p>
+            </Show>
+            <Show when=move || link.get() == LinkStatus::Open && count() == 0>
+                <p class="hint" role="status">"You're the only one here. Copy the invite link and share it."</p>
+            </Show>
+            <div class="grid" style:--cols=move || grid_columns(count() + 1).to_string()
+                style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
+                <SelfTile session name=name mic=Signal::derive(move || mic.get() && has_mic) cam=cam.into() />
+                <For each=move || tiles.get() key=|t| t.key let:tile>
+                    <PeerTile session key=tile.key view=tile.view />
+                </For>
+            </div>
+            <nav class="controls" aria-label="Call controls">
+                <span class="count" aria-live="polite">
+                    <span data-testid="peer-count">{count}</span>
+                    {move || if count() == 1 { " other" } else { " others" }}
+                </span>
+                <button
+                    class="round"
+                    data-testid="call-mic"
+                    aria-pressed=move || if mic.get() { "true" } else { "false" }
+                    aria-label=move || if mic.get() { "Turn microphone off" } else { "Turn microphone on" }
+                    class:off=move || !mic.get()
+                    disabled=!has_mic
+                    on:click=toggle_mic
+                >
+                    {move || if mic.get() { "Mic on" } else { "Mic off" }}
+                </button>
+                <button
+                    class="round"
+                    data-testid="call-cam"
+                    aria-pressed=move || if cam.get() { "true" } else { "false" }
+                    aria-label=move || if cam.get() { "Turn camera off" } else { "Turn camera on" }
+                    class:off=move || !cam.get()
+                    disabled=!has_cam
+                    on:click=toggle_cam
+                >
+                    {move || if cam.get() { "Cam on" } else { "Cam off" }}
+                </button>
+                <button class="btn" data-testid="copy-link" on:click=copy>
+                    {move || match copied.get() {
+                        Some(true) => "Link copied".to_owned(),
+                        Some(false) => "Copy failed".to_owned(),
+                        None => "Copy invite link".to_owned(),
+                    }}
+                </button>
+                <button class="btn danger" data-testid="leave" on:click=move |_| on_leave.run(())>"Leave"</button>
+            </nav>
+            <Show when=move || copied.get() == Some(false)>
+                <p class="hint">"Copy this link: " <code>{page_href}</code></p>
+            </Show>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn grid_fits_the_count() {
+        let cases = [(1, 1), (2, 2), (4, 2), (5, 3), (9, 3), (10, 4), (13, 4)];
+        for (n, cols) in cases {
+            assert_eq!(super::grid_columns(n), cols, "{n}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Views: they render state and emit the person's intents. No negotiation happens here.
+
+pub mod call;
+pub mod home;
+pub mod lobby;
+pub mod room_page;
+pub mod tile;

@@ -1,0 +1,115 @@
+//! `/r/<room>`: the lobby, then the call after Join, then the lobby again after Leave.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use meshcall_protocol::is_valid_room_name;
+
+use super::call::Call;
+use super::lobby::{Lobby, LobbyState};
+use crate::hooks::{remember_name, remembered_name};
+use crate::rtc::media::LocalMedia;
+use crate::session::{CallSettings, CallView, Session};
+use crate::signaling::{config, room_url};
+
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let params = use_params_map();
+    let room = move || params.with(|p| p.get("room").unwrap_or_default());
+    view! {
+        {move || {
+            let room = room();
+            if is_valid_room_name(&room) {
+                view! { <Room room /> }.into_any()
+            } else {
+                view! { <BadRoom room /> }.into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn BadRoom(room: String) -> impl IntoView {
+    let navigate = use_navigate();
+    view! {
+        <section class="error card" data-testid="error" role="alert">
+            <p>{format!("\u{201c}{room}\u{201d} is not a valid room name. Room names use letters, digits, - and _ (up to 64).")}</p>
+            <button class="btn primary" data-testid="retry" on:click=move |_| navigate("/", Default::default())>
+                "Choose another room"
+            </button>
+        </section>
+    }
+}
+
+#[component]
+fn Room(room: String) -> impl IntoView {
+    let state = LobbyState {
+        media: StoredValue::new_local(None::<LocalMedia>),
+        mic_on: RwSignal::new(true),
+        cam_on: RwSignal::new(true),
+        name: RwSignal::new(remembered_name()),
+    };
+    let session = StoredValue::new_local(None::<Session>);
+    let call = RwSignal::new(None::<CallView>);
+    let joining = RwSignal::new(false);
+    let url = StoredValue::new(String::new());
+
+    let join = {
+        let room = room.clone();
+        move |()| {
+            if joining.get_untracked() {
+                return;
+            }
+            joining.set(true);
+            let room = room.clone();
+            spawn_local(async move {
+                let resolved = config::load().await;
+                let Some(Some(media)) = state.media.try_update_value(Option::take) else { return };
+                let name = state.name.get_untracked().trim().to_owned();
+                remember_name(&name);
+                let settings = CallSettings {
+                    name,
+                    mic: state.mic_on.get_untracked() && media.has("audio"),
+                    cam: state.cam_on.get_untracked() && media.has("video"),
+                    ice_servers: resolved.ice_servers,
+                };
+                let s = Session::new(settings, media);
+                let target = room_url(&resolved.base, &room);
+                url.set_value(target.clone());
+                s.connect(target);
+                call.set(Some(s.view()));
+                session.set_value(Some(s));
+                joining.set(false);
+            });
+        }
+    };
+    let leave = move |()| {
+        if let Some(s) = session.try_update_value(Option::take).flatten() {
+            s.leave();
+        }
+        call.set(None);
+    };
+    let retry = move |()| {
+        session.with_value(|s| if let Some(s) = s { s.connect(url.get_value()) });
+    };
+    on_cleanup(move || {
+        if let Some(s) = session.try_update_value(Option::take).flatten() {
+            s.leave();
+        }
+        state.media.try_set_value(None);
+    });
+
+    view! {
+        {move || match call.get() {
+            None => {
+                // Back from a call (or first visit): fresh media for the preview.
+                let joining: Signal<bool> = joining.into();
+                view! { <Lobby room=room.clone() state on_join=join.clone() joining /> }.into_any()
+            }
+            Some(view) => {
+                let name = state.name.get_untracked().trim().to_owned();
+                view! { <Call session view name on_leave=leave on_retry=retry /> }.into_any()
+            }
+        }}
+    }
+}

@@ -1,0 +1,92 @@
+//! Video tiles: ours and one per remote peer.
+
+use leptos::html::Video;
+use leptos::prelude::*;
+use web_sys::MediaStream;
+
+use crate::room::{PeerState, PeerView};
+use crate::session::Session;
+
+/// Hands `stream` to the `<video>` once it is mounted (never through an attribute).
+fn attach(video: NodeRef<Video>, stream: impl Fn() -> Option<MediaStream> + 'static) {
+    Effect::new(move || {
+        if let Some(el) = video.get() {
+            el.set_src_object(stream().as_ref());
+        }
+    });
+}
+
+fn initials(name: &str) -> String {
+    let s: String = name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
+    if s.is_empty() { "?".into() } else { s.to_uppercase() }
+}
+
+#[component]
+pub fn SelfTile(session: StoredValue<Option<Session>, LocalStorage>, name: String, mic: Signal<bool>, cam: Signal<bool>) -> impl IntoView {
+    let video = NodeRef::<Video>::new();
+    attach(video, move || session.with_value(|s| s.as_ref().and_then(Session::local_stream)));
+    let has_video = session.with_value(|s| s.as_ref().is_some_and(|s| s.has_local("video")));
+    let show = move || cam.get() && has_video;
+    let label = if name.is_empty() { "You".to_owned() } else { format!("{name} (you)") };
+    let init = initials(&name);
+    view! {
+        <figure class="tile self" data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show())>
+            <video node_ref=video class="mirror" class:hidden=move || !show() autoplay playsinline muted prop:muted=true></video>
+            <Show when=move || !show()>
+                <div class="cam-off" aria-hidden="true"><span class="avatar">{init.clone()}</span></div>
+            </Show>
+            <figcaption class="caption">
+                <Show when=move || !mic.get()>
+                    <span class="muted-mark" title="Microphone off" aria-label="Microphone off">"🔇"</span>
+                </Show>
+                <span class="name">{label}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+#[component]
+pub fn PeerTile(session: StoredValue<Option<Session>, LocalStorage>, key: u32, view: ArcRwSignal<PeerView>) -> impl IntoView {
+    let v: RwSignal<PeerView> = view.into();
+    let video = NodeRef::<Video>::new();
+    attach(video, move || session.with_value(|s| s.as_ref().and_then(|s| s.remote_stream(key))));
+    let state = move || v.with(|v| v.state);
+    let name = move || v.with(|v| if v.name.is_empty() { "Guest".to_owned() } else { v.name.clone() });
+    let cam = move || v.with(|v| v.cam);
+    let mic = move || v.with(|v| v.mic);
+    view! {
+        <figure
+            class="tile"
+            data-testid="peer-tile"
+            data-peer=key.to_string()
+            data-state=move || state().as_str()
+            data-mic=move || on_off(mic())
+            data-cam=move || on_off(cam())
+        >
+            <video node_ref=video class:hidden=move || !cam() autoplay playsinline></video>
+            <Show when=move || !cam()>
+                <div class="cam-off" data-testid="cam-off"><span class="avatar" aria-hidden="true">{move || initials(&name())}</span><span class="sr-only">"Camera off"</span></div>
+            </Show>
+            <Show when=move || state() != PeerState::Connected>
+                <div class="state-badge" role="status">
+                    {move || match state() {
+                        PeerState::Connecting => "Connecting…",
+                        PeerState::Reconnecting => "Reconnecting…",
+                        PeerState::Failed => "Connection failed",
+                        PeerState::Connected => "",
+                    }}
+                </div>
+            </Show>
+            <figcaption class="caption">
+                <Show when=move || !mic()>
+                    <span class="muted-mark" data-testid="muted-mark" title="Microphone off" aria-label="Microphone off">"🔇"</span>
+                </Show>
+                <span class="name" data-testid="peer-name">{name}</span>
+            </figcaption>
+        </figure>
+    }
+}

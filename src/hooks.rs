@@ -1,0 +1,63 @@
+//! Thin browser helpers the components use: page URL, clipboard, remembered name, random room
+//! names. Nothing here holds a resource.
+
+use wasm_bindgen_futures::JsFuture;
+
+const NAME_KEY: &str = "meshcall.name";
+/// 32 symbols without look-alikes (no l, 1, 0, o): 5 bits each.
+const ROOM_ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+
+/// A room name nobody can guess: 15 symbols = 75 random bits, grouped for reading aloud.
+pub fn random_room_name() -> String {
+    let mut bytes = [0u8; 15];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok())
+        .unwrap_or(false);
+    if !filled {
+        // No WebCrypto (very old browser): still random, if weaker.
+        for b in bytes.iter_mut() {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    let mut name = String::with_capacity(17);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 && i % 5 == 0 {
+            name.push('-');
+        }
+        name.push(ROOM_ALPHABET[usize::from(b & 31)] as char);
+    }
+    name
+}
+
+/// The page's `?query` (kept across navigation so `?signaling=` survives).
+pub fn page_search() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+pub fn page_href() -> String {
+    web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+}
+
+pub fn remembered_name() -> String {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(NAME_KEY).ok().flatten())
+        .unwrap_or_default()
+}
+
+pub fn remember_name(name: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(NAME_KEY, name);
+    }
+}
+
+/// Copies `text`; false if the browser refused (no permission, insecure origin).
+pub async fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let clipboard = window.navigator().clipboard();
+    if clipboard.is_undefined() {
+        return false;
+    }
+    JsFuture::from(clipboard.write_text(text)).await.is_ok()
+}

@@ -1,0 +1,253 @@
+//! Local media: `getUserMedia` with fallbacks down to nothing, device listing and the mic
+//! level meter. `LocalMedia` owns its tracks and stops them when dropped.
+
+use gloo_timers::callback::Interval;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AnalyserNode, AudioContext, MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack, MediaTrackConstraints};
+
+use super::JsError;
+
+/// Why the lobby could not get everything, in terms a person can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaProblem {
+    /// The person or the browser refused permission.
+    Blocked,
+    NoCamera,
+    NoMicrophone,
+    /// A device exists but another app holds it.
+    CameraBusy,
+    MicrophoneBusy,
+    /// No `navigator.mediaDevices` (insecure origin).
+    Unsupported,
+}
+
+impl MediaProblem {
+    pub fn sentence(self) -> &'static str {
+        match self {
+            MediaProblem::Blocked => "Camera and microphone are blocked. Allow them in the address bar and reload, or join to watch and listen only.",
+            MediaProblem::NoCamera => "No camera found. You can join with your microphone only.",
+            MediaProblem::NoMicrophone => "No microphone found. You can join with your camera only.",
+            MediaProblem::CameraBusy => "Your camera is in use by another app. Close it and reload, or join without video.",
+            MediaProblem::MicrophoneBusy => "Your microphone is in use by another app. Close it and reload, or join without sound.",
+            MediaProblem::Unsupported => "This page cannot use a camera or microphone here (it needs https). You can still join to watch and listen.",
+        }
+    }
+}
+
+/// The camera and microphone tracks this page holds. Dropping it stops them.
+#[derive(Debug)]
+pub struct LocalMedia {
+    stream: MediaStream,
+}
+
+impl LocalMedia {
+    /// Receive-only: no tracks at all.
+    pub fn none() -> Result<Self, JsError> {
+        Ok(LocalMedia { stream: MediaStream::new()? })
+    }
+
+    /// Borrow it; to keep a handle use `Clone::clone`, never `.clone()`, which on a
+    /// `MediaStream` is the JS method that copies every track (and those copies never stop).
+    pub fn stream(&self) -> &MediaStream {
+        &self.stream
+    }
+
+    fn tracks(&self) -> Vec<MediaStreamTrack> {
+        self.stream.get_tracks().iter().map(|t| t.unchecked_into()).collect()
+    }
+
+    pub fn track(&self, kind: &str) -> Option<MediaStreamTrack> {
+        self.tracks().into_iter().find(|t| t.kind() == kind)
+    }
+
+    pub fn has(&self, kind: &str) -> bool {
+        self.track(kind).is_some()
+    }
+
+    /// `track.enabled` is what peers expect: silence/black frames, the sender stays.
+    pub fn set_enabled(&self, kind: &str, on: bool) {
+        if let Some(t) = self.track(kind) {
+            t.set_enabled(on);
+        }
+    }
+
+    pub fn device_id(&self, kind: &str) -> Option<String> {
+        let settings = self.track(kind)?.get_settings();
+        js_sys::Reflect::get(&settings, &JsValue::from_str("deviceId")).ok()?.as_string()
+    }
+
+    /// Stop every track now (also done on drop).
+    pub fn stop(&self) {
+        for t in self.tracks() {
+            t.stop();
+            self.stream.remove_track(&t);
+        }
+    }
+}
+
+impl Drop for LocalMedia {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// What the lobby got: the media and, if short of camera+mic, why.
+pub struct Acquired {
+    pub media: LocalMedia,
+    pub problems: Vec<MediaProblem>,
+}
+
+fn constraint(device: Option<&str>) -> JsValue {
+    match device {
+        Some(id) if !id.is_empty() => {
+            let c = MediaTrackConstraints::new();
+            let exact = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&exact, &"exact".into(), &JsValue::from_str(id));
+            c.set_device_id(&exact);
+            c.into()
+        }
+        _ => JsValue::TRUE,
+    }
+}
+
+async fn get_user_media(audio: Option<Option<&str>>, video: Option<Option<&str>>) -> Result<MediaStream, JsError> {
+    let devices = web_sys::window()
+        .ok_or_else(|| JsError { name: "NotSupportedError".into(), message: "no window".into() })?
+        .navigator()
+        .media_devices()
+        .map_err(|_| JsError { name: "NotSupportedError".into(), message: "no mediaDevices".into() })?;
+    let c = MediaStreamConstraints::new();
+    c.set_audio(&audio.map(constraint).unwrap_or(JsValue::FALSE));
+    c.set_video(&video.map(constraint).unwrap_or(JsValue::FALSE));
+    let stream = JsFuture::from(devices.get_user_media_with_constraints(&c)?).await?;
+    Ok(stream.unchecked_into())
+}
+
+/// Camera and microphone, as many as can be had. Never fails: at worst, no tracks and a reason.
+pub async fn acquire(camera: Option<&str>, microphone: Option<&str>) -> Acquired {
+    let mut problems = Vec::new();
+    let stream = match get_user_media(Some(microphone), Some(camera)).await {
+        Ok(stream) => Some(stream),
+        Err(e) if e.name == "NotAllowedError" || e.name == "SecurityError" => {
+            problems.push(MediaProblem::Blocked);
+            None
+        }
+        Err(e) if e.name == "NotSupportedError" || e.name == "TypeError" => {
+            problems.push(MediaProblem::Unsupported);
+            None
+        }
+        Err(_) => {
+            // One of the two is missing or busy: find out which by asking for each alone.
+            let audio = get_user_media(Some(microphone), None).await;
+            let video = get_user_media(None, Some(camera)).await;
+            for (result, missing, busy) in [
+                (&audio, MediaProblem::NoMicrophone, MediaProblem::MicrophoneBusy),
+                (&video, MediaProblem::NoCamera, MediaProblem::CameraBusy),
+            ] {
+                if let Err(e) = result {
+                    problems.push(if e.name == "NotReadableError" || e.name == "AbortError" { busy } else { missing });
+                }
+            }
+            let merged = MediaStream::new().ok();
+            if let Some(merged) = &merged {
+                for s in [audio.ok(), video.ok()].into_iter().flatten() {
+                    for t in s.get_tracks().iter() {
+                        merged.add_track(&t.unchecked_into());
+                    }
+                }
+            }
+            merged
+        }
+    };
+    let media = match stream {
+        Some(stream) => LocalMedia { stream },
+        None => LocalMedia::none().unwrap_or_else(|_| LocalMedia { stream: JsValue::NULL.unchecked_into() }),
+    };
+    Acquired { media, problems }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub label: String,
+}
+
+/// Cameras and microphones; labels are empty until permission was given, so number them then.
+pub async fn list_devices() -> Result<(Vec<Device>, Vec<Device>), JsError> {
+    let devices = web_sys::window()
+        .ok_or_else(|| JsError { name: "NotSupportedError".into(), message: "no window".into() })?
+        .navigator()
+        .media_devices()?;
+    let list: js_sys::Array = JsFuture::from(devices.enumerate_devices()?).await?.unchecked_into();
+    let (mut cameras, mut mics) = (Vec::new(), Vec::new());
+    for info in list.iter() {
+        let info: MediaDeviceInfo = info.unchecked_into();
+        let (list, noun) = match info.kind() {
+            MediaDeviceKind::Videoinput => (&mut cameras, "Camera"),
+            MediaDeviceKind::Audioinput => (&mut mics, "Microphone"),
+            _ => continue,
+        };
+        if info.device_id().is_empty() {
+            continue; // before permission: ids are hidden too, nothing to pick
+        }
+        let label = match info.label() {
+            l if l.is_empty() => format!("{noun} {}", list.len() + 1),
+            l => l,
+        };
+        list.push(Device { id: info.device_id(), label });
+    }
+    Ok((cameras, mics))
+}
+
+/// Reports the microphone's level (0..=100) about ten times a second while it lives.
+pub struct MicMeter {
+    context: AudioContext,
+    _source: web_sys::MediaStreamAudioSourceNode,
+    _timer: Interval,
+}
+
+impl MicMeter {
+    pub fn new(stream: &MediaStream, on_level: impl Fn(u8) + 'static) -> Result<Self, JsError> {
+        let context = AudioContext::new()?;
+        let source = context.create_media_stream_source(stream)?;
+        let analyser: AnalyserNode = context.create_analyser()?;
+        analyser.set_fft_size(512);
+        source.connect_with_audio_node(&analyser)?;
+        let mut buf = vec![0u8; 512];
+        let timer = Interval::new(100, move || {
+            analyser.get_byte_time_domain_data(&mut buf);
+            on_level(level(&buf));
+        });
+        Ok(MicMeter { context, _source: source, _timer: timer })
+    }
+}
+
+impl Drop for MicMeter {
+    fn drop(&mut self) {
+        let _ = self.context.close();
+    }
+}
+
+/// RMS of 8-bit PCM centred on 128, scaled so speech lands mid-scale.
+pub fn level(samples: &[u8]) -> u8 {
+    if samples.is_empty() {
+        return 0;
+    }
+    let sum: f64 = samples.iter().map(|&s| (f64::from(s) - 128.0) / 128.0).map(|x| x * x).sum();
+    let rms = (sum / samples.len() as f64).sqrt();
+    (rms * 300.0).min(100.0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn level_is_zero_for_silence_and_capped() {
+        assert_eq!(super::level(&[128; 64]), 0);
+        assert_eq!(super::level(&[]), 0);
+        assert_eq!(super::level(&[0, 255].repeat(32)), 100);
+        let quiet: Vec<u8> = (0..64).map(|i| if i % 2 == 0 { 124 } else { 132 }).collect();
+        assert!((5..20).contains(&super::level(&quiet)));
+    }
+}

@@ -1,0 +1,330 @@
+//! One `RTCPeerConnection` with its negotiated data channel. The struct owns every closure it
+//! registers; dropping it clears the handlers and closes the channel and the connection.
+//! Operations run strictly in order on one task per peer, so an answer can never overtake the
+//! offer it answers and candidates are only added after the description before them.
+
+use futures::channel::mpsc;
+use futures::StreamExt;
+use js_sys::{Array, Reflect};
+use meshcall_protocol::{IceServer, DATA_CHANNEL_ID, DATA_CHANNEL_LABEL};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit,
+    RtcIceCandidateInit, RtcIceServer, RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    RtcPeerConnectionState, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType,
+    RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+use super::JsError;
+use crate::room::{ConnState, Event, PeerKey, SdpKind};
+
+/// Where the edge reports what the browser did.
+pub type EventSink = mpsc::UnboundedSender<Event>;
+
+/// The async browser steps of negotiation, in the order the room issued them.
+#[derive(Debug)]
+pub enum Op {
+    MakeOffer { ice_restart: bool },
+    AcceptOffer(String),
+    AcceptAnswer(String),
+    AddCandidate(String),
+}
+
+/// Builds the `RTCConfiguration` once per call from the configured ICE servers.
+pub fn rtc_configuration(ice_servers: &[IceServer]) -> RtcConfiguration {
+    let config = RtcConfiguration::new();
+    let servers = Array::new();
+    for s in ice_servers {
+        let server = RtcIceServer::new();
+        let urls: Array = s.urls.iter().map(|u| JsValue::from_str(u)).collect();
+        server.set_urls(&urls);
+        if let Some(user) = &s.username {
+            server.set_username(user);
+        }
+        if let Some(credential) = &s.credential {
+            server.set_credential(credential);
+        }
+        servers.push(&server);
+    }
+    config.set_ice_servers(&servers);
+    config
+}
+
+type Handler<T> = Closure<dyn FnMut(T)>;
+
+pub struct PeerEdge {
+    pc: RtcPeerConnection,
+    channel: RtcDataChannel,
+    remote: MediaStream,
+    ops: mpsc::UnboundedSender<Op>,
+    _on_ice: Handler<RtcPeerConnectionIceEvent>,
+    _on_track: Handler<RtcTrackEvent>,
+    _on_negotiation: Handler<web_sys::Event>,
+    _on_state: Handler<web_sys::Event>,
+    _on_open: Handler<web_sys::Event>,
+    _on_close: Handler<web_sys::Event>,
+    _on_message: Handler<MessageEvent>,
+}
+
+impl PeerEdge {
+    /// A connection that sends `local`'s tracks. The offerer adds receive-only transceivers for
+    /// the kinds it lacks, so a person without camera or mic still gets everyone else's media;
+    /// the answerer's tracks then take those m-lines, so no renegotiation is needed.
+    pub fn new(
+        key: PeerKey,
+        config: &RtcConfiguration,
+        local: Option<&MediaStream>,
+        offerer: bool,
+        events: EventSink,
+    ) -> Result<Self, JsError> {
+        // The global constructor, so pages (and tests) that wrap it see every connection.
+        let pc = RtcPeerConnection::new_with_configuration(config)?;
+        let init = RtcDataChannelInit::new();
+        init.set_negotiated(true);
+        init.set_id(DATA_CHANNEL_ID);
+        let channel = pc.create_data_channel_with_data_channel_dict(DATA_CHANNEL_LABEL, &init);
+
+        let mut kinds_sent = Vec::new();
+        if let Some(stream) = local {
+            for track in stream.get_tracks().iter() {
+                let track: MediaStreamTrack = track.unchecked_into();
+                kinds_sent.push(track.kind());
+                pc.add_track_0(&track, stream);
+            }
+        }
+        if offerer {
+            for kind in ["audio", "video"] {
+                if !kinds_sent.iter().any(|k| k == kind) {
+                    let init = RtcRtpTransceiverInit::new();
+                    init.set_direction(RtcRtpTransceiverDirection::Recvonly);
+                    pc.add_transceiver_with_str_and_init(kind, &init);
+                }
+            }
+        }
+
+        let remote = MediaStream::new()?;
+        let on_ice = {
+            let events = events.clone();
+            Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(move |e: RtcPeerConnectionIceEvent| {
+                // `null` marks the end of gathering: nothing to send.
+                let Some(candidate) = e.candidate() else { return };
+                if candidate.candidate().is_empty() {
+                    return;
+                }
+                let json = js_sys::JSON::stringify(&candidate.to_json()).ok().and_then(|s| s.as_string());
+                if let Some(candidate) = json {
+                    let _ = events.unbounded_send(Event::LocalCandidate { key, candidate });
+                }
+            })
+        };
+        pc.set_onicecandidate(Some(on_ice.as_ref().unchecked_ref()));
+
+        let on_track = {
+            // `Clone::clone`: `MediaStream::clone` is the JS method that copies the tracks.
+            let remote = Clone::clone(&remote);
+            Closure::<dyn FnMut(RtcTrackEvent)>::new(move |e: RtcTrackEvent| {
+                let track = e.track();
+                // One remote stream per peer, one track per kind: a new one replaces the old.
+                for old in remote.get_tracks().iter() {
+                    let old: MediaStreamTrack = old.unchecked_into();
+                    if old.kind() == track.kind() && old.id() != track.id() {
+                        remote.remove_track(&old);
+                    }
+                }
+                remote.add_track(&track);
+            })
+        };
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+
+        let on_negotiation = {
+            let events = events.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                let _ = events.unbounded_send(Event::NegotiationNeeded(key));
+            })
+        };
+        pc.set_onnegotiationneeded(Some(on_negotiation.as_ref().unchecked_ref()));
+
+        let on_state = {
+            let events = events.clone();
+            let pc = pc.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                let state = match pc.connection_state() {
+                    RtcPeerConnectionState::New => ConnState::New,
+                    RtcPeerConnectionState::Connecting => ConnState::Connecting,
+                    RtcPeerConnectionState::Connected => ConnState::Connected,
+                    RtcPeerConnectionState::Disconnected => ConnState::Disconnected,
+                    RtcPeerConnectionState::Failed => ConnState::Failed,
+                    _ => ConnState::Closed,
+                };
+                let _ = events.unbounded_send(Event::ConnectionState { key, state });
+            })
+        };
+        pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+
+        let on_open = {
+            let events = events.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                let _ = events.unbounded_send(Event::ChannelOpen(key));
+            })
+        };
+        channel.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        let on_close = {
+            let events = events.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                let _ = events.unbounded_send(Event::ChannelClosed(key));
+            })
+        };
+        channel.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let on_message = {
+            let events = events.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if let Some(text) = e.data().as_string() {
+                    let _ = events.unbounded_send(Event::ChannelMessage { key, text });
+                }
+            })
+        };
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+
+        let (ops, queue) = mpsc::unbounded();
+        wasm_bindgen_futures::spawn_local(run_ops(key, pc.clone(), queue, events));
+
+        Ok(PeerEdge {
+            pc,
+            channel,
+            remote,
+            ops,
+            _on_ice: on_ice,
+            _on_track: on_track,
+            _on_negotiation: on_negotiation,
+            _on_state: on_state,
+            _on_open: on_open,
+            _on_close: on_close,
+            _on_message: on_message,
+        })
+    }
+
+    pub fn run(&self, op: Op) {
+        let _ = self.ops.unbounded_send(op);
+    }
+
+    /// Sends a text message if the channel is open; messages to a closing peer are moot.
+    pub fn send(&self, text: &str) {
+        if self.channel.ready_state() == web_sys::RtcDataChannelState::Open {
+            let _ = self.channel.send_with_str(text);
+        }
+    }
+
+    /// The peer's audio and video, filled as tracks arrive.
+    pub fn remote_stream(&self) -> &MediaStream {
+        &self.remote
+    }
+
+    pub fn connection(&self) -> &RtcPeerConnection {
+        &self.pc
+    }
+}
+
+impl Drop for PeerEdge {
+    fn drop(&mut self) {
+        self.pc.set_onicecandidate(None);
+        self.pc.set_ontrack(None);
+        self.pc.set_onnegotiationneeded(None);
+        self.pc.set_onconnectionstatechange(None);
+        self.channel.set_onopen(None);
+        self.channel.set_onclose(None);
+        self.channel.set_onmessage(None);
+        self.channel.close();
+        self.pc.close();
+        // Remote tracks end with the connection; stop them so nothing keeps rendering them.
+        for track in self.remote.get_tracks().iter() {
+            track.unchecked_into::<MediaStreamTrack>().stop();
+        }
+        self.ops.close_channel();
+    }
+}
+
+/// Runs the peer's operations one after the other until the edge is dropped.
+async fn run_ops(key: PeerKey, pc: RtcPeerConnection, mut queue: mpsc::UnboundedReceiver<Op>, events: EventSink) {
+    while let Some(op) = queue.next().await {
+        // A closed connection rejects everything; the room already knows it is gone.
+        if pc.signaling_state() == web_sys::RtcSignalingState::Closed {
+            continue;
+        }
+        let candidate_op = matches!(op, Op::AddCandidate(_));
+        match run_op(&pc, op).await {
+            Ok(Some((kind, sdp))) => {
+                let _ = events.unbounded_send(Event::LocalDescription { key, kind, sdp });
+            }
+            Ok(None) => {}
+            // A candidate the browser rejects (e.g. one of a rolled-back offer) is not fatal;
+            // the connection either works with the others or fails on its own.
+            Err(err) if candidate_op => log(&format!("peer {key}: candidate rejected: {err}")),
+            Err(err) => {
+                if pc.signaling_state() == web_sys::RtcSignalingState::Closed {
+                    continue;
+                }
+                log(&format!("peer {key}: negotiation failed: {err}"));
+                let _ = events.unbounded_send(Event::NegotiationFailed { key, error: err.to_string() });
+            }
+        }
+    }
+}
+
+async fn run_op(pc: &RtcPeerConnection, op: Op) -> Result<Option<(SdpKind, String)>, JsError> {
+    match op {
+        Op::MakeOffer { ice_restart } => {
+            let options = RtcOfferOptions::new();
+            if ice_restart {
+                options.set_ice_restart(true);
+            }
+            let offer = JsFuture::from(pc.create_offer_with_rtc_offer_options(&options)).await?;
+            let sdp = sdp_of(&offer)?;
+            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+            desc.set_sdp(&sdp);
+            JsFuture::from(pc.set_local_description(&desc)).await?;
+            Ok(Some((SdpKind::Offer, sdp)))
+        }
+        Op::AcceptOffer(sdp) => {
+            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+            desc.set_sdp(&sdp);
+            if pc.signaling_state() == web_sys::RtcSignalingState::HaveLocalOffer {
+                // We are polite and lost the glare: roll our offer back first.
+                let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+                JsFuture::from(pc.set_local_description(&rollback)).await?;
+            }
+            JsFuture::from(pc.set_remote_description(&desc)).await?;
+            let answer = JsFuture::from(pc.create_answer()).await?;
+            let sdp = sdp_of(&answer)?;
+            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+            desc.set_sdp(&sdp);
+            JsFuture::from(pc.set_local_description(&desc)).await?;
+            Ok(Some((SdpKind::Answer, sdp)))
+        }
+        Op::AcceptAnswer(sdp) => {
+            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+            desc.set_sdp(&sdp);
+            JsFuture::from(pc.set_remote_description(&desc)).await?;
+            Ok(None)
+        }
+        Op::AddCandidate(json) => {
+            let init: RtcIceCandidateInit = js_sys::JSON::parse(&json)?.unchecked_into();
+            if !init.is_object() {
+                return Err(JsError { name: "TypeError".into(), message: "candidate is not an object".into() });
+            }
+            JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init))).await?;
+            Ok(None)
+        }
+    }
+}
+
+fn sdp_of(description: &JsValue) -> Result<String, JsError> {
+    Reflect::get(description, &JsValue::from_str("sdp"))?
+        .as_string()
+        .ok_or_else(|| JsError { name: "TypeError".into(), message: "description without sdp".into() })
+}
+
+pub(crate) fn log(text: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(text));
+}

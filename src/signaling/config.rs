@@ -1,0 +1,42 @@
+//! Where to signal and which ICE servers to use: `?signaling=` on the page URL wins, then
+//! `config.json` beside `index.html`, then the same origin's `/ws/`. A missing or broken
+//! `config.json` is normal (any static host, matchbox_server) and never an error.
+
+use meshcall_protocol::{ClientConfig, IceServer};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::url::signaling_base;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// `ws:`/`wss:` base ending in `/`; the room is appended.
+    pub base: String,
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// The `?signaling=` override of the current page, if any.
+pub fn query_override() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get("signaling").filter(|s| !s.is_empty())
+}
+
+async fn fetch_config() -> Option<ClientConfig> {
+    let window = web_sys::window()?;
+    let response = JsFuture::from(window.fetch_with_str("/config.json")).await.ok()?;
+    let response: web_sys::Response = response.dyn_into().ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
+}
+
+pub async fn load() -> Resolved {
+    let config = fetch_config().await.unwrap_or_default();
+    let configured = query_override().or(config.signaling_url);
+    let location = web_sys::window().map(|w| w.location());
+    let protocol = location.as_ref().and_then(|l| l.protocol().ok()).unwrap_or_else(|| "http:".into());
+    let host = location.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+    Resolved { base: signaling_base(configured.as_deref(), &protocol, &host), ice_servers: config.ice_servers }
+}

@@ -1,0 +1,80 @@
+//! Shared by the browser suites: an in-memory signaling server (the matchbox protocol, without a
+//! socket) and a bounded wait for something a person would observe.
+
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::future::TimeoutFuture;
+use meshcall::rtc::media::{acquire, LocalMedia};
+use meshcall::session::{CallSettings, Session};
+use meshcall_protocol::{ClientMessage, ServerMessage};
+
+#[derive(Default)]
+struct HubInner {
+    next: u32,
+    members: Vec<(String, Session)>,
+}
+
+/// Relays like a signaling server: ids, `NewPeer` to those already in, `Signal` stamped with the
+/// sender, `PeerLeft`.
+#[derive(Clone, Default)]
+pub struct Hub(Rc<RefCell<HubInner>>);
+
+impl Hub {
+    pub fn join(&self, session: &Session) -> String {
+        let id = {
+            let mut inner = self.0.borrow_mut();
+            inner.next += 1;
+            format!("peer-{}", inner.next)
+        };
+        let hub: Weak<RefCell<HubInner>> = Rc::downgrade(&self.0);
+        let from = id.clone();
+        session.set_outbound(move |msg| {
+            let Some(hub) = hub.upgrade() else { return };
+            if let ClientMessage::Signal { receiver, data } = msg {
+                let target = hub.borrow().members.iter().find(|(id, _)| *id == receiver).map(|(_, s)| s.clone());
+                if let Some(target) = target {
+                    target.deliver(ServerMessage::Signal { sender: from.clone(), data });
+                }
+            }
+        });
+        session.deliver(ServerMessage::IdAssigned(id.clone()));
+        for (_, other) in self.0.borrow().members.iter() {
+            other.deliver(ServerMessage::NewPeer(id.clone()));
+        }
+        self.0.borrow_mut().members.push((id.clone(), session.clone()));
+        id
+    }
+
+    pub fn leave(&self, id: &str) {
+        self.0.borrow_mut().members.retain(|(m, _)| m != id);
+        for (_, other) in self.0.borrow().members.iter() {
+            other.deliver(ServerMessage::PeerLeft(id.to_owned()));
+        }
+    }
+}
+
+/// A session with the fake camera and microphone Chromium provides under the test flags.
+pub async fn session(name: &str) -> Session {
+    let got = acquire(None, None).await;
+    assert!(got.problems.is_empty(), "fake devices should be available: {:?}", got.problems);
+    assert!(got.media.has("audio") && got.media.has("video"));
+    Session::new(CallSettings { name: name.into(), mic: true, cam: true, ice_servers: vec![] }, got.media)
+}
+
+pub fn no_media_session(name: &str) -> Session {
+    let media = LocalMedia::none().expect("an empty MediaStream");
+    Session::new(CallSettings { name: name.into(), mic: false, cam: false, ice_servers: vec![] }, media)
+}
+
+/// Waits until `cond` holds, checking every 50 ms, failing after `ms` with `what`.
+pub async fn until(what: &str, ms: u32, mut cond: impl FnMut() -> bool) {
+    let mut waited = 0;
+    while !cond() {
+        assert!(waited < ms, "timed out after {ms} ms waiting for: {what}");
+        TimeoutFuture::new(50).await;
+        waited += 50;
+    }
+}

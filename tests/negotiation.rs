@@ -1,0 +1,147 @@
+//! Two sessions in one page negotiate through an in-memory signaling pipe, with the real
+//! browser edges: each must receive the other's video frames and data-channel messages.
+//! Needs a non-loopback interface (run inside scripts/netns.sh).
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::{no_media_session, session, until, Hub};
+use meshcall::room::PeerState;
+use meshcall::session::Session;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlVideoElement, MediaStreamTrack};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn only_tile(s: &Session) -> Option<(u32, meshcall::room::PeerView)> {
+    let tiles = s.view().tiles.get_untracked_clone();
+    match tiles.as_slice() {
+        [t] => Some((t.key, t.view.get_untracked_clone())),
+        _ => None,
+    }
+}
+
+trait Untracked<T> {
+    fn get_untracked_clone(&self) -> T;
+}
+impl<T: Clone + Send + Sync + 'static> Untracked<T> for leptos::prelude::ArcRwSignal<T> {
+    fn get_untracked_clone(&self) -> T {
+        use leptos::prelude::WithUntracked;
+        self.with_untracked(Clone::clone)
+    }
+}
+
+/// Plays `s`'s stream from `key` in a muted video element until a decoded frame has a size.
+async fn frames_arrive(s: &Session, key: u32) {
+    let stream = s.remote_stream(key).expect("remote stream");
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let video: HtmlVideoElement = doc.create_element("video").unwrap().unchecked_into();
+    video.set_muted(true);
+    video.set_src_object(Some(&stream));
+    doc.body().unwrap().append_child(&video).unwrap();
+    let _ = JsFuture::from(video.play().unwrap()).await;
+    until("a decoded remote video frame", 10_000, || video.video_width() > 0).await;
+    video.set_src_object(None);
+    video.remove();
+}
+
+fn live_kinds(s: &Session, key: u32) -> Vec<String> {
+    let stream = s.remote_stream(key).expect("remote stream");
+    let mut kinds: Vec<String> = stream
+        .get_tracks()
+        .iter()
+        .map(|t| t.unchecked_into::<MediaStreamTrack>())
+        .filter(|t| t.ready_state() == web_sys::MediaStreamTrackState::Live)
+        .map(|t| t.kind())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+#[wasm_bindgen_test]
+async fn two_peers_exchange_video_and_channel_messages() {
+    let hub = Hub::default();
+    let ada = session("Ada").await;
+    let bob = session("Bob").await;
+    hub.join(&ada);
+    hub.join(&bob);
+
+    // The names travel over the data channel (hello), the state comes from ICE.
+    until("both tiles connected and named", 15_000, || {
+        matches!(only_tile(&ada), Some((_, v)) if v.state == PeerState::Connected && v.name == "Bob")
+            && matches!(only_tile(&bob), Some((_, v)) if v.state == PeerState::Connected && v.name == "Ada")
+    })
+    .await;
+    let (bob_at_ada, _) = only_tile(&ada).unwrap();
+    let (ada_at_bob, _) = only_tile(&bob).unwrap();
+    until("audio and video tracks both ways", 10_000, || {
+        live_kinds(&ada, bob_at_ada) == ["audio", "video"] && live_kinds(&bob, ada_at_bob) == ["audio", "video"]
+    })
+    .await;
+    frames_arrive(&ada, bob_at_ada).await;
+    frames_arrive(&bob, ada_at_bob).await;
+
+    // Toggles reach the other side's tile over the channel.
+    bob.set_cam(false);
+    bob.set_mic(false);
+    until("Ada sees Bob's camera and mic off", 5_000, || {
+        matches!(only_tile(&ada), Some((_, v)) if !v.cam && !v.mic)
+    })
+    .await;
+    ada.leave();
+    bob.leave();
+}
+
+#[wasm_bindgen_test]
+async fn receive_only_newcomer_still_gets_media() {
+    let hub = Hub::default();
+    let ada = session("Ada").await;
+    let viewer = no_media_session("Viewer");
+    hub.join(&viewer);
+    hub.join(&ada); // Viewer (no tracks) calls Ada: its offer must still ask for her media.
+    until("connected both ways", 15_000, || {
+        matches!(only_tile(&ada), Some((_, v)) if v.state == PeerState::Connected && v.name == "Viewer")
+            && matches!(only_tile(&viewer), Some((_, v)) if v.state == PeerState::Connected)
+    })
+    .await;
+    let (key, view) = only_tile(&viewer).unwrap();
+    assert_eq!(view.name, "Ada");
+    frames_arrive(&viewer, key).await;
+    let (key, view) = only_tile(&ada).unwrap();
+    assert!(!view.mic && !view.cam, "the viewer says it sends nothing");
+    assert!(live_kinds(&ada, key).is_empty());
+    ada.leave();
+    viewer.leave();
+}
+
+#[wasm_bindgen_test]
+async fn three_peers_form_a_full_mesh() {
+    let hub = Hub::default();
+    let people = [session("A").await, session("B").await, session("C").await];
+    for p in &people {
+        hub.join(p);
+    }
+    until("each sees two connected peers", 20_000, || {
+        people.iter().all(|p| {
+            let tiles = p.view().tiles.get_untracked_clone();
+            tiles.len() == 2 && tiles.iter().all(|t| t.view.get_untracked_clone().state == PeerState::Connected)
+        })
+    })
+    .await;
+    // One leaves: the others drop its tile and keep each other.
+    let ids = ["peer-1", "peer-2", "peer-3"];
+    people[0].leave();
+    hub.leave(ids[0]);
+    until("two remain, connected", 10_000, || {
+        people[1..].iter().all(|p| {
+            let tiles = p.view().tiles.get_untracked_clone();
+            tiles.len() == 1 && tiles[0].view.get_untracked_clone().state == PeerState::Connected
+        })
+    })
+    .await;
+    for p in &people[1..] {
+        p.leave();
+    }
+}
