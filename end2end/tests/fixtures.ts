@@ -1,6 +1,7 @@
 // The people of a call: each one is a page in its own browser context (own storage, own devices), and
 // the assertions here are what that person would see or hear. Waits are polls on observable state,
 // never fixed sleeps.
+import * as fs from 'node:fs';
 import { test as base, expect, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import { BASE_URL } from '../env';
 
@@ -25,6 +26,45 @@ function wrapPeerConnections() {
   (window as any).__meshcall = { peerConnections: built };
 }
 
+/** Runs in a page: what its tiles' videos and peer connections are doing, for a failing test's report. */
+async function describeCall(): Promise<string> {
+  const tiles = [...document.querySelectorAll('[data-testid=peer-tile]')].map((t) => {
+    const v = t.querySelector('video');
+    const stream = v?.srcObject as MediaStream | null | undefined;
+    return {
+      attributes: Object.fromEntries([...t.attributes].map((a) => [a.name, a.value])),
+      text: t.textContent,
+      video: v && {
+        tracks: stream ? stream.getTracks().map((x) => `${x.kind}:${x.readyState}${x.muted ? ':muted' : ''}`) : null,
+        videoWidth: v.videoWidth,
+        readyState: v.readyState,
+        paused: v.paused,
+        hidden: v.hidden || getComputedStyle(v).display === 'none',
+        frames: v.getVideoPlaybackQuality().totalVideoFrames,
+      },
+    };
+  });
+  const pcs: RTCPeerConnection[] = (window as any).__meshcall?.peerConnections ?? [];
+  const peerConnections = [];
+  for (const pc of pcs) {
+    const rtp: unknown[] = [];
+    if (pc.connectionState !== 'closed') {
+      (await pc.getStats()).forEach((r: any) => {
+        if (r.type === 'inbound-rtp' || r.type === 'outbound-rtp') {
+          rtp.push({ type: r.type, kind: r.kind, frames: r.framesDecoded ?? r.framesEncoded, bytes: r.bytesReceived ?? r.bytesSent, audioEnergy: r.totalAudioEnergy });
+        }
+      });
+    }
+    peerConnections.push({
+      connectionState: pc.connectionState,
+      signalingState: pc.signalingState,
+      transceivers: pc.getTransceivers().map((x) => `${x.mid}:${x.receiver.track.kind}:${x.currentDirection}`),
+      rtp,
+    });
+  }
+  return JSON.stringify({ url: location.href, tiles, peerConnections }, null, 1);
+}
+
 export type Person = { name: string; page: Page; context: BrowserContext; log: string[] };
 
 export class People {
@@ -37,8 +77,10 @@ export class People {
     await context.addInitScript(wrapPeerConnections);
     const page = await context.newPage();
     const log: string[] = [];
-    page.on('console', (m) => log.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
+    const t0 = Date.now();
+    const at = () => `${((Date.now() - t0) / 1000).toFixed(2)}s`;
+    page.on('console', (m) => log.push(`${at()} [${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => log.push(`${at()} [pageerror] ${e.message}`));
     const person = { name, page, context, log };
     this.all.push(person);
     await page.goto(path);
@@ -53,21 +95,28 @@ export class People {
     return person;
   }
 
-  /** On failure: each page's screenshot and console, so a red run explains itself. */
+  /** On failure: each page's console next to Playwright's own screenshots and trace, so a red run
+   * explains itself. */
   async attachEvidence(testInfo: TestInfo) {
     for (const [i, p] of this.all.entries()) {
       const label = `${i + 1}-${p.name}`;
-      await testInfo.attach(`${label}-console.txt`, { body: p.log.join('\n'), contentType: 'text/plain' });
-      if (!p.page.isClosed()) {
-        const shot = await p.page.screenshot({ fullPage: true }).catch(() => null);
-        if (shot) await testInfo.attach(`${label}.png`, { body: shot, contentType: 'image/png' });
-      }
+      await attachFile(testInfo, `${label}-console.txt`, p.log.join('\n') + '\n');
+      if (p.page.isClosed()) continue;
+      const state = await p.page.evaluate(describeCall).catch((e) => `page not readable: ${e}`);
+      await attachFile(testInfo, `${label}-call-state.json`, state);
     }
   }
 
   async closeAll() {
     await Promise.all(this.all.map((p) => p.context.close().catch(() => {})));
   }
+}
+
+/** Written into the test's output folder (kept in CI logs and artifacts) and attached to the report. */
+async function attachFile(testInfo: TestInfo, name: string, body: string) {
+  const file = testInfo.outputPath(name);
+  fs.writeFileSync(file, body);
+  await testInfo.attach(name, { path: file });
 }
 
 export const test = base.extend<{ people: People }>({
