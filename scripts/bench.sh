@@ -18,8 +18,10 @@ MODE="${1:-full}"
 case "$MODE" in full | --quick | --report) ;; *) echo "usage: scripts/bench.sh [--quick|--report]" >&2; exit 2 ;; esac
 
 report() {
+  local command="bash scripts/bench.sh"
+  if grep -q '^bench:' "$ROOT/Makefile"; then command="make bench"; fi
   node "$ROOT/end2end/bench/report.mjs" --dir "$OUT" --md "$ROOT/BENCHMARKS.md" \
-    --svg "$ROOT/docs/bench-mesh-assembly.svg" --command "make bench"
+    --svg "$ROOT/docs/bench-mesh-assembly.svg" --command "$command"
 }
 
 if [ "${MESHCALL_IN_NETNS:-}" != 1 ]; then

