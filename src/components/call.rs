@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::controls::{icon, Device, MediaToggle};
 use super::tile::{PeerTile, SelfTile};
 use crate::hooks::{copy_text, page_href};
 use crate::session::{CallView, Session};
@@ -30,11 +31,11 @@ pub fn Call(
     let has = move |kind: &'static str| session.with_value(|s| s.as_ref().is_some_and(|s| s.has_local(kind)));
     let (has_mic, has_cam) = (has("audio"), has("video"));
 
-    let toggle_mic = move |_| {
+    let toggle_mic = move |()| {
         let on = !mic.get_untracked();
         session.with_value(|s| if let Some(s) = s { s.set_mic(on) });
     };
-    let toggle_cam = move |_| {
+    let toggle_cam = move |()| {
         let on = !cam.get_untracked();
         session.with_value(|s| if let Some(s) = s { s.set_cam(on) });
     };
@@ -86,29 +87,10 @@ pub fn Call(
                     <span data-testid="peer-count">{count}</span>
                     {move || if count() == 1 { " other" } else { " others" }}
                 </span>
-                <button
-                    class="round"
-                    data-testid="call-mic"
-                    aria-pressed=move || if mic.get() { "true" } else { "false" }
-                    aria-label=move || if mic.get() { "Turn microphone off" } else { "Turn microphone on" }
-                    class:off=move || !mic.get()
-                    disabled=!has_mic
-                    on:click=toggle_mic
-                >
-                    {move || if mic.get() { "Mic on" } else { "Mic off" }}
-                </button>
-                <button
-                    class="round"
-                    data-testid="call-cam"
-                    aria-pressed=move || if cam.get() { "true" } else { "false" }
-                    aria-label=move || if cam.get() { "Turn camera off" } else { "Turn camera on" }
-                    class:off=move || !cam.get()
-                    disabled=!has_cam
-                    on:click=toggle_cam
-                >
-                    {move || if cam.get() { "Cam on" } else { "Cam off" }}
-                </button>
+                <MediaToggle device=Device::Mic testid="call-mic" on=mic disabled=Signal::stored(!has_mic) on_toggle=toggle_mic />
+                <MediaToggle device=Device::Cam testid="call-cam" on=cam disabled=Signal::stored(!has_cam) on_toggle=toggle_cam />
                 <button class="btn" data-testid="copy-link" on:click=copy>
+                    {icon("link")}
                     {move || match copied.get() {
                         Some(true) => "Link copied".to_owned(),
                         Some(false) => "Copy failed".to_owned(),

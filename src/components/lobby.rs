@@ -5,6 +5,7 @@ use leptos::html::Video;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::controls::{Device as Kind, MediaToggle};
 use crate::rtc::media::{acquire, list_devices, Device, LocalMedia, MediaProblem, MicMeter};
 
 /// What the lobby hands over on Join.
@@ -81,12 +82,12 @@ pub fn Lobby(room: String, state: LobbyState, #[prop(into)] on_join: Callback<()
         meter.try_set_value(None);
     });
 
-    let toggle_mic = move |_| {
+    let toggle_mic = move |()| {
         let on = !mic_on.get_untracked();
         mic_on.set(on);
         media.with_value(|m| if let Some(m) = m { m.set_enabled("audio", on) });
     };
-    let toggle_cam = move |_| {
+    let toggle_cam = move |()| {
         let on = !cam_on.get_untracked();
         cam_on.set(on);
         media.with_value(|m| if let Some(m) = m { m.set_enabled("video", on) });
@@ -124,30 +125,8 @@ pub fn Lobby(room: String, state: LobbyState, #[prop(into)] on_join: Callback<()
                     </div>
                 </Show>
                 <div class="preview-controls">
-                    <button
-                        type="button"
-                        class="round"
-                        data-testid="toggle-mic"
-                        aria-pressed=move || if mic_on.get() { "true" } else { "false" }
-                        aria-label=move || if mic_on.get() { "Turn microphone off" } else { "Turn microphone on" }
-                        disabled=move || ready.get() && !has_mic.get()
-                        class:off=move || !mic_on.get()
-                        on:click=toggle_mic
-                    >
-                        {move || if mic_on.get() { "Mic on" } else { "Mic off" }}
-                    </button>
-                    <button
-                        type="button"
-                        class="round"
-                        data-testid="toggle-cam"
-                        aria-pressed=move || if cam_on.get() { "true" } else { "false" }
-                        aria-label=move || if cam_on.get() { "Turn camera off" } else { "Turn camera on" }
-                        disabled=move || ready.get() && !has_cam.get()
-                        class:off=move || !cam_on.get()
-                        on:click=toggle_cam
-                    >
-                        {move || if cam_on.get() { "Cam on" } else { "Cam off" }}
-                    </button>
+                    <MediaToggle device=Kind::Mic testid="toggle-mic" on=mic_on disabled=Signal::derive(move || ready.get() && !has_mic.get()) on_toggle=toggle_mic />
+                    <MediaToggle device=Kind::Cam testid="toggle-cam" on=cam_on disabled=Signal::derive(move || ready.get() && !has_cam.get()) on_toggle=toggle_cam />
                 </div>
             </div>
             <form class="lobby-side card" on:submit=join>

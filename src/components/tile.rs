@@ -4,6 +4,7 @@ use leptos::html::Video;
 use leptos::prelude::*;
 use web_sys::MediaStream;
 
+use super::controls::muted_mark;
 use crate::room::{PeerState, PeerView};
 use crate::session::Session;
 
@@ -37,7 +38,7 @@ pub fn SelfTile(session: StoredValue<Option<Session>, LocalStorage>, name: Strin
             </Show>
             <figcaption class="caption">
                 <Show when=move || !mic.get()>
-                    <span class="muted-mark" title="Microphone off" aria-label="Microphone off">"🔇"</span>
+                    {muted_mark(None)}
                 </Show>
                 <span class="name">{label}</span>
             </figcaption>
@@ -83,7 +84,7 @@ pub fn PeerTile(session: StoredValue<Option<Session>, LocalStorage>, key: u32, v
             </Show>
             <figcaption class="caption">
                 <Show when=move || !mic()>
-                    <span class="muted-mark" data-testid="muted-mark" title="Microphone off" aria-label="Microphone off">"🔇"</span>
+                    {muted_mark(Some("muted-mark"))}
                 </Show>
                 <span class="name" data-testid="peer-name">{name}</span>
             </figcaption>

@@ -1,0 +1,72 @@
+//! Buttons shared by the lobby and the call: real `<button>`s with a label, an icon and
+//! `aria-pressed` for toggles.
+
+use leptos::prelude::*;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Mic,
+    Cam,
+}
+
+/// 24px line icons (Feather-style paths), drawn with `currentColor`.
+pub fn icon(name: &'static str) -> impl IntoView {
+    let path = match name {
+        "mic" => "M12 2a3 3 0 0 0-3 3v7a3 3 0 0 0 6 0V5a3 3 0 0 0-3-3zM19 10v2a7 7 0 0 1-14 0v-2M12 19v3",
+        "mic-off" => "M2 2l20 20M9 9v3a3 3 0 0 0 5.1 2.1M15 9.3V5a3 3 0 0 0-5.9-.6M17 16.9A7 7 0 0 1 5 12v-2m14 0v2c0 .8-.1 1.5-.4 2.2M12 19v3",
+        "cam" => "M23 7l-7 5 7 5V7zM1 5h15v14H1z",
+        "cam-off" => "M2 2l20 20M16 16v3H1V5h3m5 0h7v7l7-5v10",
+        "link" => "M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7",
+        _ => "M18 6L6 18M6 6l12 12",
+    };
+    view! {
+        <svg class="icon" viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor"
+            stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+            <path d=path />
+        </svg>
+    }
+}
+
+/// Mic or camera on/off. Disabled when the device is missing.
+#[component]
+pub fn MediaToggle(
+    device: Device,
+    testid: &'static str,
+    #[prop(into)] on: Signal<bool>,
+    #[prop(into)] disabled: Signal<bool>,
+    #[prop(into)] on_toggle: Callback<()>,
+) -> impl IntoView {
+    let (noun, icon_on, icon_off) = match device {
+        Device::Mic => ("microphone", "mic", "mic-off"),
+        Device::Cam => ("camera", "cam", "cam-off"),
+    };
+    let short = match device {
+        Device::Mic => "Mic",
+        Device::Cam => "Camera",
+    };
+    view! {
+        <button
+            type="button"
+            class="round"
+            data-testid=testid
+            aria-pressed=move || if on.get() { "true" } else { "false" }
+            aria-label=move || format!("{} {noun}", if on.get() { "Turn off" } else { "Turn on" })
+            title=move || format!("{} {noun}", if on.get() { "Turn off" } else { "Turn on" })
+            class:off=move || !on.get()
+            disabled=move || disabled.get()
+            on:click=move |_| on_toggle.run(())
+        >
+            {move || if on.get() { icon(icon_on).into_any() } else { icon(icon_off).into_any() }}
+            <span class="btn-text">{short}</span>
+        </button>
+    }
+}
+
+/// The small crossed-out microphone on a tile.
+pub fn muted_mark(testid: Option<&'static str>) -> impl IntoView {
+    view! {
+        <span class="muted-mark" data-testid=testid title="Microphone off" role="img" aria-label="Microphone off">
+            {icon("mic-off")}
+        </span>
+    }
+}
