@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{next_msg, relayed, send, signal, start};
+use common::{next_msg, relayed, send, signal, start, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use meshcall_protocol::ServerMessage;
 use serde_json::json;
@@ -22,17 +22,14 @@ async fn a_flooded_room_does_not_delay_another_rooms_relays() {
     config.limits.rate_per_sec = u32::MAX;
     let server = start(config).await;
 
-    // The noisy room: a flooder, a reader that drains what it gets, and a reader that never reads.
+    // The noisy room: a flooder, a reader that drains what it gets (until it falls behind and is
+    // dropped, which is the server's right), and a reader that never reads.
     let (flooder, _) = server.join("noisy").await;
     let (mut drain, drain_id) = server.join("noisy").await;
     let (_stalled, stalled_id) = server.join("noisy").await;
-    let received = Arc::new(AtomicU64::new(0));
-    let counter = received.clone();
-    tokio::spawn(async move {
-        while let Some(Ok(_)) = drain.next().await {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-    });
+    tokio::spawn(async move { while let Some(Ok(_)) = drain.next().await {} });
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
     let (mut flood_sink, mut flood_stream) = flooder.split();
     tokio::spawn(async move { while let Some(Ok(_)) = flood_stream.next().await {} });
     let big = "f".repeat(16 * 1024);
@@ -43,6 +40,7 @@ async fn a_flooded_room_does_not_delay_another_rooms_relays() {
             if flood_sink.send(Message::text(text)).await.is_err() {
                 break;
             }
+            counter.fetch_add(1, Ordering::Relaxed);
         }
     });
     // And a bad client that keeps coming back with garbage.
@@ -58,27 +56,36 @@ async fn a_flooded_room_does_not_delay_another_rooms_relays() {
     });
 
     // Wait until the flood is really flowing.
-    while received.load(Ordering::Relaxed) < 1_000 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    tokio::time::timeout(WAIT, async {
+        while sent.load(Ordering::Relaxed) < 1_000 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the flood flows");
 
     // The calm room: 100 round trips, each timed.
     let (mut p, p_id) = server.join("calm").await;
     let (mut q, q_id) = server.join("calm").await;
     assert_eq!(next_msg(&mut p).await, ServerMessage::NewPeer(q_id.clone()));
-    let before = received.load(Ordering::Relaxed);
-    let mut worst = Duration::ZERO;
+    let before = sent.load(Ordering::Relaxed);
+    let mut round_trips = Vec::new();
     for i in 0..100 {
         let t0 = Instant::now();
         send(&mut p, &signal(&q_id, json!(i))).await;
         assert_eq!(next_msg(&mut q).await, relayed(&p_id, json!(i)));
         send(&mut q, &signal(&p_id, json!(i))).await;
         assert_eq!(next_msg(&mut p).await, relayed(&q_id, json!(i)));
-        worst = worst.max(t0.elapsed());
+        round_trips.push(t0.elapsed());
     }
-    let during = received.load(Ordering::Relaxed) - before;
-    println!("calm room: worst round trip {worst:?} while the noisy room relayed {during} messages");
+    let during = sent.load(Ordering::Relaxed) - before;
+    round_trips.sort();
+    let (median, worst) = (round_trips[50], round_trips[99]);
+    println!("calm room: round trip median {median:?}, worst {worst:?}, while the noisy room got {during} messages");
     assert!(during > 200, "the flood must run during the measurement ({during})");
-    // Two relays per round trip; on an idle machine each takes well under a millisecond.
-    assert!(worst < Duration::from_millis(250), "worst round trip {worst:?}");
+    // Idle, a round trip (two relays) takes about a millisecond. A lock held across a wait or a
+    // socket waiting on another would show as seconds (the close timeout) or a hang; the bounds
+    // leave room for a busy two-core machine.
+    assert!(median < Duration::from_millis(50), "median round trip {median:?}");
+    assert!(worst < Duration::from_secs(1), "worst round trip {worst:?}");
 }
