@@ -27,6 +27,8 @@ pub const RESTART_GAP_MS: u64 = 5_000;
 pub const GIVE_UP_MS: u64 = 25_000;
 /// A first negotiation that has not connected by then will not.
 pub const CONNECT_TIMEOUT_MS: u64 = 30_000;
+/// A connected peer whose socket left gets this long to come back with `Rebind`.
+pub const REBIND_GRACE_MS: u64 = 15_000;
 /// Displayed names are cut to this many characters.
 pub const MAX_NAME_CHARS: usize = 40;
 /// Candidates kept per peer (or per unknown sender) before a description arrives.
@@ -133,12 +135,7 @@ impl Room {
             Event::IdAssigned(id) => self.on_id_assigned(id, &mut out),
             Event::SignalingLost => {}
             Event::PeerJoined(id) => self.on_peer_joined(id, &mut out),
-            Event::PeerLeft(id) => {
-                self.orphan_candidates.remove(&id);
-                if let Some(key) = self.key_of(&id) {
-                    self.remove(key, &mut out);
-                }
-            }
+            Event::PeerLeft(id) => self.on_peer_left(id, &mut out),
             Event::Signal { from, data } => self.on_signal(from, data, &mut out),
             Event::NegotiationNeeded(key) => {
                 // Before the first exchange completes, the initial offer/answer already covers
@@ -224,6 +221,21 @@ impl Room {
         self.by_signaling_id.insert(signaling_id.clone(), key);
         self.peers.insert(key, Peer::new(key, signaling_id, polite, self.now));
         key
+    }
+
+    fn on_peer_left(&mut self, id: PeerId, out: &mut Vec<Command>) {
+        self.orphan_candidates.remove(&id);
+        let Some(key) = self.key_of(&id) else { return };
+        let now = self.now;
+        match self.peers.get_mut(&key) {
+            // Media still flows and the channel is open: only its signaling socket dropped
+            // (a leaving page closes the channel, which removes the tile at once).
+            Some(p) if p.channel_open && p.state == PeerState::Connected => {
+                p.signaling_left_at = Some(now);
+                self.by_signaling_id.remove(&id);
+            }
+            _ => self.remove(key, out),
+        }
     }
 
     fn on_peer_joined(&mut self, id: PeerId, out: &mut Vec<Command>) {
@@ -435,6 +447,7 @@ impl Room {
         self.by_signaling_id.insert(id.clone(), key);
         if let Some(p) = self.peers.get_mut(&key) {
             p.signaling_id = id;
+            p.signaling_left_at = None;
         }
     }
 
@@ -447,6 +460,10 @@ impl Room {
                 if p.failed_at.is_some_and(|t| now >= t + FAILED_TILE_MS) {
                     remove.push(p.key);
                 }
+                continue;
+            }
+            if p.signaling_left_at.is_some_and(|t| now >= t + REBIND_GRACE_MS) {
+                remove.push(p.key);
                 continue;
             }
             if !p.ever_connected && now >= p.created_at + CONNECT_TIMEOUT_MS {

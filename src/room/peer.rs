@@ -86,6 +86,9 @@ pub struct Peer {
     pub(crate) bad_since: Option<u64>,
     pub(crate) last_restart: Option<u64>,
     pub(crate) failed_at: Option<u64>,
+    /// The server said this peer's socket left while our connection still worked: it may be
+    /// reconnecting its signaling and `Rebind` shortly.
+    pub(crate) signaling_left_at: Option<u64>,
 }
 
 impl Peer {
@@ -114,6 +117,7 @@ impl Peer {
             bad_since: None,
             last_restart: None,
             failed_at: None,
+            signaling_left_at: None,
         }
     }
 

@@ -367,3 +367,31 @@ fn leave_closes_everything() {
     );
     assert_eq!(a.peers().count(), 0);
 }
+
+#[test]
+fn peer_left_with_a_live_connection_waits_for_its_rebind() {
+    // Signaling socket of a connected peer dropped: the call goes on ...
+    let mut b = room("bbb");
+    let ka = connected(&mut b, "aaa");
+    assert!(b.step(100, Event::PeerLeft("aaa".into())).is_empty());
+    assert_eq!(b.peer(ka).unwrap().state, PeerState::Connected);
+    // ... it comes back under a new id and says so over the channel.
+    b.step(200, Event::PeerJoined("aaa2".into()));
+    let dup = b.key_of("aaa2").unwrap();
+    let out = b.step(300, Event::ChannelMessage { key: ka, text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into() });
+    assert_eq!(out, vec![Command::ClosePeer { key: dup }, Command::PeerRemoved { key: dup }]);
+    assert!(b.step(100 + REBIND_GRACE_MS, Event::Tick).is_empty(), "rebound: no longer on the clock");
+
+    // One that never comes back goes after the grace period.
+    let mut b = room("bbb");
+    let ka = connected(&mut b, "aaa");
+    b.step(100, Event::PeerLeft("aaa".into()));
+    assert!(b.step(100 + REBIND_GRACE_MS - 1, Event::Tick).is_empty());
+    assert_eq!(b.step(100 + REBIND_GRACE_MS, Event::Tick), vec![Command::ClosePeer { key: ka }, Command::PeerRemoved { key: ka }]);
+
+    // A peer still negotiating goes at once.
+    let mut b = room("bbb");
+    b.step(0, Event::PeerJoined("ccc".into()));
+    let kc = b.key_of("ccc").unwrap();
+    assert_eq!(b.step(1, Event::PeerLeft("ccc".into())), vec![Command::ClosePeer { key: kc }, Command::PeerRemoved { key: kc }]);
+}

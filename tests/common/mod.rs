@@ -48,6 +48,13 @@ impl Hub {
         id
     }
 
+    /// `session`'s socket dropped and reconnected: the room hears `PeerLeft(old)`, then the
+    /// session gets a new id and the room a `NewPeer` for it, as a real server does.
+    pub fn reconnect(&self, old: &str, session: &Session) -> String {
+        self.leave(old);
+        self.join(session)
+    }
+
     pub fn leave(&self, id: &str) {
         self.0.borrow_mut().members.retain(|(m, _)| m != id);
         for (_, other) in self.0.borrow().members.iter() {
