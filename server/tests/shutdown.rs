@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-use common::{next_close, next_msg, start, WAIT};
+use common::{next_close, next_msg, spawn_binary, start};
 use meshcall_protocol::ServerMessage;
 
 #[tokio::test]
@@ -28,58 +26,25 @@ async fn shutdown_closes_every_socket_with_1001() {
 
 #[tokio::test]
 async fn the_binary_reads_env_and_exits_cleanly_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshcall-server"))
-        .env("MESHCALL_ADDR", "127.0.0.1:0")
-        .env("MESHCALL_STATIC_DIR", "/nonexistent/meshcall-dist")
-        .env("MESHCALL_MAX_PEERS_PER_ROOM", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let addr = loop {
-        let line = tokio::time::timeout(WAIT, lines.recv()).await.unwrap().expect("a log line");
-        if let Some((_, rest)) = line.split_once("listening on http://") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let mut server = spawn_binary(&[("MESHCALL_MAX_PEERS_PER_ROOM", "1")]).await;
 
-    let url = format!("ws://{addr}/ws/room");
+    let url = format!("ws://{}/ws/room", server.addr);
     let (mut a, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     assert!(matches!(next_msg(&mut a).await, ServerMessage::IdAssigned(_)));
     // MESHCALL_MAX_PEERS_PER_ROOM=1 took effect.
     let (mut b, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     assert_eq!(next_close(&mut b).await.0, meshcall_protocol::close_code::ROOM_FULL);
 
-    let join_line = loop {
-        let line = tokio::time::timeout(WAIT, lines.recv()).await.unwrap().unwrap();
-        if line.contains("join") {
-            break line;
-        }
-    };
+    // One info line per join, with the room and the count.
+    let join_line = server.line_with(" join").await;
     assert!(join_line.contains("room=room") && join_line.contains("peers=1"), "{join_line}");
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    server.sigterm();
     assert_eq!(next_close(&mut a).await.0, 1001);
-    let deadline = std::time::Instant::now() + WAIT;
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(std::time::Instant::now() < deadline, "still running after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let exit = server.wait().await;
     assert!(exit.success(), "{exit}");
+    let leave_line = server.line_with(" leave").await;
+    assert!(leave_line.contains("peers=0"), "{leave_line}");
 }
 
 #[test]

@@ -175,3 +175,96 @@ pub fn signal(receiver: &str, data: Value) -> ClientMessage {
 pub fn relayed(sender: &str, data: Value) -> ServerMessage {
     ServerMessage::Signal { sender: sender.to_owned(), data }
 }
+
+/// The real binary, started with `env` (plus an ephemeral address and no app), its stdout lines,
+/// and the address it printed once listening.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    pub addr: String,
+}
+
+pub async fn spawn_binary(env: &[(&str, &str)]) -> Binary {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_meshcall-server"));
+    command
+        .env("MESHCALL_ADDR", "127.0.0.1:0")
+        .env("MESHCALL_STATIC_DIR", "/nonexistent/meshcall-dist")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let addr = loop {
+        let line = tokio::time::timeout(WAIT, lines.recv()).await.unwrap().expect("a log line");
+        if let Some((_, rest)) = line.split_once("listening on ") {
+            let url = rest.split_whitespace().next().unwrap();
+            break url.split_once("://").unwrap().1.to_owned();
+        }
+        seen.push(line);
+    };
+    // Give back what came before the listening line too.
+    let (tx, rest) = tokio::sync::mpsc::unbounded_channel();
+    for line in seen {
+        let _ = tx.send(line);
+    }
+    tokio::spawn(async move {
+        while let Some(line) = lines.recv().await {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Binary { child, lines: rest, addr }
+}
+
+impl Binary {
+    /// The next stdout line containing `needle`.
+    pub async fn line_with(&mut self, needle: &str) -> String {
+        loop {
+            let line = tokio::time::timeout(WAIT, self.lines.recv()).await.unwrap().expect("a line");
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    pub fn sigterm(&self) {
+        let pid = self.child.id().to_string();
+        let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+    }
+
+    pub async fn wait(&mut self) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                return exit;
+            }
+            assert!(std::time::Instant::now() < deadline, "still running after SIGTERM");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        // A failed test must not leave its server running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
