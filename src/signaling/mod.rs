@@ -145,8 +145,8 @@ async fn connect_once(url: &str, out: &mut mpsc::UnboundedReceiver<ClientMessage
             },
             Either::Left((Some(Ok(Message::Bytes(_))), _)) => None,
             Either::Left((Some(Err(WebSocketError::ConnectionClose(close))), _)) => {
-                if let Some(reason) = refusal(close.code, &close.reason) {
-                    return Ended::Refused(reason);
+                if let Some(reason) = refusal(close.code) {
+                    return Ended::Refused(reason.to_owned());
                 }
                 return if open { Ended::Dropped } else { Ended::NeverOpened };
             }
@@ -167,16 +167,16 @@ async fn connect_once(url: &str, out: &mut mpsc::UnboundedReceiver<ClientMessage
     }
 }
 
-/// Close codes that mean "do not come back": a sentence for the person.
-fn refusal(code: u16, reason: &str) -> Option<String> {
-    let base = match code {
-        close_code::ROOM_FULL => "This room is full.",
-        close_code::SERVER_FULL => "The server is full right now.",
-        close_code::RATE_LIMITED => "The server closed the connection: too many messages.",
-        1008 => "The server refused this room.",
+/// Close codes that mean "do not come back": a sentence for the person. The server's own
+/// reason is not shown: it is written for logs, and another server may say anything.
+fn refusal(code: u16) -> Option<&'static str> {
+    Some(match code {
+        close_code::ROOM_FULL => "This room is full. Try again later, or start a new room.",
+        close_code::SERVER_FULL => "The server is full right now. Try again in a moment.",
+        close_code::RATE_LIMITED => "The server closed the connection because this page sent too much. Retry to join again.",
+        1008 => "The server refused to let this page join the room.",
         _ => return None,
-    };
-    Some(if reason.is_empty() || base.contains(reason) { base.to_owned() } else { format!("{base} ({reason})") })
+    })
 }
 
 #[cfg(test)]
@@ -195,9 +195,9 @@ mod tests {
 
     #[test]
     fn refusals_are_sentences() {
-        assert_eq!(refusal(close_code::ROOM_FULL, "").as_deref(), Some("This room is full."));
-        assert_eq!(refusal(close_code::ROOM_FULL, "room full (12)").as_deref(), Some("This room is full. (room full (12))"));
-        assert_eq!(refusal(1006, ""), None);
-        assert_eq!(refusal(close_code::TIMED_OUT, "x"), None, "a timeout is worth a reconnect");
+        assert!(refusal(close_code::ROOM_FULL).unwrap().contains("full"));
+        assert!(refusal(close_code::SERVER_FULL).unwrap().contains("full"));
+        assert_eq!(refusal(1006), None, "an abnormal close is worth a reconnect");
+        assert_eq!(refusal(close_code::TIMED_OUT), None, "so is a timeout");
     }
 }
