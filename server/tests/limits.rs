@@ -247,3 +247,22 @@ async fn silence_past_the_heartbeat_timeout_closes_with_4005() {
     send(&mut alive, &signal(&alive_id, json!("still here"))).await;
     assert_eq!(next_msg(&mut alive).await, relayed(&alive_id, json!("still here")));
 }
+
+/// The heartbeat's other half: the server pings at the configured interval, so a browser (which
+/// answers pings by itself) never needs to send anything to stay.
+#[tokio::test]
+async fn the_server_pings_at_the_interval() {
+    let mut config = common::config();
+    config.limits.ping_interval = Duration::from_millis(50);
+    let server = start(config).await;
+    let (mut ws, _) = server.join("r").await;
+    let started = tokio::time::Instant::now();
+    let mut pings = 0;
+    while pings < 3 {
+        match tokio::time::timeout(WAIT, ws.next()).await.expect("pinged in time") {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            other => panic!("expected pings only, got {other:?}"),
+        }
+    }
+    assert!(started.elapsed() >= Duration::from_millis(140), "{:?}", started.elapsed());
+}
