@@ -26,7 +26,7 @@ pub fn router(dir: PathBuf) -> Router {
         .route("/", index.clone())
         .route("/r/{*room}", index)
         .fallback_service(ServeDir::new(dir))
-        .layer(middleware::from_fn(cache_control))
+        .layer(middleware::from_fn(headers))
         .layer(CompressionLayer::new())
 }
 
@@ -47,9 +47,13 @@ async fn index(State(dir): State<PathBuf>) -> Response {
     }
 }
 
-async fn cache_control(req: Request, next: Next) -> Response {
+async fn headers(req: Request, next: Next) -> Response {
     let hashed = is_hashed_asset(req.uri().path());
     let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    // The room name in `/r/<room>` is what lets people in: never leak it to other sites.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if res.status().is_success() && !res.headers().contains_key(header::CACHE_CONTROL) {
         let value = if hashed { IMMUTABLE } else { NO_CACHE };
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));

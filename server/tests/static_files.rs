@@ -42,6 +42,8 @@ async fn the_page_is_served_for_the_root_and_every_room_link() {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(body, INDEX.as_bytes(), "{path}");
         assert_eq!(headers[header::CACHE_CONTROL], "no-cache", "{path}");
+        // The room name is the key to the room: it must not leak through Referer.
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
         assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     }
     std::fs::remove_dir_all(&config.static_dir).unwrap();
