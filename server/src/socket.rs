@@ -49,12 +49,19 @@ impl End {
 
     fn frame(&self) -> Option<CloseFrame> {
         match self {
-            End::Close(code, reason) => {
-                Some(CloseFrame { code: *code, reason: Utf8Bytes::from(reason.as_str()) })
-            }
+            End::Close(code, reason) => Some(close_frame(*code, reason)),
             _ => None,
         }
     }
+}
+
+/// A close frame's reason may hold at most 123 bytes (RFC 6455 §5.5: 125 minus the code).
+fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    CloseFrame { code, reason: Utf8Bytes::from(&reason[..end]) }
 }
 
 impl std::fmt::Display for End {
@@ -277,9 +284,8 @@ async fn send_loop(
 
 /// Closes a socket that never joined a room, waiting briefly for the close reply.
 async fn close_unjoined(mut ws: WebSocket, code: u16, reason: &str) {
-    let frame = CloseFrame { code, reason: Utf8Bytes::from(reason) };
     let _ = timeout(CLOSE_TIMEOUT, async {
-        if ws.send(Message::Close(Some(frame))).await.is_ok() {
+        if ws.send(Message::Close(Some(close_frame(code, reason)))).await.is_ok() {
             while let Some(Ok(_)) = ws.recv().await {}
         }
     })
@@ -290,6 +296,15 @@ async fn close_unjoined(mut ws: WebSocket, code: u16, reason: &str) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn close_reasons_fit_a_control_frame() {
+        let long = "é".repeat(100);
+        let frame = close_frame(1002, &long);
+        assert!(frame.reason.len() <= 123);
+        assert!(long.starts_with(frame.reason.as_str()));
+        assert_eq!(close_frame(4001, "full").reason.as_str(), "full");
+    }
 
     #[test]
     fn parse_table() {
