@@ -36,7 +36,10 @@ pub struct TurnConfig {
 impl std::fmt::Debug for TurnConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the secret.
-        f.debug_struct("TurnConfig").field("urls", &self.urls).field("ttl", &self.ttl).finish()
+        f.debug_struct("TurnConfig")
+            .field("urls", &self.urls)
+            .field("ttl", &self.ttl)
+            .finish()
     }
 }
 
@@ -90,7 +93,9 @@ pub fn default_static_dir() -> PathBuf {
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 pub fn default_addr() -> SocketAddr {
-    DEFAULT_ADDR.parse().expect("DEFAULT_ADDR is a valid socket address")
+    DEFAULT_ADDR
+        .parse()
+        .expect("DEFAULT_ADDR is a valid socket address")
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -127,10 +132,16 @@ impl Config {
         }
         let max = tokio::sync::Semaphore::MAX_PERMITS;
         if l.max_connections > max {
-            return Err(ConfigError::TooMany { name: "--max-connections", max });
+            return Err(ConfigError::TooMany {
+                name: "--max-connections",
+                max,
+            });
         }
         if l.idle_timeout <= l.ping_interval {
-            return Err(ConfigError::IdleNotAfterPing { idle: l.idle_timeout, ping: l.ping_interval });
+            return Err(ConfigError::IdleNotAfterPing {
+                idle: l.idle_timeout,
+                ping: l.ping_interval,
+            });
         }
         if let Some(turn) = &self.turn {
             if turn.urls.is_empty() {
@@ -142,7 +153,10 @@ impl Config {
         }
         let turn_urls = self.turn.iter().flat_map(|t| t.urls.iter());
         for url in self.ice_servers.iter().chain(turn_urls) {
-            if !["stun:", "stuns:", "turn:", "turns:"].iter().any(|p| url.starts_with(p)) {
+            if !["stun:", "stuns:", "turn:", "turns:"]
+                .iter()
+                .any(|p| url.starts_with(p))
+            {
                 return Err(ConfigError::BadIceUrl(url.clone()));
             }
         }
@@ -163,17 +177,30 @@ mod tests {
     fn rejects_what_cannot_work() {
         let mut c = Config::default();
         c.limits.idle_timeout = c.limits.ping_interval;
-        assert!(matches!(c.validate(), Err(ConfigError::IdleNotAfterPing { .. })));
+        assert!(matches!(
+            c.validate(),
+            Err(ConfigError::IdleNotAfterPing { .. })
+        ));
 
         let mut c = Config::default();
         c.limits.rate_per_sec = 0;
         assert_eq!(c.validate(), Err(ConfigError::Zero("--rate-per-sec")));
 
-        let turn = TurnConfig { urls: vec![], secret: "s".into(), ttl: Duration::from_secs(1) };
-        let c = Config { turn: Some(turn), ..Config::default() };
+        let turn = TurnConfig {
+            urls: vec![],
+            secret: "s".into(),
+            ttl: Duration::from_secs(1),
+        };
+        let c = Config {
+            turn: Some(turn),
+            ..Config::default()
+        };
         assert_eq!(c.validate(), Err(ConfigError::TurnSecretWithoutUrl));
 
-        let c = Config { ice_servers: vec!["http://x".into()], ..Config::default() };
+        let c = Config {
+            ice_servers: vec!["http://x".into()],
+            ..Config::default()
+        };
         assert_eq!(c.validate(), Err(ConfigError::BadIceUrl("http://x".into())));
 
         let mut c = Config::default();

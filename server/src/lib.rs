@@ -19,7 +19,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -84,7 +84,11 @@ pub fn build_app(state: AppState) -> Router {
 }
 
 async fn missing_room() -> Response {
-    (StatusCode::BAD_REQUEST, "The WebSocket URL needs a room: /ws/<room>.\n").into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        "The WebSocket URL needs a room: /ws/<room>.\n",
+    )
+        .into_response()
 }
 
 async fn websocket(
@@ -97,11 +101,19 @@ async fn websocket(
         let msg = "Room names are 1 to 64 characters of A-Z, a-z, 0-9, _ and -.\n";
         return (StatusCode::BAD_REQUEST, msg).into_response();
     }
-    let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     let (origin, host) = (header(header::ORIGIN), header(header::HOST));
     if !origin::allowed(origin, host, &state.config.allowed_origins) {
         tracing::info!(%room, origin = origin.unwrap_or(""), "refused: foreign origin");
-        return (StatusCode::FORBIDDEN, "This origin may not use this server.\n").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "This origin may not use this server.\n",
+        )
+            .into_response();
     }
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
@@ -110,10 +122,16 @@ async fn websocket(
     // Taken before the upgrade so the count never overshoots; without one the socket is told why.
     let permit = state.connections.clone().try_acquire_owned().ok();
     let max = state.config.limits.max_message_bytes;
-    upgrade.max_message_size(max).max_frame_size(max).on_upgrade(move |ws| {
-        let tracker = state.tracker.clone();
-        tracker.track_future(socket::run(ws, state, room, permit))
-    })
+    upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        // Signaling messages are small: a 4 KiB read buffer (tungstenite's default is 128 KiB per
+        // socket) grows only for the rare big one.
+        .read_buffer_size(limits::READ_BUFFER_BYTES)
+        .on_upgrade(move |ws| {
+            let tracker = state.tracker.clone();
+            tracker.track_future(socket::run(ws, state, room, permit))
+        })
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -148,21 +166,18 @@ pub async fn serve(
     let state = AppState::new(config);
     let app = build_app(state.clone()).into_make_service();
     let handle = axum_server::Handle::new();
+    // TCP_NODELAY: signaling is many small messages that must not wait for Nagle.
+    let nodelay = axum_server::accept::NoDelayAcceptor::new();
+    let server = axum_server::from_tcp(listener)?
+        .handle(handle.clone())
+        .first_request_timeout(limits::FIRST_REQUEST_TIMEOUT);
     let server = match state.config.tls.clone() {
-        None => tokio::spawn(
-            axum_server::from_tcp(listener)?
-                .handle(handle.clone())
-                .first_request_timeout(limits::FIRST_REQUEST_TIMEOUT)
-                .serve(app),
-        ),
+        None => tokio::spawn(server.acceptor(nodelay).serve(app)),
         Some(tls) => {
-            let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config.clone());
-            tokio::spawn(
-                axum_server::tls_rustls::from_tcp_rustls(listener, rustls)?
-                    .handle(handle.clone())
-                    .first_request_timeout(limits::FIRST_REQUEST_TIMEOUT)
-                    .serve(app),
-            )
+            let rustls =
+                axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config.clone());
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls).acceptor(nodelay);
+            tokio::spawn(server.acceptor(acceptor).serve(app))
         }
     };
     tokio::pin!(server);

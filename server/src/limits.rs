@@ -32,6 +32,10 @@ pub const DEFAULT_OUTBOUND_QUEUE: usize = 256;
 /// full room (11 offers plus their candidates) is about 150 KiB.
 pub const OUTBOUND_QUEUE_BYTES: usize = 1024 * 1024;
 
+/// Initial read buffer of each socket; larger messages grow it. tungstenite's 128 KiB default
+/// would make an idle socket cost ~140 KiB.
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// The server pings every socket this often (browsers answer pings by themselves)...
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
 /// ...and closes one it has heard nothing from (no frame of any kind) for this long with 4005

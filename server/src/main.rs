@@ -27,22 +27,40 @@ struct Cli {
     /// An origin allowed to open WebSockets besides the server's own host, e.g.
     /// https://meet.example.com (repeatable; comma-separated in the variable; * allows any).
     /// Requests without an Origin header (non-browser clients) are always allowed.
-    #[arg(long = "allowed-origin", env = "MESHCALL_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "MESHCALL_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     allowed_origins: Vec<String>,
 
     /// A STUN or TURN URL handed to the app in /config.json, e.g. stun:stun.example.com:3478
     /// (repeatable; comma-separated in the variable). None by default: fine on one network.
-    #[arg(long = "ice-server", env = "MESHCALL_ICE_SERVERS", value_delimiter = ',')]
+    #[arg(
+        long = "ice-server",
+        env = "MESHCALL_ICE_SERVERS",
+        value_delimiter = ','
+    )]
     ice_servers: Vec<String>,
 
     /// A TURN URL whose credentials are made from --turn-secret, e.g. turn:turn.example.com:3478
     /// (repeatable; comma-separated in the variable).
-    #[arg(long = "turn-url", env = "MESHCALL_TURN_URLS", value_delimiter = ',', requires = "turn_secret")]
+    #[arg(
+        long = "turn-url",
+        env = "MESHCALL_TURN_URLS",
+        value_delimiter = ',',
+        requires = "turn_secret"
+    )]
     turn_urls: Vec<String>,
 
     /// The TURN server's shared secret (coturn: use-auth-secret + static-auth-secret). Each page
     /// gets credentials valid for --turn-ttl-secs. Prefer the variable: flags show in `ps`.
-    #[arg(long, env = "MESHCALL_TURN_SECRET", hide_env_values = true, requires = "turn_urls")]
+    #[arg(
+        long,
+        env = "MESHCALL_TURN_SECRET",
+        hide_env_values = true,
+        requires = "turn_urls"
+    )]
     turn_secret: Option<String>,
 
     /// Lifetime of the TURN credentials in seconds.
@@ -50,7 +68,12 @@ struct Cli {
     turn_ttl_secs: u64,
 
     /// PEM certificate chain: serve HTTPS and WSS (browsers allow cameras only on HTTPS or localhost).
-    #[arg(long, env = "MESHCALL_TLS_CERT", requires = "tls_key", conflicts_with = "tls_self_signed")]
+    #[arg(
+        long,
+        env = "MESHCALL_TLS_CERT",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
     tls_cert: Option<PathBuf>,
 
     /// PEM private key for --tls-cert.
@@ -98,7 +121,11 @@ struct Cli {
 impl Cli {
     fn into_config(self) -> Result<Config, String> {
         let tls = if self.tls_self_signed {
-            let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+            let mut names = vec![
+                "localhost".to_owned(),
+                "127.0.0.1".to_owned(),
+                "::1".to_owned(),
+            ];
             let ip = self.addr.ip();
             if !ip.is_unspecified() && !ip.is_loopback() {
                 names.push(ip.to_string());
@@ -139,8 +166,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
@@ -164,7 +190,11 @@ async fn main() -> ExitCode {
         }
     };
     let local = listener.local_addr().unwrap_or(addr);
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     if let Some(tls) = &config.tls {
         println!("TLS certificate SHA-256 fingerprint: {}", tls.fingerprint);
     }
@@ -228,8 +258,17 @@ mod tests {
         assert!(config.static_dir.ends_with("dist"));
 
         let cli = Cli::try_parse_from([
-            "meshcall-server", "--ice-server", "stun:a:1", "--ice-server", "stun:b:2",
-            "--turn-url", "turn:t:3478", "--turn-secret", "s", "--idle-timeout-ms", "500",
+            "meshcall-server",
+            "--ice-server",
+            "stun:a:1",
+            "--ice-server",
+            "stun:b:2",
+            "--turn-url",
+            "turn:t:3478",
+            "--turn-secret",
+            "s",
+            "--idle-timeout-ms",
+            "500",
         ])
         .unwrap();
         let config = cli.into_config().unwrap();

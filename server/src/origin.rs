@@ -51,7 +51,9 @@ pub fn allowed(origin: Option<&str>, host: Option<&str>, allowed_origins: &[Stri
     if allowed_origins.iter().any(|a| a == "*") {
         return true;
     }
-    let Some((scheme, from)) = parse_origin(origin) else { return false };
+    let Some((scheme, from)) = parse_origin(origin) else {
+        return false;
+    };
     if let Some(host) = host.and_then(|h| parse_authority(h, default_port(&scheme))) {
         if host == from {
             return true;
@@ -71,27 +73,69 @@ mod tests {
     #[test]
     fn table() {
         let none: &[String] = &[];
-        let list = ["https://meet.example.com".to_owned(), "dev.local:8081".to_owned()];
+        let list = [
+            "https://meet.example.com".to_owned(),
+            "dev.local:8081".to_owned(),
+        ];
         // (Origin, Host, allowed origins, allowed?)
         type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a [String], bool);
         let cases: &[Case] = &[
             (None, Some("a:1"), none, true),
-            (Some("http://127.0.0.1:8080"), Some("127.0.0.1:8080"), none, true),
-            (Some("http://LOCALHOST:8080"), Some("localhost:8080"), none, true),
+            (
+                Some("http://127.0.0.1:8080"),
+                Some("127.0.0.1:8080"),
+                none,
+                true,
+            ),
+            (
+                Some("http://LOCALHOST:8080"),
+                Some("localhost:8080"),
+                none,
+                true,
+            ),
             (Some("https://x.example"), Some("x.example"), none, true),
             (Some("https://x.example"), Some("x.example:443"), none, true),
             (Some("http://[::1]:8080"), Some("[::1]:8080"), none, true),
-            (Some("http://127.0.0.1:8081"), Some("127.0.0.1:8080"), none, false),
+            (
+                Some("http://127.0.0.1:8081"),
+                Some("127.0.0.1:8080"),
+                none,
+                false,
+            ),
             (Some("https://evil.example"), Some("x.example"), none, false),
             (Some("null"), Some("x.example"), none, false),
             (Some("http://x.example"), None, none, false),
-            (Some("https://meet.example.com"), Some("10.0.0.1:8080"), &list, true),
-            (Some("http://meet.example.com"), Some("10.0.0.1:8080"), &list, false),
-            (Some("http://dev.local:8081"), Some("10.0.0.1:8080"), &list, true),
-            (Some("https://evil.example"), Some("x"), &["*".to_owned()], true),
+            (
+                Some("https://meet.example.com"),
+                Some("10.0.0.1:8080"),
+                &list,
+                true,
+            ),
+            (
+                Some("http://meet.example.com"),
+                Some("10.0.0.1:8080"),
+                &list,
+                false,
+            ),
+            (
+                Some("http://dev.local:8081"),
+                Some("10.0.0.1:8080"),
+                &list,
+                true,
+            ),
+            (
+                Some("https://evil.example"),
+                Some("x"),
+                &["*".to_owned()],
+                true,
+            ),
         ];
         for (origin, host, list, want) in cases {
-            assert_eq!(allowed(*origin, *host, list), *want, "{origin:?} {host:?} {list:?}");
+            assert_eq!(
+                allowed(*origin, *host, list),
+                *want,
+                "{origin:?} {host:?} {list:?}"
+            );
         }
     }
 }

@@ -14,7 +14,12 @@ impl TokenBucket {
     /// Starts full, so a joining peer can send its whole burst at once.
     pub fn new(burst: u32, per_sec: u32, now: Instant) -> Self {
         let capacity = f64::from(burst);
-        Self { capacity, per_sec: f64::from(per_sec), tokens: capacity, last: now }
+        Self {
+            capacity,
+            per_sec: f64::from(per_sec),
+            tokens: capacity,
+            last: now,
+        }
     }
 
     /// Takes one token; `false` when the bucket is empty.

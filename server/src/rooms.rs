@@ -32,7 +32,10 @@ pub struct QueuedBytes {
 
 impl QueuedBytes {
     pub fn new(max: usize) -> Self {
-        Self { bytes: Arc::new(AtomicUsize::new(0)), max }
+        Self {
+            bytes: Arc::new(AtomicUsize::new(0)),
+            max,
+        }
     }
 
     /// Reserves `n` bytes; `false` (and nothing reserved) if that would pass the maximum.
@@ -138,7 +141,9 @@ impl Rooms {
     /// Removes `id`; the rest get `PeerLeft`. An empty room is forgotten. Returns the peers left.
     pub fn leave(&self, room: &str, id: &PeerId) -> usize {
         let mut rooms = self.lock();
-        let Some(peers) = rooms.get_mut(room) else { return 0 };
+        let Some(peers) = rooms.get_mut(room) else {
+            return 0;
+        };
         if peers.remove(id).is_none() {
             return peers.len();
         }
@@ -156,7 +161,10 @@ impl Rooms {
     /// Relays `data` to `receiver` if it is in `room`, stamped with the real sender.
     pub fn relay(&self, room: &str, sender: &PeerId, receiver: &str, data: Value) -> Relay {
         // Serialize outside the lock: it is the only costly part.
-        let msg = text(&ServerMessage::Signal { sender: sender.clone(), data });
+        let msg = text(&ServerMessage::Signal {
+            sender: sender.clone(),
+            data,
+        });
         let rooms = self.lock();
         match rooms.get(room).and_then(|peers| peers.get(receiver)) {
             None => Relay::UnknownReceiver,
@@ -167,7 +175,10 @@ impl Rooms {
 
     pub fn stats(&self) -> Stats {
         let rooms = self.lock();
-        Stats { rooms: rooms.len(), peers: rooms.values().map(HashMap::len).sum() }
+        Stats {
+            rooms: rooms.len(),
+            peers: rooms.values().map(HashMap::len).sum(),
+        }
     }
 }
 
@@ -179,7 +190,14 @@ mod tests {
     fn peer(capacity: usize) -> (PeerHandle, mpsc::Receiver<Utf8Bytes>) {
         let (tx, rx) = mpsc::channel(capacity);
         let queued = QueuedBytes::new(1000);
-        (PeerHandle { tx, queued, too_slow: CancellationToken::new() }, rx)
+        (
+            PeerHandle {
+                tx,
+                queued,
+                too_slow: CancellationToken::new(),
+            },
+            rx,
+        )
     }
 
     fn drain(rx: &mut mpsc::Receiver<Utf8Bytes>) -> Vec<String> {
@@ -197,13 +215,25 @@ mod tests {
         let (b, mut rb) = peer(8);
         assert_eq!(rooms.join("r", &"a".into(), a, 12), Ok(1));
         assert_eq!(rooms.join("r", &"b".into(), b, 12), Ok(2));
-        assert_eq!(drain(&mut ra), [r#"{"IdAssigned":"a"}"#, r#"{"NewPeer":"b"}"#]);
+        assert_eq!(
+            drain(&mut ra),
+            [r#"{"IdAssigned":"a"}"#, r#"{"NewPeer":"b"}"#]
+        );
         assert_eq!(drain(&mut rb), [r#"{"IdAssigned":"b"}"#]);
 
-        assert_eq!(rooms.relay("r", &"b".into(), "a", json!(1)), Relay::Delivered);
+        assert_eq!(
+            rooms.relay("r", &"b".into(), "a", json!(1)),
+            Relay::Delivered
+        );
         assert_eq!(drain(&mut ra), [r#"{"Signal":{"sender":"b","data":1}}"#]);
-        assert_eq!(rooms.relay("r", &"b".into(), "zz", json!(1)), Relay::UnknownReceiver);
-        assert_eq!(rooms.relay("other", &"b".into(), "a", json!(1)), Relay::UnknownReceiver);
+        assert_eq!(
+            rooms.relay("r", &"b".into(), "zz", json!(1)),
+            Relay::UnknownReceiver
+        );
+        assert_eq!(
+            rooms.relay("other", &"b".into(), "a", json!(1)),
+            Relay::UnknownReceiver
+        );
 
         assert_eq!(rooms.leave("r", &"b".into()), 1);
         assert_eq!(drain(&mut ra), [r#"{"PeerLeft":"b"}"#]);
@@ -218,9 +248,15 @@ mod tests {
         let slow = a.too_slow.clone();
         rooms.join("r", &"a".into(), a, 1).unwrap();
         let (b, _rb) = peer(1);
-        assert_eq!(rooms.join("r", &"b".into(), b, 1), Err(JoinError::RoomFull { max: 1 }));
+        assert_eq!(
+            rooms.join("r", &"b".into(), b, 1),
+            Err(JoinError::RoomFull { max: 1 })
+        );
         // a's queue holds IdAssigned already: the next message overflows it.
-        assert_eq!(rooms.relay("r", &"x".into(), "a", json!(1)), Relay::ReceiverTooSlow);
+        assert_eq!(
+            rooms.relay("r", &"x".into(), "a", json!(1)),
+            Relay::ReceiverTooSlow
+        );
         assert!(slow.is_cancelled());
     }
 
@@ -234,9 +270,15 @@ mod tests {
         queued.release(id_assigned);
         // 1000 bytes may wait; a ~600-byte message fits once, not twice.
         let big = json!("x".repeat(560));
-        assert_eq!(rooms.relay("r", &"x".into(), "a", big.clone()), Relay::Delivered);
+        assert_eq!(
+            rooms.relay("r", &"x".into(), "a", big.clone()),
+            Relay::Delivered
+        );
         assert!(!slow.is_cancelled());
-        assert_eq!(rooms.relay("r", &"x".into(), "a", big.clone()), Relay::ReceiverTooSlow);
+        assert_eq!(
+            rooms.relay("r", &"x".into(), "a", big.clone()),
+            Relay::ReceiverTooSlow
+        );
         assert!(slow.is_cancelled());
         // Once written, the bytes are free again.
         let written = drain(&mut ra);

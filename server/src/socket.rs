@@ -61,7 +61,10 @@ fn close_frame(code: u16, reason: &str) -> CloseFrame {
     while !reason.is_char_boundary(end) {
         end -= 1;
     }
-    CloseFrame { code, reason: Utf8Bytes::from(&reason[..end]) }
+    CloseFrame {
+        code,
+        reason: Utf8Bytes::from(&reason[..end]),
+    }
 }
 
 impl std::fmt::Display for End {
@@ -97,8 +100,15 @@ pub async fn run(
     let (tx, rx) = mpsc::channel(limits.outbound_queue);
     let too_slow = CancellationToken::new();
     let queued = QueuedBytes::new(OUTBOUND_QUEUE_BYTES);
-    let handle = PeerHandle { tx, queued: queued.clone(), too_slow: too_slow.clone() };
-    let peers = match state.rooms.join(&room, &id, handle, limits.max_peers_per_room) {
+    let handle = PeerHandle {
+        tx,
+        queued: queued.clone(),
+        too_slow: too_slow.clone(),
+    };
+    let peers = match state
+        .rooms
+        .join(&room, &id, handle, limits.max_peers_per_room)
+    {
         Ok(peers) => peers,
         Err(JoinError::RoomFull { max }) => {
             info!(%room, max, "refused: room full");
@@ -143,7 +153,11 @@ async fn receive_loop(
     send_task: &mut JoinHandle<()>,
 ) -> End {
     let limits = &state.config.limits;
-    let mut bucket = TokenBucket::new(limits.rate_burst, limits.rate_per_sec, Instant::now().into_std());
+    let mut bucket = TokenBucket::new(
+        limits.rate_burst,
+        limits.rate_per_sec,
+        Instant::now().into_std(),
+    );
     let idle = sleep(limits.idle_timeout);
     tokio::pin!(idle);
     loop {
@@ -185,7 +199,10 @@ async fn receive_loop(
                 Parsed::Malformed(why) => return End::close(std_code::INVALID_PAYLOAD, why),
             },
             Message::Binary(_) => {
-                return End::close(std_code::UNSUPPORTED_DATA, "Binary messages are not supported.");
+                return End::close(
+                    std_code::UNSUPPORTED_DATA,
+                    "Binary messages are not supported.",
+                );
             }
             // tungstenite answers pings itself; either kind only proves the peer is alive.
             Message::Ping(_) | Message::Pong(_) => {}
@@ -198,9 +215,10 @@ async fn receive_loop(
 fn read_error(err: axum::Error, max: usize) -> End {
     use tungstenite::error::{Error as WsError, ProtocolError};
     match err.into_inner().downcast::<WsError>().map(|e| *e) {
-        Ok(WsError::Capacity(_)) => {
-            End::close(std_code::MESSAGE_TOO_BIG, format!("Message too big (limit {max} bytes)."))
-        }
+        Ok(WsError::Capacity(_)) => End::close(
+            std_code::MESSAGE_TOO_BIG,
+            format!("Message too big (limit {max} bytes)."),
+        ),
         Ok(WsError::Utf8(_)) => End::close(std_code::INVALID_PAYLOAD, "Text frame is not UTF-8."),
         Ok(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => End::Lost,
         Ok(WsError::Protocol(e)) => End::close(std_code::PROTOCOL_ERROR, e.to_string()),
@@ -210,7 +228,10 @@ fn read_error(err: axum::Error, max: usize) -> End {
 
 #[derive(Debug, PartialEq)]
 enum Parsed {
-    Signal { receiver: String, data: Value },
+    Signal {
+        receiver: String,
+        data: Value,
+    },
     KeepAlive,
     /// Well-formed JSON that is no message we know: ignored, so newer clients keep working.
     Unknown,
@@ -285,7 +306,11 @@ async fn send_loop(
 /// Closes a socket that never joined a room, waiting briefly for the close reply.
 async fn close_unjoined(mut ws: WebSocket, code: u16, reason: &str) {
     let _ = timeout(CLOSE_TIMEOUT, async {
-        if ws.send(Message::Close(Some(close_frame(code, reason)))).await.is_ok() {
+        if ws
+            .send(Message::Close(Some(close_frame(code, reason))))
+            .await
+            .is_ok()
+        {
             while let Some(Ok(_)) = ws.recv().await {}
         }
     })
@@ -308,9 +333,15 @@ mod tests {
 
     #[test]
     fn parse_table() {
-        let signal = Parsed::Signal { receiver: "a".into(), data: json!({"Offer": "v=0"}) };
+        let signal = Parsed::Signal {
+            receiver: "a".into(),
+            data: json!({"Offer": "v=0"}),
+        };
         let cases = [
-            (r#"{"Signal":{"receiver":"a","data":{"Offer":"v=0"}}}"#, signal),
+            (
+                r#"{"Signal":{"receiver":"a","data":{"Offer":"v=0"}}}"#,
+                signal,
+            ),
             (r#""KeepAlive""#, Parsed::KeepAlive),
             (r#"{"Hello":1}"#, Parsed::Unknown),
             (r#""Ping""#, Parsed::Unknown),

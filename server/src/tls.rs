@@ -10,9 +10,15 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("cannot read certificate chain {path}: {source}")]
-    Cert { path: String, source: rustls::pki_types::pem::Error },
+    Cert {
+        path: String,
+        source: rustls::pki_types::pem::Error,
+    },
     #[error("cannot read private key {path}: {source}")]
-    Key { path: String, source: rustls::pki_types::pem::Error },
+    Key {
+        path: String,
+        source: rustls::pki_types::pem::Error,
+    },
     #[error("certificate file {0} holds no certificate")]
     NoCert(String),
     #[error("cannot make a self-signed certificate: {0}")]
@@ -32,7 +38,9 @@ pub struct TlsSetup {
 
 impl std::fmt::Debug for TlsSetup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsSetup").field("fingerprint", &self.fingerprint).finish()
+        f.debug_struct("TlsSetup")
+            .field("fingerprint", &self.fingerprint)
+            .finish()
     }
 }
 
@@ -40,12 +48,17 @@ impl TlsSetup {
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TlsError> {
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
             .and_then(|it| it.collect::<Result<_, _>>())
-            .map_err(|source| TlsError::Cert { path: cert.display().to_string(), source })?;
+            .map_err(|source| TlsError::Cert {
+                path: cert.display().to_string(),
+                source,
+            })?;
         if chain.is_empty() {
             return Err(TlsError::NoCert(cert.display().to_string()));
         }
-        let key = PrivateKeyDer::from_pem_file(key)
-            .map_err(|source| TlsError::Key { path: key.display().to_string(), source })?;
+        let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::Key {
+            path: key.display().to_string(),
+            source,
+        })?;
         Self::new(chain, key)
     }
 
@@ -68,12 +81,21 @@ impl TlsSetup {
             .with_single_cert(chain, key)?;
         // HTTP/1.1 only: browsers then open WebSockets with a plain Upgrade.
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Self { server_config: Arc::new(config), fingerprint: fingerprint(&leaf), cert_der: leaf })
+        Ok(Self {
+            server_config: Arc::new(config),
+            fingerprint: fingerprint(&leaf),
+            cert_der: leaf,
+        })
     }
 }
 
 /// SHA-256 of a DER certificate as `AB:CD:...`.
 pub fn fingerprint(der: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, der);
-    digest.as_ref().iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+    digest
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }

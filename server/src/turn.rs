@@ -14,7 +14,10 @@ use crate::config::{Config, TurnConfig};
 /// Credentials valid until `now + ttl`; a fresh random user part each call, so two pages never
 /// share a username.
 pub fn credentials(turn: &TurnConfig, now: SystemTime) -> IceServer {
-    let expiry = (now + turn.ttl).duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+    let expiry = (now + turn.ttl)
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
     let username = format!("{expiry}:{}", uuid::Uuid::new_v4().simple());
     IceServer {
         urls: turn.urls.clone(),
@@ -37,12 +40,19 @@ pub fn client_config(config: &Config, now: SystemTime) -> ClientConfig {
     let mut ice_servers: Vec<IceServer> = config
         .ice_servers
         .iter()
-        .map(|url| IceServer { urls: vec![url.clone()], username: None, credential: None })
+        .map(|url| IceServer {
+            urls: vec![url.clone()],
+            username: None,
+            credential: None,
+        })
         .collect();
     if let Some(turn) = &config.turn {
         ice_servers.push(credentials(turn, now));
     }
-    ClientConfig { signaling_url: Some(crate::WS_PATH.to_owned()), ice_servers }
+    ClientConfig {
+        signaling_url: Some(crate::WS_PATH.to_owned()),
+        ice_servers,
+    }
 }
 
 #[cfg(test)]
@@ -54,11 +64,10 @@ mod tests {
         // RFC 2202 test case 2 for HMAC-SHA1: key "Jefe", data "what do ya want for nothing?".
         assert_eq!(
             password("Jefe", "what do ya want for nothing?"),
-            base64::engine::general_purpose::STANDARD
-                .encode([
-                    0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74, 0x16, 0xd5, 0xf1,
-                    0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79
-                ])
+            base64::engine::general_purpose::STANDARD.encode([
+                0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74, 0x16, 0xd5, 0xf1, 0x84,
+                0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79
+            ])
         );
     }
 

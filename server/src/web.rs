@@ -34,7 +34,10 @@ async fn index(State(dir): State<PathBuf>) -> Response {
     match tokio::fs::read(dir.join("index.html")).await {
         Ok(html) => (
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
                 (header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE)),
             ],
             Body::from(html),
@@ -52,24 +55,41 @@ async fn headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     // The room name in `/r/<room>` is what lets people in: never leak it to other sites.
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if res.status().is_success() && !res.headers().contains_key(header::CACHE_CONTROL) {
         let value = if hashed { IMMUTABLE } else { NO_CACHE };
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     res
 }
 
 /// Trunk names what it hashes `<name>-<hex hash>[_bg].<ext>` (up to 16 hex digits): such a URL never changes content.
 pub fn is_hashed_asset(path: &str) -> bool {
-    let file = Path::new(path).file_name().and_then(|f| f.to_str()).unwrap_or("");
-    let Some((stem, ext)) = file.rsplit_once('.') else { return false };
-    if !matches!(ext, "js" | "wasm" | "css" | "map" | "png" | "svg" | "woff2" | "ico") {
+    let file = Path::new(path)
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or("");
+    let Some((stem, ext)) = file.rsplit_once('.') else {
+        return false;
+    };
+    if !matches!(
+        ext,
+        "js" | "wasm" | "css" | "map" | "png" | "svg" | "woff2" | "ico"
+    ) {
         return false;
     }
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    let Some((_, hash)) = stem.rsplit_once('-') else { return false };
+    let Some((_, hash)) = stem.rsplit_once('-') else {
+        return false;
+    };
     hash.len() >= 10 && hash.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -86,7 +106,13 @@ mod tests {
         ] {
             assert!(is_hashed_asset(yes), "{yes}");
         }
-        for no in ["/index.html", "/meshcall.js", "/my-room.css", "/a-xyz0123456789abcd.js", "/"] {
+        for no in [
+            "/index.html",
+            "/meshcall.js",
+            "/my-room.css",
+            "/a-xyz0123456789abcd.js",
+            "/",
+        ] {
             assert!(!is_hashed_asset(no), "{no}");
         }
     }

@@ -19,15 +19,24 @@ async fn bad_frame_closes_only_its_socket(frame: Message, want_code: u16) {
     let (mut b, b_id) = server.join("r").await;
     let (mut bad, bad_id) = server.join("r").await;
     assert_eq!(next_msg(&mut a).await, ServerMessage::NewPeer(b_id.clone()));
-    assert_eq!(next_msg(&mut a).await, ServerMessage::NewPeer(bad_id.clone()));
-    assert_eq!(next_msg(&mut b).await, ServerMessage::NewPeer(bad_id.clone()));
+    assert_eq!(
+        next_msg(&mut a).await,
+        ServerMessage::NewPeer(bad_id.clone())
+    );
+    assert_eq!(
+        next_msg(&mut b).await,
+        ServerMessage::NewPeer(bad_id.clone())
+    );
 
     bad.send(frame).await.unwrap();
     let (code, reason) = next_close(&mut bad).await;
     assert_eq!(code, want_code, "{reason}");
     assert!(!reason.is_empty());
 
-    assert_eq!(next_msg(&mut a).await, ServerMessage::PeerLeft(bad_id.clone()));
+    assert_eq!(
+        next_msg(&mut a).await,
+        ServerMessage::PeerLeft(bad_id.clone())
+    );
     assert_eq!(next_msg(&mut b).await, ServerMessage::PeerLeft(bad_id));
     send(&mut a, &signal(&b_id, json!("fine"))).await;
     assert_eq!(next_msg(&mut b).await, relayed(&a_id, json!("fine")));
@@ -64,7 +73,13 @@ async fn an_unknown_message_is_ignored() {
     let (mut b, b_id) = server.join("r").await;
     next_msg(&mut a).await; // NewPeer(b)
 
-    for unknown in [r#"{"Hello":{"name":"x"}}"#, r#""Ping""#, "[1,2,3]", "null", "7"] {
+    for unknown in [
+        r#"{"Hello":{"name":"x"}}"#,
+        r#""Ping""#,
+        "[1,2,3]",
+        "null",
+        "7",
+    ] {
         a.send(Message::text(unknown)).await.unwrap();
     }
     // KeepAlive is known and answered by nothing.

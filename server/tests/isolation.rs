@@ -35,7 +35,11 @@ async fn a_flooded_room_does_not_delay_another_rooms_relays() {
     let big = "f".repeat(16 * 1024);
     tokio::spawn(async move {
         for i in 0u64.. {
-            let (to, data) = if i % 8 == 0 { (&stalled_id, big.as_str()) } else { (&drain_id, "x") };
+            let (to, data) = if i % 8 == 0 {
+                (&stalled_id, big.as_str())
+            } else {
+                (&drain_id, "x")
+            };
             let text = format!(r#"{{"Signal":{{"receiver":"{to}","data":"{data}"}}}}"#);
             if flood_sink.send(Message::text(text)).await.is_err() {
                 break;
@@ -82,10 +86,16 @@ async fn a_flooded_room_does_not_delay_another_rooms_relays() {
     round_trips.sort();
     let (median, worst) = (round_trips[50], round_trips[99]);
     println!("calm room: round trip median {median:?}, worst {worst:?}, while the noisy room got {during} messages");
-    assert!(during > 200, "the flood must run during the measurement ({during})");
+    assert!(
+        during > 200,
+        "the flood must run during the measurement ({during})"
+    );
     // Idle, a round trip (two relays) takes about a millisecond. A lock held across a wait or a
     // socket waiting on another would show as seconds (the close timeout) or a hang; the bounds
     // leave room for a busy two-core machine.
-    assert!(median < Duration::from_millis(50), "median round trip {median:?}");
+    assert!(
+        median < Duration::from_millis(50),
+        "median round trip {median:?}"
+    );
     assert!(worst < Duration::from_secs(1), "worst round trip {worst:?}");
 }

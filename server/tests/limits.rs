@@ -16,8 +16,19 @@ use tokio_tungstenite::tungstenite::Message;
 async fn a_bad_room_name_is_refused_with_400_before_the_upgrade() {
     let server = start(common::config()).await;
     let too_long = "x".repeat(65);
-    for room in ["", "a%20b", "a/b", "caf%C3%A9", "semi;colon", too_long.as_str()] {
-        assert_eq!(server.refused_status(room, None).await, 400, "room {room:?}");
+    for room in [
+        "",
+        "a%20b",
+        "a/b",
+        "caf%C3%A9",
+        "semi;colon",
+        too_long.as_str(),
+    ] {
+        assert_eq!(
+            server.refused_status(room, None).await,
+            400,
+            "room {room:?}"
+        );
     }
     // The longest allowed name works.
     server.join(&"x".repeat(64)).await;
@@ -30,15 +41,32 @@ async fn a_foreign_origin_is_refused_with_403_before_the_upgrade() {
     let server = start(config).await;
     let own = format!("http://{}", server.addr);
 
-    assert_eq!(server.refused_status("r", Some("https://evil.example")).await, 403);
+    assert_eq!(
+        server
+            .refused_status("r", Some("https://evil.example"))
+            .await,
+        403
+    );
     assert_eq!(server.refused_status("r", Some("null")).await, 403);
     // Same host, other port: another origin.
     let other_port = format!("http://127.0.0.1:{}", server.addr.port() + 1);
     assert_eq!(server.refused_status("r", Some(&other_port)).await, 403);
 
-    assert!(server.try_connect("r", Some(&own)).await.is_ok(), "own origin");
-    assert!(server.try_connect("r", Some("https://meet.example.com")).await.is_ok(), "allowed");
-    assert!(server.try_connect("r", None).await.is_ok(), "non-browser client without Origin");
+    assert!(
+        server.try_connect("r", Some(&own)).await.is_ok(),
+        "own origin"
+    );
+    assert!(
+        server
+            .try_connect("r", Some("https://meet.example.com"))
+            .await
+            .is_ok(),
+        "allowed"
+    );
+    assert!(
+        server.try_connect("r", None).await.is_ok(),
+        "non-browser client without Origin"
+    );
 }
 
 #[tokio::test]
@@ -109,14 +137,20 @@ async fn the_connection_over_the_server_limit_is_closed_with_4002() {
             Ok(other) => panic!("{other:?}"),
             Err(code) => assert_eq!(code, close_code::SERVER_FULL),
         }
-        assert!(tokio::time::Instant::now() < deadline, "the slot was never freed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slot was never freed"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
 async fn next_msg_or_close(ws: &mut common::Client) -> Result<ServerMessage, u16> {
     loop {
-        match tokio::time::timeout(WAIT, ws.next()).await.expect("in time") {
+        match tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("in time")
+        {
             Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(&t).unwrap()),
             Some(Ok(Message::Close(Some(f)))) => return Err(f.code.into()),
             Some(Ok(_)) => continue,
@@ -136,10 +170,17 @@ async fn the_rate_limit_passes_a_twelve_peer_join_burst_and_stops_a_flood() {
 
     let burst = 11 * (1 + 20);
     for i in 0..burst {
-        send(&mut b, &signal(&a_id, json!({ "IceCandidate": i.to_string() }))).await;
+        send(
+            &mut b,
+            &signal(&a_id, json!({ "IceCandidate": i.to_string() })),
+        )
+        .await;
     }
     for i in 0..burst {
-        assert_eq!(next_msg(&mut a).await, relayed(&b_id, json!({ "IceCandidate": i.to_string() })));
+        assert_eq!(
+            next_msg(&mut a).await,
+            relayed(&b_id, json!({ "IceCandidate": i.to_string() }))
+        );
     }
 
     // A flood: thousands at once. Sends may start failing once the server has closed.
@@ -153,7 +194,10 @@ async fn the_rate_limit_passes_a_twelve_peer_join_burst_and_stops_a_flood() {
         }
     });
     let code = loop {
-        match tokio::time::timeout(WAIT, stream.next()).await.expect("closed in time") {
+        match tokio::time::timeout(WAIT, stream.next())
+            .await
+            .expect("closed in time")
+        {
             Some(Ok(Message::Close(Some(frame)))) => break u16::from(frame.code),
             Some(Ok(_)) => continue,
             other => panic!("expected a close, got {other:?}"),
@@ -184,13 +228,18 @@ async fn a_reader_that_stops_reading_is_dropped_not_buffered() {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     let tcp = socket.connect(server.addr).await.unwrap();
-    let (mut slow, _) = tokio_tungstenite::client_async(server.url("r"), tcp).await.unwrap();
+    let (mut slow, _) = tokio_tungstenite::client_async(server.url("r"), tcp)
+        .await
+        .unwrap();
     let slow_id = match next_msg(&mut slow).await {
         ServerMessage::IdAssigned(id) => id,
         other => panic!("{other:?}"),
     };
     let (mut sink, mut stream) = a.split();
-    assert_eq!(next_msg(&mut stream).await, ServerMessage::NewPeer(slow_id.clone()));
+    assert_eq!(
+        next_msg(&mut stream).await,
+        ServerMessage::NewPeer(slow_id.clone())
+    );
 
     // a sends 32 KiB signals to the stalled reader until the server drops it.
     let payload = "s".repeat(32 * 1024);
@@ -204,7 +253,10 @@ async fn a_reader_that_stops_reading_is_dropped_not_buffered() {
         sink
     });
     // Only one event can end this: the room hears the stalled reader left.
-    assert!(matches!(next_msg(&mut stream).await, ServerMessage::PeerLeft(_)));
+    assert!(matches!(
+        next_msg(&mut stream).await,
+        ServerMessage::PeerLeft(_)
+    ));
     sender.abort();
 
     // What the stalled reader finds when it reads again: what was already in flight, then the
@@ -236,16 +288,29 @@ async fn silence_past_the_heartbeat_timeout_closes_with_4005() {
 
     let started = tokio::time::Instant::now();
     // Reading answers the server's pings (tungstenite pongs by itself).
-    assert_eq!(next_msg(&mut alive).await, ServerMessage::NewPeer(silent_id.clone()));
-    assert_eq!(next_msg(&mut alive).await, ServerMessage::PeerLeft(silent_id));
-    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
+    assert_eq!(
+        next_msg(&mut alive).await,
+        ServerMessage::NewPeer(silent_id.clone())
+    );
+    assert_eq!(
+        next_msg(&mut alive).await,
+        ServerMessage::PeerLeft(silent_id)
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
 
     let (code, reason) = next_close(&mut silent).await;
     assert_eq!(code, close_code::TIMED_OUT, "{reason}");
 
     // The reading client outlived several timeouts and still relays.
     send(&mut alive, &signal(&alive_id, json!("still here"))).await;
-    assert_eq!(next_msg(&mut alive).await, relayed(&alive_id, json!("still here")));
+    assert_eq!(
+        next_msg(&mut alive).await,
+        relayed(&alive_id, json!("still here"))
+    );
 }
 
 /// The heartbeat's other half: the server pings at the configured interval, so a browser (which
@@ -259,10 +324,17 @@ async fn the_server_pings_at_the_interval() {
     let started = tokio::time::Instant::now();
     let mut pings = 0;
     while pings < 3 {
-        match tokio::time::timeout(WAIT, ws.next()).await.expect("pinged in time") {
+        match tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("pinged in time")
+        {
             Some(Ok(Message::Ping(_))) => pings += 1,
             other => panic!("expected pings only, got {other:?}"),
         }
     }
-    assert!(started.elapsed() >= Duration::from_millis(140), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(140),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -2,8 +2,8 @@
 
 mod common;
 
-use futures_util::{SinkExt, StreamExt};
 use common::{next_msg, relayed, send, signal, start};
+use futures_util::{SinkExt, StreamExt};
 use meshcall_protocol::ServerMessage;
 use serde_json::json;
 
@@ -21,7 +21,10 @@ async fn newcomer_gets_its_id_others_get_new_peer_and_peer_left() {
 
     // A closed socket...
     b.close(None).await.unwrap();
-    assert_eq!(next_msg(&mut a).await, ServerMessage::PeerLeft(b_id.clone()));
+    assert_eq!(
+        next_msg(&mut a).await,
+        ServerMessage::PeerLeft(b_id.clone())
+    );
     assert_eq!(next_msg(&mut c).await, ServerMessage::PeerLeft(b_id));
     // ...and a dropped one (no close handshake) both count as leaving.
     drop(c);
@@ -41,11 +44,19 @@ async fn the_server_stamps_the_sender() {
     // Whatever the client claims, `sender` is who really sent it.
     let forged = r#"{"Signal":{"receiver":"RECEIVER","data":{"Offer":"v=0"},"sender":"mallory"}}"#
         .replace("RECEIVER", &b_id);
-    a.send(tokio_tungstenite::tungstenite::Message::text(forged)).await.unwrap();
-    assert_eq!(next_msg(&mut b).await, relayed(&a_id, json!({"Offer": "v=0"})));
+    a.send(tokio_tungstenite::tungstenite::Message::text(forged))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_msg(&mut b).await,
+        relayed(&a_id, json!({"Offer": "v=0"}))
+    );
 
     send(&mut b, &signal(&a_id, json!({"Answer": "v=0"}))).await;
-    assert_eq!(next_msg(&mut a).await, relayed(&b_id, json!({"Answer": "v=0"})));
+    assert_eq!(
+        next_msg(&mut a).await,
+        relayed(&b_id, json!({"Answer": "v=0"}))
+    );
 }
 
 #[tokio::test]
@@ -72,7 +83,11 @@ async fn a_signal_to_an_unknown_receiver_is_dropped_and_the_socket_lives() {
     let (mut b, b_id) = server.join("r").await;
     next_msg(&mut a).await; // NewPeer(b)
 
-    send(&mut a, &signal("00000000-0000-0000-0000-000000000000", json!("lost"))).await;
+    send(
+        &mut a,
+        &signal("00000000-0000-0000-0000-000000000000", json!("lost")),
+    )
+    .await;
     send(&mut a, &signal(&b_id, json!("after"))).await;
     assert_eq!(next_msg(&mut b).await, relayed(&a_id, json!("after")));
 }
@@ -83,7 +98,10 @@ async fn an_empty_room_is_forgotten() {
     let (mut a, _) = server.join("gone").await;
     let (_, _, body) = server.get("/healthz").await;
     let health: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((health["rooms"].as_u64(), health["peers"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (health["rooms"].as_u64(), health["peers"].as_u64()),
+        (Some(1), Some(1))
+    );
 
     a.close(None).await.unwrap();
     // Wait for the server's side of the close handshake: the stream ends.
@@ -91,6 +109,9 @@ async fn an_empty_room_is_forgotten() {
     // The room is removed before the close completes, so it is gone now.
     let (_, _, body) = server.get("/healthz").await;
     let health: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((health["rooms"].as_u64(), health["peers"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (health["rooms"].as_u64(), health["peers"].as_u64()),
+        (Some(0), Some(0))
+    );
     server.stop().await.unwrap();
 }

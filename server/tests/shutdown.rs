@@ -30,14 +30,23 @@ async fn the_binary_reads_env_and_exits_cleanly_on_sigterm() {
 
     let url = format!("ws://{}/ws/room", server.addr);
     let (mut a, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    assert!(matches!(next_msg(&mut a).await, ServerMessage::IdAssigned(_)));
+    assert!(matches!(
+        next_msg(&mut a).await,
+        ServerMessage::IdAssigned(_)
+    ));
     // MESHCALL_MAX_PEERS_PER_ROOM=1 took effect.
     let (mut b, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    assert_eq!(next_close(&mut b).await.0, meshcall_protocol::close_code::ROOM_FULL);
+    assert_eq!(
+        next_close(&mut b).await.0,
+        meshcall_protocol::close_code::ROOM_FULL
+    );
 
     // One info line per join, with the room and the count.
     let join_line = server.line_with(" join").await;
-    assert!(join_line.contains("room=room") && join_line.contains("peers=1"), "{join_line}");
+    assert!(
+        join_line.contains("room=room") && join_line.contains("peers=1"),
+        "{join_line}"
+    );
 
     server.sigterm();
     assert_eq!(next_close(&mut a).await.0, 1001);
@@ -49,17 +58,39 @@ async fn the_binary_reads_env_and_exits_cleanly_on_sigterm() {
 
 #[test]
 fn help_explains_every_flag_and_its_variable() {
-    let out = Command::new(env!("CARGO_BIN_EXE_meshcall-server")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_meshcall-server"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for flag in [
-        "--addr", "--static-dir", "--allowed-origin", "--ice-server", "--turn-url", "--turn-secret",
-        "--turn-ttl-secs", "--tls-cert", "--tls-key", "--tls-self-signed", "--max-message-bytes",
-        "--max-peers-per-room", "--max-connections", "--rate-burst", "--rate-per-sec",
-        "--outbound-queue", "--ping-interval-ms", "--idle-timeout-ms",
+        "--addr",
+        "--static-dir",
+        "--allowed-origin",
+        "--ice-server",
+        "--turn-url",
+        "--turn-secret",
+        "--turn-ttl-secs",
+        "--tls-cert",
+        "--tls-key",
+        "--tls-self-signed",
+        "--max-message-bytes",
+        "--max-peers-per-room",
+        "--max-connections",
+        "--rate-burst",
+        "--rate-per-sec",
+        "--outbound-queue",
+        "--ping-interval-ms",
+        "--idle-timeout-ms",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
-        let var = format!("MESHCALL_{}", flag.trim_start_matches("--").replace('-', "_").to_uppercase());
+        let var = format!(
+            "MESHCALL_{}",
+            flag.trim_start_matches("--")
+                .replace('-', "_")
+                .to_uppercase()
+        );
         let var = match var.as_str() {
             "MESHCALL_ALLOWED_ORIGIN" => "MESHCALL_ALLOWED_ORIGINS".to_owned(),
             "MESHCALL_ICE_SERVER" => "MESHCALL_ICE_SERVERS".to_owned(),

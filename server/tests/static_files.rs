@@ -11,7 +11,8 @@ use http_body_util::BodyExt;
 use meshcall_server::{build_app, AppState, Config};
 use tower::ServiceExt;
 
-const INDEX: &str = "<!doctype html><title>meshcall</title><script src=/meshcall-0123456789abcdef.js></script>";
+const INDEX: &str =
+    "<!doctype html><title>meshcall</title><script src=/meshcall-0123456789abcdef.js></script>";
 
 fn dist() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("meshcall-dist-{}", uuid::Uuid::new_v4()));
@@ -19,11 +20,19 @@ fn dist() -> PathBuf {
     std::fs::write(dir.join("index.html"), INDEX).unwrap();
     let js = "export function start() { console.log('meshcall'); }\n".repeat(200);
     std::fs::write(dir.join("meshcall-0123456789abcdef.js"), js).unwrap();
-    std::fs::write(dir.join("meshcall-0123456789abcdef_bg.wasm"), vec![0u8; 4096]).unwrap();
+    std::fs::write(
+        dir.join("meshcall-0123456789abcdef_bg.wasm"),
+        vec![0u8; 4096],
+    )
+    .unwrap();
     dir
 }
 
-async fn get(config: &Config, path: &str, gzip: bool) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+async fn get(
+    config: &Config,
+    path: &str,
+    gzip: bool,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let app = build_app(AppState::new(config.clone()));
     let mut req = Request::get(path);
     if gzip {
@@ -31,12 +40,19 @@ async fn get(config: &Config, path: &str, gzip: bool) -> (StatusCode, axum::http
     }
     let res = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
     let (parts, body) = res.into_parts();
-    (parts.status, parts.headers, body.collect().await.unwrap().to_bytes().to_vec())
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes().to_vec(),
+    )
 }
 
 #[tokio::test]
 async fn the_page_is_served_for_the_root_and_every_room_link() {
-    let config = Config { static_dir: dist(), ..Config::default() };
+    let config = Config {
+        static_dir: dist(),
+        ..Config::default()
+    };
     for path in ["/", "/r/standup", "/r/Team_42-x"] {
         let (status, headers, body) = get(&config, path, false).await;
         assert_eq!(status, StatusCode::OK, "{path}");
@@ -44,24 +60,36 @@ async fn the_page_is_served_for_the_root_and_every_room_link() {
         assert_eq!(headers[header::CACHE_CONTROL], "no-cache", "{path}");
         // The room name is the key to the room: it must not leak through Referer.
         assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
-        assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        assert!(headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
     }
     std::fs::remove_dir_all(&config.static_dir).unwrap();
 }
 
 #[tokio::test]
 async fn hashed_assets_are_immutable_and_compressed() {
-    let config = Config { static_dir: dist(), ..Config::default() };
+    let config = Config {
+        static_dir: dist(),
+        ..Config::default()
+    };
     let (status, headers, body) = get(&config, "/meshcall-0123456789abcdef.js", true).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert_eq!(
+        headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
     assert!(body.len() < 2_000, "compressed to {} bytes", body.len());
 
     let (status, headers, _) = get(&config, "/meshcall-0123456789abcdef_bg.wasm", true).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
-    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert_eq!(
+        headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
 
     let (status, _, _) = get(&config, "/nope-0123456789abcdef.js", false).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -70,7 +98,10 @@ async fn hashed_assets_are_immutable_and_compressed() {
 
 #[tokio::test]
 async fn a_missing_build_says_how_to_make_it_and_the_rest_still_works() {
-    let config = Config { static_dir: "/nonexistent/meshcall-dist".into(), ..Config::default() };
+    let config = Config {
+        static_dir: "/nonexistent/meshcall-dist".into(),
+        ..Config::default()
+    };
     for path in ["/", "/r/room"] {
         let (status, _, body) = get(&config, path, false).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -78,7 +109,9 @@ async fn a_missing_build_says_how_to_make_it_and_the_rest_still_works() {
     }
     let (status, _, body) = get(&config, "/healthz", false).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(String::from_utf8(body).unwrap().contains(r#""status":"ok""#));
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains(r#""status":"ok""#));
 
     // And signaling works over the network without a build.
     let server = common::start(config).await;

@@ -27,7 +27,8 @@ fn connector(tls: &TlsSetup) -> TlsConnector {
 
 #[tokio::test]
 async fn self_signed_tls_serves_https_and_wss() {
-    let tls = Arc::new(TlsSetup::self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap());
+    let tls =
+        Arc::new(TlsSetup::self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap());
     assert_eq!(tls.fingerprint.len(), 32 * 3 - 1, "{}", tls.fingerprint);
     let mut config = common::config();
     config.tls = Some(tls.clone());
@@ -37,10 +38,19 @@ async fn self_signed_tls_serves_https_and_wss() {
 
     // HTTPS: the handshake succeeds and the server shows the certificate whose fingerprint we print.
     let tcp = TcpStream::connect(server.addr).await.unwrap();
-    let mut stream = connector.connect(name.clone(), tcp).await.expect("TLS handshake");
+    let mut stream = connector
+        .connect(name.clone(), tcp)
+        .await
+        .expect("TLS handshake");
     let presented = stream.get_ref().1.peer_certificates().unwrap()[0].clone();
-    assert_eq!(meshcall_server::tls::fingerprint(&presented), tls.fingerprint);
-    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    assert_eq!(
+        meshcall_server::tls::fingerprint(&presented),
+        tls.fingerprint
+    );
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap_or_default();
     let (status, _, body) = parse_response(&raw);
@@ -50,8 +60,13 @@ async fn self_signed_tls_serves_https_and_wss() {
     // WSS: a room over the same certificate.
     let tcp = TcpStream::connect(server.addr).await.unwrap();
     let stream = connector.connect(name, tcp).await.unwrap();
-    let (mut ws, _) = tokio_tungstenite::client_async("wss://localhost/ws/secure", stream).await.unwrap();
-    assert!(matches!(next_msg(&mut ws).await, ServerMessage::IdAssigned(_)));
+    let (mut ws, _) = tokio_tungstenite::client_async("wss://localhost/ws/secure", stream)
+        .await
+        .unwrap();
+    assert!(matches!(
+        next_msg(&mut ws).await,
+        ServerMessage::IdAssigned(_)
+    ));
 
     // Plain HTTP to the TLS port gets nowhere.
     let plain = tokio_tungstenite::connect_async(server.url("secure")).await;
@@ -81,7 +96,12 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -90,7 +110,12 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -114,12 +139,20 @@ async fn the_binary_with_tls_self_signed_prints_the_fingerprint_it_serves() {
         .with_no_client_auth();
     let tcp = TcpStream::connect(&server.addr).await.unwrap();
     let name = ServerName::try_from("localhost").unwrap();
-    let stream = TlsConnector::from(Arc::new(config)).connect(name, tcp).await.expect("handshake");
+    let stream = TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .expect("handshake");
     let presented = stream.get_ref().1.peer_certificates().unwrap()[0].clone();
     assert_eq!(meshcall_server::tls::fingerprint(&presented), printed);
 
-    let (mut ws, _) = tokio_tungstenite::client_async("wss://localhost/ws/r", stream).await.unwrap();
-    assert!(matches!(next_msg(&mut ws).await, ServerMessage::IdAssigned(_)));
+    let (mut ws, _) = tokio_tungstenite::client_async("wss://localhost/ws/r", stream)
+        .await
+        .unwrap();
+    assert!(matches!(
+        next_msg(&mut ws).await,
+        ServerMessage::IdAssigned(_)
+    ));
     server.sigterm();
     assert_eq!(common::next_close(&mut ws).await.0, 1001);
     assert!(server.wait().await.success());

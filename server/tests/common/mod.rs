@@ -31,7 +31,10 @@ pub struct TestServer {
 
 /// The defaults, minus anything on disk.
 pub fn config() -> Config {
-    Config { static_dir: "/nonexistent/meshcall-dist".into(), ..Config::default() }
+    Config {
+        static_dir: "/nonexistent/meshcall-dist".into(),
+        ..Config::default()
+    }
 }
 
 pub async fn start(config: Config) -> TestServer {
@@ -41,7 +44,11 @@ pub async fn start(config: Config) -> TestServer {
     let task = tokio::spawn(meshcall_server::serve(listener, config, async {
         let _ = stopped.await;
     }));
-    TestServer { addr, stop: Some(stop), task }
+    TestServer {
+        addr,
+        stop: Some(stop),
+        task,
+    }
 }
 
 impl TestServer {
@@ -54,11 +61,16 @@ impl TestServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        tokio::time::timeout(WAIT, &mut self.task).await.expect("serve returns").expect("no panic")
+        tokio::time::timeout(WAIT, &mut self.task)
+            .await
+            .expect("serve returns")
+            .expect("no panic")
     }
 
     pub async fn connect(&self, room: &str) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(self.url(room)).await.expect("handshake");
+        let (ws, _) = tokio_tungstenite::connect_async(self.url(room))
+            .await
+            .expect("handshake");
         ws
     }
 
@@ -89,7 +101,9 @@ impl TestServer {
         if let Some(origin) = origin {
             req.headers_mut().insert("origin", origin.parse().unwrap());
         }
-        tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+        tokio_tungstenite::connect_async(req)
+            .await
+            .map(|(ws, _)| ws)
     }
 
     /// A plain HTTP/1.1 GET: (status, headers lowercased, body).
@@ -103,7 +117,10 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, Vec<(String, String
     let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     tcp.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, tcp.read_to_end(&mut raw)).await.unwrap().unwrap();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
     parse_response(&raw)
 }
 
@@ -111,7 +128,14 @@ pub fn parse_response(raw: &[u8]) -> (u16, Vec<(String, String)>, String) {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -120,7 +144,10 @@ pub fn parse_response(raw: &[u8]) -> (u16, Vec<(String, String)>, String) {
 }
 
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The next protocol message, skipping pings and pongs.
@@ -129,7 +156,9 @@ where
     S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
     loop {
-        let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a message in time");
+        let frame = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a message in time");
         match frame {
             Some(Ok(Message::Text(text))) => {
                 return serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -147,15 +176,20 @@ where
     S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
     loop {
-        let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a close in time");
+        let frame = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a close in time");
         let close = match frame {
-            Some(Ok(Message::Close(Some(frame)))) => (u16::from(frame.code), frame.reason.to_string()),
+            Some(Ok(Message::Close(Some(frame)))) => {
+                (u16::from(frame.code), frame.reason.to_string())
+            }
             Some(Ok(Message::Close(None))) => (u16::from(CloseCode::Status), String::new()),
             Some(Ok(_)) => continue,
             other => panic!("expected a close frame, got {other:?}"),
         };
         // Keep reading, as a browser does, so our close reply goes out and the server is done.
-        let _ = tokio::time::timeout(WAIT, async { while let Some(Ok(_)) = ws.next().await {} }).await;
+        let _ =
+            tokio::time::timeout(WAIT, async { while let Some(Ok(_)) = ws.next().await {} }).await;
         return close;
     }
 }
@@ -169,11 +203,17 @@ where
 }
 
 pub fn signal(receiver: &str, data: Value) -> ClientMessage {
-    ClientMessage::Signal { receiver: receiver.to_owned(), data }
+    ClientMessage::Signal {
+        receiver: receiver.to_owned(),
+        data,
+    }
 }
 
 pub fn relayed(sender: &str, data: Value) -> ServerMessage {
-    ServerMessage::Signal { sender: sender.to_owned(), data }
+    ServerMessage::Signal {
+        sender: sender.to_owned(),
+        data,
+    }
 }
 
 /// The real binary, started with `env` (plus an ephemeral address and no app), its stdout lines,
@@ -210,7 +250,10 @@ pub async fn spawn_binary(env: &[(&str, &str)]) -> Binary {
     });
     let mut seen = Vec::new();
     let addr = loop {
-        let line = tokio::time::timeout(WAIT, lines.recv()).await.unwrap().expect("a log line");
+        let line = tokio::time::timeout(WAIT, lines.recv())
+            .await
+            .unwrap()
+            .expect("a log line");
         if let Some((_, rest)) = line.split_once("listening on ") {
             let url = rest.split_whitespace().next().unwrap();
             break url.split_once("://").unwrap().1.to_owned();
@@ -229,14 +272,21 @@ pub async fn spawn_binary(env: &[(&str, &str)]) -> Binary {
             }
         }
     });
-    Binary { child, lines: rest, addr }
+    Binary {
+        child,
+        lines: rest,
+        addr,
+    }
 }
 
 impl Binary {
     /// The next stdout line containing `needle`.
     pub async fn line_with(&mut self, needle: &str) -> String {
         loop {
-            let line = tokio::time::timeout(WAIT, self.lines.recv()).await.unwrap().expect("a line");
+            let line = tokio::time::timeout(WAIT, self.lines.recv())
+                .await
+                .unwrap()
+                .expect("a line");
             if line.contains(needle) {
                 return line;
             }
@@ -245,7 +295,10 @@ impl Binary {
 
     pub fn sigterm(&self) {
         let pid = self.child.id().to_string();
-        let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 
@@ -255,7 +308,10 @@ impl Binary {
             if let Some(exit) = self.child.try_wait().unwrap() {
                 return exit;
             }
-            assert!(std::time::Instant::now() < deadline, "still running after SIGTERM");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running after SIGTERM"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
