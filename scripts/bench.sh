@@ -27,11 +27,16 @@ report() {
 if [ "${MESHCALL_IN_NETNS:-}" != 1 ]; then
   if [ "$MODE" = --report ]; then report; exit; fi
   timed "setup" setup_test
-  timed "release build (meshcall-server, trunk build --release)" build_release
-  timed "load generator build" cargo build --release -p meshcall-server --example loadgen
-  mkdir -p "$OUT"
-  rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log
-  exec "$ROOT/scripts/netns.sh" bash "$0" "$@"
+  rm -rf "$OUT"
+  mkdir -p "$OUT/bin"
+  # Own copies of the builds: other work in this checkout may rebuild dist/ or target/release
+  # while the benchmarks run, and every figure must come from one build.
+  timed "release build (meshcall-server, loadgen)" \
+    cargo build --release -p meshcall-server --bin meshcall-server --example loadgen
+  TARGET="$(target_dir)"
+  cp "$TARGET/release/meshcall-server" "$TARGET/release/examples/loadgen" "$OUT/bin/"
+  timed "release build of the app (trunk build --release)" trunk build --release --dist "$OUT/dist"
+  exec "$ROOT/scripts/netns.sh" bash "$ROOT/scripts/bench.sh" "$@"
 fi
 
 # --- inside the namespace from here on ---
@@ -42,9 +47,11 @@ else
   SOCKETS=10000 RATES=1000,5000,10000,20000,40000 STEP_SECS=10
   BROWSER_OPTS=(--runs 9 --mesh-runs 5 --cpu-runs 3 --cpu-seconds 15)
 fi
-TARGET="$(target_dir)"
-SERVER_BIN="$TARGET/release/meshcall-server"
-LOADGEN="$TARGET/release/examples/loadgen"
+SERVER_BIN="$OUT/bin/meshcall-server"
+LOADGEN="$OUT/bin/loadgen"
+DIST="$OUT/dist"
+# Microseconds some task waited for a CPU (PSI): how much others loaded the machine meanwhile.
+pressure() { sed -n 's/^some .*total=\([0-9]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || echo 0; }
 # Each socket is a file descriptor on both sides: lift the soft limit to the hard one (20,000 here).
 ulimit -n "$(ulimit -Hn)"
 STARTED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -77,7 +84,7 @@ start_server() {
 }
 
 say "server under load: $SOCKETS sockets, rooms of 2..12, steps of $RATES msg/s"
-start_server meshcall-load 18190 "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$ROOT/dist" \
+start_server meshcall-load 18190 "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$DIST" \
   --max-connections 15000
 "$LOADGEN" --url ws://127.0.0.1:18190/ws/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
   --duration "$STEP_SECS" --server-pid "$SERVER_PID" --json "$OUT/loadgen-meshcall.json" |
@@ -95,13 +102,15 @@ fi
 
 say "browsers: time to first face, mesh assembly N=2..6, download size, client CPU (meshcall vs floor)"
 # The floor page is served by browser.mjs on 127.0.0.1:18199 and signals through this server.
-start_server meshcall-browser 18180 "$SERVER_BIN" --addr 127.0.0.1:18180 --static-dir "$ROOT/dist" \
+start_server meshcall-browser 18180 "$SERVER_BIN" --addr 127.0.0.1:18180 --static-dir "$DIST" \
   --allowed-origin http://127.0.0.1:18199
+P0="$(pressure)" T0="$(date +%s)"
 (cd "$ROOT/end2end" && node bench/browser.mjs --app http://127.0.0.1:18180 --floor-port 18199 \
   --out "$OUT/browser.json" "${BROWSER_OPTS[@]}")
 stop_server
+BROWSER_PRESSURE=$(( ($(pressure) - P0) / 10000 / ($(date +%s) - T0 + 1) ))
 
-printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s"}\n' \
+printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s","browser_cpu_pressure_percent":%s}\n' \
   "$STARTED" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD)" "$MODE" "$LOAD_START" \
-  "$(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/run.json"
+  "$(cut -d' ' -f1-3 /proc/loadavg)" "$BROWSER_PRESSURE" >"$OUT/run.json"
 report

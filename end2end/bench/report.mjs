@@ -56,7 +56,7 @@ if (m6?.assembly?.n) {
     const floorText = fl?.assembly?.n ? ` The floor page, doing only what the browser must, took ${f0(fl.assembly.median)} ms in the same run (${f2(m6.assembly.median / fl.assembly.median)}x).` : '';
     const con = m6.connected?.median, face = m6.first_face?.median;
     const split = Number.isFinite(con) ? ` Every one of the 30 connection ends was "connected" at ${f0(con)} ms (median); the first face anywhere showed at ${f0(face)} ms${fl?.connected?.n ? ` (floor: connected ${f0(fl.connected.median)} ms, first face ${f0(fl.first_face.median)} ms)` : ''}, so ${con > m6.assembly.median * 0.7 ? 'most of the time is ICE and DTLS setup for 15 connections at once' : 'most of the time is after the connections are up, between media arriving and the tiles showing it'}.` : '';
-    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms.${floorText}${split} Six headless Chromium pages each encode their camera and microphone for five peers and decode five of each on 2 cores, and run ICE for five connections with several host candidates a side (two veth addresses, UDP and TCP). What would move it: more cores (the floor's time drops as the machine gets quieter), a single interface so fewer candidate pairs are checked, and in meshcall attaching each remote stream to its tile as soon as its track arrives.${loadNote}`);
+    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms.${floorText}${split} Six headless Chromium pages each encode their camera and microphone for five peers and decode five of each on 2 cores, and run ICE for five connections with several host candidates a side (two veth addresses, UDP and TCP). What would move it: more cores (the floor's time drops as the machine gets quieter) and a single interface so fewer candidate pairs are checked${Number.isFinite(con) && con < m6.assembly.median * 0.7 ? ', and in meshcall showing each remote stream in its tile as soon as its track arrives rather than after later steps' : ''}.${loadNote}`);
   }
 } else rows.push(['Mesh assembly, N = 6', 'n/a', '< 3 s, no retry', yes(null)]);
 
@@ -79,7 +79,7 @@ if (lg) {
   if (s5) {
     const ok = s5.p99_ms < 10 && s5.held_rate >= 0.98 * 5000 && s5.lost === 0;
     rows.push(['Server: relay latency at 5,000 messages/s', `p50 ${f2(s5.p50_ms)} ms, **p99 ${f2(s5.p99_ms)} ms**, ${f0(s5.held_rate)} msg/s held, ${s5.lost} lost`, 'p99 < 10 ms', yes(ok)]);
-    if (!ok) notes.push(`**Relay p99 at 5,000 msg/s** is ${f2(s5.p99_ms)} ms. The generator and the server share the 2 cores (the generator's worst send lag was ${f1(lg.max_send_lag_ms)} ms), so part of the tail is the generator's own scheduling; the server used ${f0(s5.server_cpu_percent)}% of a core at that rate.${loadNote}`);
+    if (!ok) notes.push(`**Relay p99 at 5,000 msg/s** is ${f2(s5.p99_ms)} ms. The generator and the server share the 2 cores (the generator's worst send lag was ${f1(lg.max_send_lag_ms)} ms), so part of the tail is the generator's own scheduling; the server used ${f0(s5.server_cpu_percent)}% of a core at that rate, and some task on the machine waited for a CPU ${f0(s5.cpu_pressure_percent)}% of the time.${loadNote}`);
   }
   const held = lg.steps.filter((s) => s.held_rate >= 0.98 * s.target_rate && s.lost === 0 && s.p99_ms < 10);
   const best = held.sort((a, b) => b.target_rate - a.target_rate)[0];
@@ -104,8 +104,15 @@ if (cpu?.meshcall?.browser?.n && cpu?.floor?.browser?.n) {
     .map((k) => [k, (cpu.meshcall.threads?.[k] ?? 0) - (cpu.floor.threads?.[k] ?? 0)])
     .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1])).slice(0, 4);
   const top = th[0]?.[0] ?? '';
+  const css = (() => { try { return fs.readFileSync('style/main.css', 'utf8'); } catch { return ''; } })();
+  const tileRule = css.match(/\.tile\s*\{[^}]*\}/)?.[0] ?? '';
+  const roundedTiles = /border-radius/.test(tileRule) && /overflow:\s*hidden/.test(tileRule);
+  const pixM = cpu.meshcall.video_pixels_per_page?.median, pixF = cpu.floor.video_pixels_per_page?.median;
   const thText = th.map(([k, d]) => `${k} ${d >= 0 ? '+' : ''}${f1(d)}`).join(', ');
-  if (!ok) notes.push(`**Client CPU**: meshcall used ${f1(diff)} points of a core more than the floor for four pages, beyond the runs' spread (${f1(noise)}). Main-thread task time is ${f1(cpu.meshcall.task_per_page.median)}% vs ${f1(cpu.floor.task_per_page.median)}% per page (script ${f1(cpu.meshcall.script_per_page.median)}% vs ${f1(cpu.floor.script_per_page.median)}%), so the app's own JavaScript/wasm is not where it goes. By Chromium thread (points of a core, meshcall minus floor, all pages): ${thText}. ${/^Viz|Compositor/.test(top) ? `The gap is in compositing: meshcall shows ${f0(cpu.meshcall.video_pixels_per_page?.median)} pixels of remote video per page against the floor\'s ${f0(cpu.floor.video_pixels_per_page?.median)} (and anything that animates, such as a level meter, makes every frame repaint), and headless Chromium without a GPU composites in software, so pixels on screen cost CPU. What would move it: a GPU (compositing is then nearly free), tiles sized to the video, no continuous animation during a call. It is the browser\'s work for a bigger picture, not the app\'s logic.` : 'What would move it: whatever runs on those threads only in meshcall (a WebAudio graph left running, other capture or encode settings).'}`);
+  if (!ok) notes.push(`**Client CPU**: meshcall used ${f1(diff)} points of a core more than the floor for four pages, beyond the runs' spread (${f1(noise)}). Main-thread task time is ${f1(cpu.meshcall.task_per_page.median)}% vs ${f1(cpu.floor.task_per_page.median)}% per page (script ${f1(cpu.meshcall.script_per_page.median)}% vs ${f1(cpu.floor.script_per_page.median)}%), so the app's own JavaScript/wasm is not where it goes. By Chromium thread (points of a core, meshcall minus floor, all pages): ${thText}. ${/^Viz|Compositor/.test(top) ? (pixM > 1.2 * pixF
+    ? `The gap is in compositing: meshcall shows ${f0(pixM)} pixels of remote video per page against the floor's ${f0(pixF)}, and headless Chromium without a GPU composites in software, so pixels on screen cost CPU. What would move it: a GPU (compositing is then nearly free) or tiles sized to the video. It is the browser's work for a bigger picture, not the app's logic.`
+    : `The gap is in compositing, with about the same video on screen (${f0(pixM)} pixels per page against the floor's ${f0(pixF)}): meshcall's page asks the compositor for more per frame. Clipping each video to rounded tile corners${roundedTiles ? ' (`.tile` in style/main.css has `border-radius` with `overflow: hidden`)' : ''} and anything that animates during the call make every video frame cost more when Chromium composites in software, as here without a GPU. What would move it: square video corners (or rounding an overlay instead of clipping the video), no animation during the call; with a GPU this cost mostly disappears.`)
+    : 'What would move it: whatever runs on those threads only in meshcall (a WebAudio graph left running, other capture or encode settings).'}`);
 } else rows.push(['Client CPU, four-person call', 'n/a', 'nothing measurable over the floor', yes(null)]);
 
 // The plot.
@@ -157,7 +164,7 @@ md.push('# Benchmarks', '',
   `| CPU | ${cpuModel}, ${os.cpus().length} cores |`, `| memory | ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB |`,
   `| kernel | ${os.release()} |`, `| browser | Chromium ${br.chromium ?? '?'} (headless, fake camera and mic) |`,
   `| toolchain | ${sh('rustc -V')}, node ${process.version} |`,
-  `| load | load average ${run.loadavg_start ?? '?'} at start, ${run.loadavg_end ?? '?'} at end |`,
+  `| load | load average ${run.loadavg_start ?? '?'} at start, ${run.loadavg_end ?? '?'} at end; during the browser benchmarks some task waited for a CPU ${run.browser_cpu_pressure_percent ?? '?'}% of the time (Linux PSI) |`,
   '', '## Targets', '', '| what | figure | target | |', '| --- | --- | --- | --- |',
   ...rows.map((r) => `| ${r.join(' | ')} |`), '');
 if (notes.length) md.push('## Where a target is missed', '', ...notes.flatMap((n) => [`- ${n}`]), '');
@@ -196,8 +203,8 @@ if (lg) {
   md.push('## Server under load', '');
   const table = (d, name) => {
     md.push(`**${name}** (\`${d.url}\`): ${f0(d.connect.joined)}/${f0(d.sockets)} sockets in ${f0(d.rooms)} rooms joined in ${f2(d.connect.seconds)} s = **${f0(d.connect.rate_per_s)} connections/s** (${d.connect.concurrency} handshakes in flight; handshake + IdAssigned p50 ${f2(d.connect.p50_ms)} ms, p99 ${f2(d.connect.p99_ms)} ms); NewPeer notices ${f0(d.new_peer.received)}/${f0(d.new_peer.expected)}; memory ${d.memory.per_idle_conn_kb != null ? `${f1(d.memory.per_idle_conn_kb)} KB per idle connection` : 'n/a'}, peak VmRSS ${f0(d.memory.hwm_kb)} kB.`, '',
-      '| target msg/s | held msg/s | sent | lost | p50 ms | p90 ms | p99 ms | max ms | server CPU (% of a core) |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      ...d.steps.map((s) => `| ${f0(s.target_rate)} | ${f0(s.held_rate)} | ${f0(s.sent)} | ${f0(s.lost)} | ${f2(s.p50_ms)} | ${f2(s.p90_ms)} | ${f2(s.p99_ms)} | ${f2(s.max_ms)} | ${f0(s.server_cpu_percent)} |`), '');
+      '| target msg/s | held msg/s | sent | lost | p50 ms | p90 ms | p99 ms | max ms | server CPU (% of a core) | generator CPU | CPU pressure (time some task waited for a CPU) |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...d.steps.map((s) => `| ${f0(s.target_rate)} | ${f0(s.held_rate)} | ${f0(s.sent)} | ${f0(s.lost)} | ${f2(s.p50_ms)} | ${f2(s.p90_ms)} | ${f2(s.p99_ms)} | ${f2(s.max_ms)} | ${f0(s.server_cpu_percent)}% | ${f0(s.generator_cpu_percent)}% | ${f0(s.cpu_pressure_percent)}% |`), '');
     const errs = Object.entries(d.errors);
     md.push(errs.length ? `Errors: ${errs.map(([e, n]) => `${n}× ${e}`).join('; ')}.` : 'No errors, no unexpected PeerLeft.', '');
   };

@@ -367,6 +367,17 @@ fn proc_cpu_secs(pid: u32) -> Option<f64> {
     Some(ticks / if hz > 0.0 { hz } else { 100.0 })
 }
 
+/// Microseconds in which some runnable task on this machine waited for a CPU (PSI): when others
+/// load the machine, this shows how much of a step's latency is theirs.
+fn cpu_pressure_us() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/pressure/cpu").ok()?;
+    let some = text.lines().find(|l| l.starts_with("some "))?;
+    some.split_whitespace()
+        .find_map(|kv| kv.strip_prefix("total="))?
+        .parse()
+        .ok()
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -586,6 +597,7 @@ async fn run(args: Args) -> Result<(), String> {
         let interval = Duration::from_secs_f64(active as f64 / rate as f64);
         let cpu0 = pid.and_then(proc_cpu_secs);
         let own0 = proc_cpu_secs(std::process::id());
+        let psi0 = cpu_pressure_us();
         let start = Instant::now() + Duration::from_millis(50);
         let _ = phase_tx.send(Phase::Relay {
             step,
@@ -596,11 +608,16 @@ async fn run(args: Args) -> Result<(), String> {
         sleep_until(start + Duration::from_secs_f64(args.duration)).await;
         let cpu1 = pid.and_then(proc_cpu_secs);
         let own1 = proc_cpu_secs(std::process::id());
+        let psi1 = cpu_pressure_us();
         let percent = |a: Option<f64>, b: Option<f64>| match (a, b) {
             (Some(a), Some(b)) => Some((b - a) / args.duration * 100.0),
             _ => None,
         };
-        step_cpu.push((percent(cpu0, cpu1), percent(own0, own1)));
+        let pressure = match (psi0, psi1) {
+            (Some(a), Some(b)) => Some((b - a) as f64 / 1e6 / args.duration * 100.0),
+            _ => None,
+        };
+        step_cpu.push((percent(cpu0, cpu1), percent(own0, own1), pressure));
         step_spans.push(args.duration);
         println!("step {step}: {rate} msg/s for {} s sent", args.duration);
     }
@@ -657,17 +674,19 @@ async fn run(args: Args) -> Result<(), String> {
             percentile(&lat, 0.99),
             percentile(&lat, 1.0),
         );
-        let (cpu, own_cpu) = step_cpu[step];
+        let (cpu, own_cpu, pressure) = step_cpu[step];
         println!(
             "relay @ {rate} msg/s: sent {sent}, received {received} ({held:.0} msg/s held), latency \
-             p50 {p50:.3} ms p90 {p90:.3} ms p99 {p99:.3} ms max {max:.3} ms{}, generator CPU {:.0}%",
+             p50 {p50:.3} ms p90 {p90:.3} ms p99 {p99:.3} ms max {max:.3} ms{}, generator CPU {:.0}%, CPU pressure {:.0}%",
             cpu.map(|c| format!(", server CPU {c:.0}%")).unwrap_or_default(),
             own_cpu.unwrap_or(f64::NAN),
+            pressure.unwrap_or(f64::NAN),
         );
         steps_json.push(json!({
             "target_rate": rate, "sent": sent, "received": received, "lost": sent.saturating_sub(received),
             "held_rate": held, "p50_ms": p50, "p90_ms": p90, "p99_ms": p99, "max_ms": max,
             "server_cpu_percent": cpu, "generator_cpu_percent": own_cpu,
+            "cpu_pressure_percent": pressure,
         }));
     }
     println!(
