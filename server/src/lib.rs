@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -101,13 +101,13 @@ async fn websocket(
         let msg = "Room names are 1 to 64 characters of A-Z, a-z, 0-9, _ and -.\n";
         return (StatusCode::BAD_REQUEST, msg).into_response();
     }
-    let header = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    let (origin, host) = (header(header::ORIGIN), header(header::HOST));
-    if !origin::allowed(origin, host, &state.config.allowed_origins) {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let hosts: Vec<&str> = [header::HOST, HeaderName::from_static("x-forwarded-host")]
+        .iter()
+        .flat_map(|name| headers.get_all(name))
+        .filter_map(|v: &HeaderValue| v.to_str().ok())
+        .collect();
+    if !origin::allowed(origin, &hosts, &state.config.allowed_origins) {
         tracing::info!(%room, origin = origin.unwrap_or(""), "refused: foreign origin");
         return (
             StatusCode::FORBIDDEN,

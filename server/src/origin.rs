@@ -1,6 +1,10 @@
 //! Cross-site WebSocket hijacking guard: a browser page may open our socket only from our own host
 //! or an allowed origin. Requests without `Origin` (matchbox clients, load generators) pass:
 //! browsers always send it on WebSocket handshakes, so only non-browser clients omit it.
+//!
+//! "Our own host" is the `Host` header or, behind a proxy that rewrites it (nginx, `trunk serve`),
+//! `X-Forwarded-Host`. Trusting the latter opens nothing: a page cannot set headers on a
+//! WebSocket handshake, so only a proxy or a non-browser client (which can omit `Origin`) sends it.
 
 /// `Some("https")`-style scheme, lowercase host, and explicit or default port.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,7 +50,8 @@ fn parse_origin(origin: &str) -> Option<(String, Authority)> {
 }
 
 /// Whether a WebSocket handshake with these headers may proceed.
-pub fn allowed(origin: Option<&str>, host: Option<&str>, allowed_origins: &[String]) -> bool {
+/// `hosts` are the request's `Host` and any `X-Forwarded-Host` values (comma-separated lists are split).
+pub fn allowed(origin: Option<&str>, hosts: &[&str], allowed_origins: &[String]) -> bool {
     let Some(origin) = origin else { return true };
     if allowed_origins.iter().any(|a| a == "*") {
         return true;
@@ -54,10 +59,12 @@ pub fn allowed(origin: Option<&str>, host: Option<&str>, allowed_origins: &[Stri
     let Some((scheme, from)) = parse_origin(origin) else {
         return false;
     };
-    if let Some(host) = host.and_then(|h| parse_authority(h, default_port(&scheme))) {
-        if host == from {
-            return true;
-        }
+    let own = hosts.iter().flat_map(|h| h.split(','));
+    if own
+        .filter_map(|h| parse_authority(h, default_port(&scheme)))
+        .any(|host| host == from)
+    {
+        return true;
     }
     allowed_origins.iter().any(|a| match parse_origin(a) {
         Some((s, auth)) => s == scheme && auth == from,
@@ -105,6 +112,19 @@ mod tests {
             (Some("https://evil.example"), Some("x.example"), none, false),
             (Some("null"), Some("x.example"), none, false),
             (Some("http://x.example"), None, none, false),
+            // `trunk serve` on :8081 proxying to us: Host is rewritten, X-Forwarded-Host is not.
+            (
+                Some("http://127.0.0.1:8081"),
+                Some("127.0.0.1,127.0.0.1:8081"),
+                none,
+                true,
+            ),
+            (
+                Some("https://evil.example"),
+                Some("127.0.0.1,127.0.0.1:8081"),
+                none,
+                false,
+            ),
             (
                 Some("https://meet.example.com"),
                 Some("10.0.0.1:8080"),
@@ -131,8 +151,9 @@ mod tests {
             ),
         ];
         for (origin, host, list, want) in cases {
+            let hosts: Vec<&str> = host.iter().copied().collect();
             assert_eq!(
-                allowed(*origin, *host, list),
+                allowed(*origin, &hosts, list),
                 *want,
                 "{origin:?} {host:?} {list:?}"
             );

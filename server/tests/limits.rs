@@ -10,6 +10,7 @@ use common::{next_close, next_msg, relayed, send, signal, start, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use meshcall_protocol::{close_code, ServerMessage};
 use serde_json::json;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
@@ -55,6 +56,21 @@ async fn a_foreign_origin_is_refused_with_403_before_the_upgrade() {
     assert!(
         server.try_connect("r", Some(&own)).await.is_ok(),
         "own origin"
+    );
+    // Behind a proxy that rewrites Host (as `trunk serve` does), X-Forwarded-Host is our host.
+    let proxied = |origin: &str| {
+        let mut req = server.url("r").into_client_request().unwrap();
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        req.headers_mut()
+            .insert("host", "127.0.0.1".parse().unwrap());
+        req.headers_mut()
+            .insert("x-forwarded-host", "127.0.0.1:8081".parse().unwrap());
+        tokio_tungstenite::connect_async(req)
+    };
+    assert!(proxied("http://127.0.0.1:8081").await.is_ok(), "dev proxy");
+    assert!(
+        proxied("https://evil.example").await.is_err(),
+        "foreign through the dev proxy"
     );
     assert!(
         server
