@@ -182,6 +182,8 @@ async function meshRun(browser, variant, n) {
       client_messages: sum((s) => s.sent), server_messages: sum((s) => s.received), kinds,
       peer_connections: sum((s) => s.pcs), expected_peer_connections: n * (n - 1), sockets: sum((s) => s.sockets),
       retries: Math.max(0, sum((s) => s.pcs) - n * (n - 1)) + Math.max(0, sum((s) => s.sockets) - n),
+      // One offer per pair is the least a mesh needs; more means renegotiation, glare or ICE restarts.
+      offers: kinds['Signal.Offer'] ?? 0, expected_offers: (n * (n - 1)) / 2,
     };
   } finally {
     await Promise.all(people.map((p) => p.context.close().catch(() => {})));
@@ -359,6 +361,7 @@ async function main() {
             assembly: summary(rs.map((r) => r.assembly_ms)), connected: summary(rs.map((r) => r.connected_ms ?? NaN)),
             first_face: summary(rs.map((r) => r.first_face_ms)), client_messages: summary(rs.map((r) => r.client_messages)),
             server_messages: summary(rs.map((r) => r.server_messages)), retries: rs.reduce((a, r) => a + r.retries, 0),
+            extra_offers: rs.reduce((a, r) => a + Math.max(0, r.offers - r.expected_offers), 0),
             runs: rs.length, attempted: opts['mesh-runs'], samples: rs,
           };
         }

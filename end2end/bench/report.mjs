@@ -186,11 +186,11 @@ if (tt) {
 }
 if (br.mesh) {
   md.push('## Mesh assembly', '', `![mesh assembly time against N](${path.relative(path.dirname(opts.md), opts.svg)})`, '',
-    '| N | page | every face shown, median ms | p25–p75 (min, max) | all connected, median ms | first face anywhere, median ms | client signaling msgs | server msgs | retries | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    '| N | page | every face shown, median ms | p25–p75 (min, max) | all connected, median ms | first face anywhere, median ms | client signaling msgs | server msgs | retries | offers beyond one per pair (all runs) | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const ns = [...new Set(Object.values(br.mesh).flatMap((o) => Object.keys(o)))].sort((a, b) => a - b);
   for (const n of ns) for (const [v, byN] of Object.entries(br.mesh)) {
     const s = byN[n];
-    if (s) md.push(`| ${n} | ${v} | **${f0(s.assembly.median)}** | ${spread(s.assembly)} | ${f0(s.connected?.median)} | ${f0(s.first_face?.median)} | ${f0(s.client_messages.median)} | ${f0(s.server_messages.median)} | ${s.retries} | ${s.runs}/${s.attempted} |`);
+    if (s) md.push(`| ${n} | ${v} | **${f0(s.assembly.median)}** | ${spread(s.assembly)} | ${f0(s.connected?.median)} | ${f0(s.first_face?.median)} | ${f0(s.client_messages.median)} | ${f0(s.server_messages.median)} | ${s.retries} | ${s.extra_offers ?? 'n/a'} | ${s.runs}/${s.attempted} |`);
   }
   md.push('');
 }
