@@ -348,8 +348,9 @@ async fn the_server_pings_at_the_interval() {
             other => panic!("expected pings only, got {other:?}"),
         }
     }
+    // Three pings span at least two intervals (the first may come right after the join).
     assert!(
-        started.elapsed() >= Duration::from_millis(140),
+        started.elapsed() >= Duration::from_millis(100),
         "{:?}",
         started.elapsed()
     );
