@@ -205,6 +205,10 @@ async function downloadSize(browser) {
   page.on('response', (r) => { if (/^https?:/.test(r.url())) responses.push(r); });
   await page.goto(`${opts.app}/r/${uniqueRoom('size')}`, { waitUntil: 'networkidle' });
   await page.waitForFunction(() => { const v = document.querySelector('[data-testid=preview]'); return v && v.videoWidth > 0; }, null, { timeout: 30_000 });
+  // Join too: whatever the page fetches only for the call (config, lazy pieces) counts.
+  await page.locator('[data-testid=name-input]').fill('Size');
+  await page.locator('[data-testid=join]').click();
+  await page.locator('[data-testid=self-tile]').waitFor({ timeout: 15_000 });
   await page.waitForLoadState('networkidle');
   const files = [];
   for (const r of responses) {
