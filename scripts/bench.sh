@@ -55,6 +55,9 @@ pressure() { sed -n 's/^some .*total=\([0-9]*\).*/\1/p' /proc/pressure/cpu 2>/de
 # Each socket is a file descriptor on both sides: lift the soft limit to the hard one (20,000 here).
 ulimit -n "$(ulimit -Hn)"
 STARTED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+# Builds are of the working tree: say when it differed from the commit named in the report.
+DIRTY=false
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then DIRTY=true; fi
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 SERVER_PID=
@@ -112,5 +115,5 @@ BROWSER_PRESSURE=$(( ($(pressure) - P0) / 10000 / ($(date +%s) - T0 + 1) ))
 
 printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s","browser_cpu_pressure_percent":%s}\n' \
   "$STARTED" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD)" "$MODE" "$LOAD_START" \
-  "$(cut -d' ' -f1-3 /proc/loadavg)" "$BROWSER_PRESSURE" >"$OUT/run.json"
+  "$(cut -d' ' -f1-3 /proc/loadavg)" "$BROWSER_PRESSURE" "$DIRTY" >"$OUT/run.json"
 report

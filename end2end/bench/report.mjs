@@ -163,7 +163,7 @@ if (plot) { fs.mkdirSync(path.dirname(opts.svg), { recursive: true }); fs.writeF
 // The document.
 const md = [];
 md.push('# Benchmarks', '',
-  `Written by \`${opts.command}\` from one run on ${run.started ?? br.started ?? '?'} (UTC), commit \`${run.commit ?? sh('git rev-parse --short HEAD')}\`. Every figure below is from that run${run.mode === '--quick' ? ' (a `--quick` run: fewer sockets and repetitions than the full one, so read its figures as a trial)' : ''}; the raw samples are in \`target/bench/*.json\`.`,
+  `Written by \`${opts.command}\` from one run on ${run.started ?? br.started ?? '?'} (UTC), commit \`${run.commit ?? sh('git rev-parse --short HEAD')}\`${run.dirty ? ' plus uncommitted changes in the working tree at the time' : ''}. Every figure below is from that run${run.mode === '--quick' ? ' (a `--quick` run: fewer sockets and repetitions than the full one, so read its figures as a trial)' : ''}; the raw samples are in \`target/bench/*.json\`.`,
   '', '## The machine', '', '| | |', '| --- | --- |',
   `| CPU | ${cpuModel}, ${os.cpus().length} cores |`, `| memory | ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB |`,
   `| kernel | ${os.release()} |`, `| browser | Chromium ${br.chromium ?? '?'} (headless, fake camera and mic) |`,
