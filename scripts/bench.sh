@@ -113,7 +113,7 @@ P0="$(pressure)" T0="$(date +%s)"
 stop_server
 BROWSER_PRESSURE=$(( ($(pressure) - P0) / 10000 / ($(date +%s) - T0 + 1) ))
 
-printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s","browser_cpu_pressure_percent":%s}\n' \
+printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s","browser_cpu_pressure_percent":%s,"dirty":%s}\n' \
   "$STARTED" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD)" "$MODE" "$LOAD_START" \
   "$(cut -d' ' -f1-3 /proc/loadavg)" "$BROWSER_PRESSURE" "$DIRTY" >"$OUT/run.json"
 report
