@@ -71,6 +71,10 @@ pub enum PeerMessage {
     Rebind { signaling_id: PeerId },
     /// A chat line.
     Chat { text: String },
+    /// Are you still there? Sent when the server reports the peer gone while its connection still
+    /// looks up; answered with [`PeerMessage::Pong`]. A closed tab never answers.
+    Ping,
+    Pong,
 }
 
 pub const DATA_CHANNEL_LABEL: &str = "meshcall";
@@ -188,6 +192,8 @@ mod tests {
         let text = r#"{"type":"media","mic":false,"cam":true}"#;
         assert_eq!(serde_json::to_string(&msg).unwrap(), text);
         assert_eq!(serde_json::from_str::<PeerMessage>(text).unwrap(), msg);
+        assert_eq!(serde_json::to_string(&PeerMessage::Ping).unwrap(), r#"{"type":"ping"}"#);
+        assert_eq!(serde_json::from_str::<PeerMessage>(r#"{"type":"pong"}"#).unwrap(), PeerMessage::Pong);
         let hello = r#"{"type":"hello","name":"Ada","mic":true,"cam":false,"signaling_id":null}"#;
         assert_eq!(
             serde_json::from_str::<PeerMessage>(hello).unwrap(),

@@ -92,7 +92,16 @@ fn Room(room: String) -> impl IntoView {
     let retry = move |()| {
         session.with_value(|s| if let Some(s) = s { s.connect(url.get_value()) });
     };
+    // A closing tab hangs up properly: closed connections tell the others at once over SCTP,
+    // where a vanished page leaves them waiting for ICE to notice.
+    let hangup = window_event_listener_untyped("pagehide", move |_| {
+        if let Some(s) = session.try_update_value(Option::take).flatten() {
+            s.leave();
+        }
+        call.try_set(None);
+    });
     on_cleanup(move || {
+        hangup.remove();
         if let Some(s) = session.try_update_value(Option::take).flatten() {
             s.leave();
         }

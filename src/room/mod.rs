@@ -29,6 +29,9 @@ pub const GIVE_UP_MS: u64 = 25_000;
 pub const CONNECT_TIMEOUT_MS: u64 = 30_000;
 /// A connected peer whose socket left gets this long to come back with `Rebind`.
 pub const REBIND_GRACE_MS: u64 = 15_000;
+/// ... provided it answers our ping within this long: a closed tab does not, and its tile must go
+/// well before ICE would notice.
+pub const PONG_TIMEOUT_MS: u64 = 2_000;
 /// Displayed names are cut to this many characters.
 pub const MAX_NAME_CHARS: usize = 40;
 /// Candidates kept per peer (or per unknown sender) before a description arrives.
@@ -228,11 +231,13 @@ impl Room {
         let Some(key) = self.key_of(&id) else { return };
         let now = self.now;
         match self.peers.get_mut(&key) {
-            // Media still flows and the channel is open: only its signaling socket dropped
-            // (a leaving page closes the channel, which removes the tile at once).
+            // The connection looks up: maybe only its signaling socket dropped, maybe the tab
+            // closed and ICE has not noticed yet. Ask over the channel; only a live peer answers.
             Some(p) if p.channel_open && p.state == PeerState::Connected => {
                 p.signaling_left_at = Some(now);
+                p.awaiting_pong = true;
                 self.by_signaling_id.remove(&id);
+                out.push(Command::SendToPeer { key, message: PeerMessage::Ping });
             }
             _ => self.remove(key, out),
         }
@@ -426,6 +431,8 @@ impl Room {
                 }
             }
             PeerMessage::Rebind { signaling_id } => self.rebind(key, signaling_id, out),
+            PeerMessage::Ping => out.push(Command::SendToPeer { key, message: PeerMessage::Pong }),
+            PeerMessage::Pong => p.awaiting_pong = false,
             PeerMessage::Chat { .. } => {}
         }
     }
@@ -448,6 +455,7 @@ impl Room {
         if let Some(p) = self.peers.get_mut(&key) {
             p.signaling_id = id;
             p.signaling_left_at = None;
+            p.awaiting_pong = false;
         }
     }
 
@@ -462,7 +470,8 @@ impl Room {
                 }
                 continue;
             }
-            if p.signaling_left_at.is_some_and(|t| now >= t + REBIND_GRACE_MS) {
+            let silent = p.awaiting_pong && p.signaling_left_at.is_some_and(|t| now >= t + PONG_TIMEOUT_MS);
+            if silent || p.signaling_left_at.is_some_and(|t| now >= t + REBIND_GRACE_MS) {
                 remove.push(p.key);
                 continue;
             }

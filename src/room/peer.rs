@@ -89,6 +89,8 @@ pub struct Peer {
     /// The server said this peer's socket left while our connection still worked: it may be
     /// reconnecting its signaling and `Rebind` shortly.
     pub(crate) signaling_left_at: Option<u64>,
+    /// We asked "still there?" after `PeerLeft` and have no answer yet.
+    pub(crate) awaiting_pong: bool,
 }
 
 impl Peer {
@@ -118,6 +120,7 @@ impl Peer {
             last_restart: None,
             failed_at: None,
             signaling_left_at: None,
+            awaiting_pong: false,
         }
     }
 

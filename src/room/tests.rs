@@ -370,10 +370,14 @@ fn leave_closes_everything() {
 
 #[test]
 fn peer_left_with_a_live_connection_waits_for_its_rebind() {
-    // Signaling socket of a connected peer dropped: the call goes on ...
+    let ping = |key| vec![Command::SendToPeer { key, message: PeerMessage::Ping }];
+    let pong = r#"{"type":"pong"}"#;
+    // Signaling socket of a connected peer dropped: we ask whether it is still there ...
     let mut b = room("bbb");
     let ka = connected(&mut b, "aaa");
-    assert!(b.step(100, Event::PeerLeft("aaa".into())).is_empty());
+    assert_eq!(b.step(100, Event::PeerLeft("aaa".into())), ping(ka));
+    assert!(b.step(101, Event::ChannelMessage { key: ka, text: pong.into() }).is_empty());
+    assert!(b.step(100 + PONG_TIMEOUT_MS, Event::Tick).is_empty(), "it answered: the call goes on");
     assert_eq!(b.peer(ka).unwrap().state, PeerState::Connected);
     // ... it comes back under a new id and says so over the channel.
     b.step(200, Event::PeerJoined("aaa2".into()));
@@ -382,16 +386,32 @@ fn peer_left_with_a_live_connection_waits_for_its_rebind() {
     assert_eq!(out, vec![Command::ClosePeer { key: dup }, Command::PeerRemoved { key: dup }]);
     assert!(b.step(100 + REBIND_GRACE_MS, Event::Tick).is_empty(), "rebound: no longer on the clock");
 
-    // One that never comes back goes after the grace period.
+    // One that answers but never comes back goes after the grace period.
     let mut b = room("bbb");
     let ka = connected(&mut b, "aaa");
     b.step(100, Event::PeerLeft("aaa".into()));
+    b.step(150, Event::ChannelMessage { key: ka, text: pong.into() });
     assert!(b.step(100 + REBIND_GRACE_MS - 1, Event::Tick).is_empty());
     assert_eq!(b.step(100 + REBIND_GRACE_MS, Event::Tick), vec![Command::ClosePeer { key: ka }, Command::PeerRemoved { key: ka }]);
+
+    // A closed tab never answers: its tile goes quickly.
+    let mut b = room("bbb");
+    let ka = connected(&mut b, "aaa");
+    b.step(100, Event::PeerLeft("aaa".into()));
+    assert!(b.step(100 + PONG_TIMEOUT_MS - 1, Event::Tick).is_empty());
+    assert_eq!(b.step(100 + PONG_TIMEOUT_MS, Event::Tick), vec![Command::ClosePeer { key: ka }, Command::PeerRemoved { key: ka }]);
 
     // A peer still negotiating goes at once.
     let mut b = room("bbb");
     b.step(0, Event::PeerJoined("ccc".into()));
     let kc = b.key_of("ccc").unwrap();
     assert_eq!(b.step(1, Event::PeerLeft("ccc".into())), vec![Command::ClosePeer { key: kc }, Command::PeerRemoved { key: kc }]);
+}
+
+#[test]
+fn ping_is_answered() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    let out = a.step(1, Event::ChannelMessage { key: kb, text: r#"{"type":"ping"}"#.into() });
+    assert_eq!(out, vec![Command::SendToPeer { key: kb, message: PeerMessage::Pong }]);
 }
