@@ -121,12 +121,22 @@ pub fn Lobby(room: String, state: LobbyState, #[prop(into)] on_join: Callback<()
                 ></video>
                 <Show when=move || !show_video()>
                     <div class="cam-off-big" aria-hidden="true">
-                        {move || if has_cam.get() { "Camera off" } else if ready.get() { "No camera" } else { "Starting camera…" }}
+                        {move || {
+                            if has_cam.get() {
+                                "Camera off"
+                            } else if !ready.get() {
+                                "Starting camera…"
+                            } else if problems.with(|p| p.contains(&MediaProblem::Blocked)) {
+                                "Camera blocked"
+                            } else {
+                                "No camera"
+                            }
+                        }}
                     </div>
                 </Show>
                 <div class="preview-controls">
-                    <MediaToggle device=Kind::Mic testid="toggle-mic" on=mic_on disabled=Signal::derive(move || ready.get() && !has_mic.get()) on_toggle=toggle_mic />
-                    <MediaToggle device=Kind::Cam testid="toggle-cam" on=cam_on disabled=Signal::derive(move || ready.get() && !has_cam.get()) on_toggle=toggle_cam />
+                    <MediaToggle device=Kind::Mic testid="toggle-mic" on=Signal::derive(move || mic_on.get() && (has_mic.get() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_mic.get()) on_toggle=toggle_mic />
+                    <MediaToggle device=Kind::Cam testid="toggle-cam" on=Signal::derive(move || cam_on.get() && (has_cam.get() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_cam.get()) on_toggle=toggle_cam />
                 </div>
             </div>
             <form class="lobby-side card" on:submit=join>

@@ -64,7 +64,12 @@ fn Room(room: String) -> impl IntoView {
             let room = room.clone();
             spawn_local(async move {
                 let resolved = config::load().await;
-                let Some(Some(media)) = state.media.try_update_value(Option::take) else { return };
+                // Normally the lobby's media; none if the page is closing or it never came.
+                let media = state.media.try_update_value(Option::take).flatten().or_else(|| LocalMedia::none().ok());
+                let Some(media) = media else {
+                    joining.try_set(false);
+                    return;
+                };
                 let name = state.name.get_untracked().trim().to_owned();
                 remember_name(&name);
                 let settings = CallSettings {
