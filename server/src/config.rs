@@ -1,7 +1,6 @@
 //! What the server is told at start, as plain values: built by the CLI in `main.rs` or directly by
 //! tests. Reads no environment and no files itself.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,13 +89,8 @@ pub fn default_static_dir() -> PathBuf {
     server.parent().unwrap_or(server).join("dist")
 }
 
+/// Loopback: browsers treat http://127.0.0.1 as a secure context, so cameras work without TLS.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
-
-pub fn default_addr() -> SocketAddr {
-    DEFAULT_ADDR
-        .parse()
-        .expect("DEFAULT_ADDR is a valid socket address")
-}
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {

@@ -116,6 +116,17 @@ struct Cli {
     /// Silence after which a socket is closed with 4005, in milliseconds.
     #[arg(long, env = "MESHCALL_IDLE_TIMEOUT_MS", default_value_t = limits::DEFAULT_IDLE_TIMEOUT.as_millis() as u64)]
     idle_timeout_ms: u64,
+
+    /// Log lines as human-readable text or as one JSON object per line. Verbosity: RUST_LOG
+    /// (default info: one line per join and leave, never signal contents).
+    #[arg(long, env = "MESHCALL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Cli {
@@ -164,12 +175,7 @@ impl Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    init_logs(cli.log_format);
     let addr = cli.addr;
     let config = match cli.into_config() {
         Ok(config) => config,
@@ -211,6 +217,18 @@ async fn main() -> ExitCode {
             eprintln!("meshcall-server: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
     }
 }
 

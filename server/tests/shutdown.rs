@@ -5,6 +5,8 @@ mod common;
 
 use std::process::Command;
 
+use futures_util::SinkExt;
+
 use common::{next_close, next_msg, spawn_binary, start};
 use meshcall_protocol::ServerMessage;
 
@@ -56,6 +58,48 @@ async fn the_binary_reads_env_and_exits_cleanly_on_sigterm() {
     assert!(leave_line.contains("peers=0"), "{leave_line}");
 }
 
+#[tokio::test]
+async fn json_logs_have_one_structured_line_per_join_and_leave() {
+    let mut server = spawn_binary(&[("MESHCALL_LOG_FORMAT", "json")]).await;
+    let url = format!("ws://{}/ws/logged", server.addr);
+    let (mut a, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let a_id = match next_msg(&mut a).await {
+        ServerMessage::IdAssigned(id) => id,
+        other => panic!("{other:?}"),
+    };
+    let join: serde_json::Value =
+        serde_json::from_str(&server.line_with(r#""join""#).await).unwrap();
+    assert_eq!(join["room"], "logged");
+    assert_eq!(join["peer"], a_id.as_str());
+    assert_eq!(join["peers"], 1);
+
+    // A signal's contents never reach the log at info.
+    let secret = "v=0 o=- 4611731400430051336 2 IN IP4 127.0.0.1 SECRET-SDP";
+    let signal = serde_json::json!({"Signal": {"receiver": a_id, "data": {"Offer": secret}}});
+    a.send(tokio_tungstenite::tungstenite::Message::text(
+        signal.to_string(),
+    ))
+    .await
+    .unwrap();
+    assert!(matches!(
+        next_msg(&mut a).await,
+        ServerMessage::Signal { .. }
+    ));
+    a.close(None).await.unwrap();
+    let leave: serde_json::Value =
+        serde_json::from_str(&server.line_with(r#""leave""#).await).unwrap();
+    assert_eq!(
+        (leave["peer"].as_str(), leave["peers"].as_u64()),
+        (Some(a_id.as_str()), Some(0))
+    );
+
+    server.sigterm();
+    assert!(server.wait().await.success());
+    while let Ok(line) = server.lines.try_recv() {
+        assert!(!line.contains("SECRET-SDP"), "{line}");
+    }
+}
+
 #[test]
 fn help_explains_every_flag_and_its_variable() {
     let out = Command::new(env!("CARGO_BIN_EXE_meshcall-server"))
@@ -83,6 +127,7 @@ fn help_explains_every_flag_and_its_variable() {
         "--outbound-queue",
         "--ping-interval-ms",
         "--idle-timeout-ms",
+        "--log-format",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
         let var = format!(

@@ -255,7 +255,10 @@ pub async fn spawn_binary(env: &[(&str, &str)]) -> Binary {
             .unwrap()
             .expect("a log line");
         if let Some((_, rest)) = line.split_once("listening on ") {
-            let url = rest.split_whitespace().next().unwrap();
+            let url: String = rest
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '"')
+                .collect();
             break url.split_once("://").unwrap().1.to_owned();
         }
         seen.push(line);
