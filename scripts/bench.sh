@@ -86,11 +86,11 @@ start_server() {
   wait_port "$port"
 }
 
-say "server under load: $SOCKETS sockets, rooms of 2..12, steps of $RATES msg/s"
+say "server under load: $SOCKETS sockets, rooms of 2..12, steps of $RATES msg/s, 100 joins/s meanwhile"
 start_server meshcall-load 18190 "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$DIST" \
   --max-connections 15000
 "$LOADGEN" --url ws://127.0.0.1:18190/ws/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
-  --duration "$STEP_SECS" --server-pid "$SERVER_PID" --json "$OUT/loadgen-meshcall.json" |
+  --duration "$STEP_SECS" --churn 100 --server-pid "$SERVER_PID" --json "$OUT/loadgen-meshcall.json" |
   tee "$OUT/loadgen-meshcall.txt"
 stop_server
 
@@ -98,7 +98,7 @@ if [ -n "${MATCHBOX_SERVER:-}" ]; then
   say "the same load against matchbox_server ($MATCHBOX_SERVER)"
   start_server matchbox 3536 "$MATCHBOX_SERVER" 127.0.0.1:3536
   "$LOADGEN" --url ws://127.0.0.1:3536/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
-    --duration "$STEP_SECS" --server-pid "$SERVER_PID" --json "$OUT/loadgen-matchbox.json" |
+    --duration "$STEP_SECS" --churn 100 --server-pid "$SERVER_PID" --json "$OUT/loadgen-matchbox.json" |
     tee "$OUT/loadgen-matchbox.txt"
   stop_server
 fi

@@ -60,6 +60,13 @@ struct Args {
     /// Seconds between `"KeepAlive"`s of each socket, as matchbox clients send them; 0 = none.
     #[arg(long, default_value_t = 10.0)]
     keepalive: f64,
+    /// Joins per second made during each relay step by extra short-lived sockets (into rooms
+    /// below MAX, held `--churn-hold` seconds), to measure joining a busy server; 0 = none.
+    #[arg(long, default_value_t = 0.0)]
+    churn: f64,
+    /// Seconds each churn socket stays in its room.
+    #[arg(long, default_value_t = 1.0)]
+    churn_hold: f64,
     /// Write the results as JSON to this file too.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -164,39 +171,7 @@ async fn run_socket(
     // Connect and wait for our id, holding a permit so handshakes are spread, not stampeded.
     let permit = ctx.connect_gate.acquire().await;
     let t0 = Instant::now();
-    let connected = timeout(Duration::from_secs(15), async {
-        // Small buffers: the default 128 KiB read buffer per socket would make the generator, not
-        // the server, run out of memory first. Nagle off, so latency is the server's, not TCP's.
-        let config = WebSocketConfig::default()
-            .read_buffer_size(4096)
-            .write_buffer_size(0);
-        let (mut ws, _) =
-            tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
-                .await
-                .map_err(|e| format!("connect: {e}"))?;
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(t))) => match serde_json::from_str::<ServerMessage>(&t) {
-                    Ok(ServerMessage::IdAssigned(id)) => return Ok((ws, id)),
-                    Ok(other) => {
-                        return Err(format!("first message was not IdAssigned: {other:?}"))
-                    }
-                    Err(e) => return Err(format!("bad first message: {e}")),
-                },
-                Some(Ok(Message::Close(f))) => {
-                    return Err(format!(
-                        "closed before IdAssigned: {}",
-                        close_text(f.as_ref())
-                    ))
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(format!("socket: {e}")),
-                None => return Err("closed before IdAssigned".into()),
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| Err("timed out waiting for IdAssigned".into()));
+    let connected = join_room(&url).await;
     drop(permit);
     let (mut ws, my_id) = match connected {
         Ok(v) => v,
@@ -221,6 +196,8 @@ async fn run_socket(
     };
     let mut next_send: Option<Instant> = None;
     let mut relay: Option<(usize, Duration, Vec<String>)> = None;
+    // The room as the relay knows it; kept through Drain, when churn sockets still leave.
+    let mut members: Option<Vec<String>> = None;
     // Two timers per socket, re-armed in place: 10,000 sockets must not churn the timer wheel.
     let send_timer = sleep_until(far);
     let keepalive_timer = sleep_until(next_keepalive);
@@ -244,6 +221,7 @@ async fn run_socket(
                             let first = start + interval.mul_f64(rng.unit());
                             next_send = Some(first);
                             send_timer.as_mut().reset(first);
+                            members = Some(others.clone());
                             relay = Some((step, interval, others));
                         }
                     }
@@ -267,7 +245,12 @@ async fn run_socket(
                         }
                     }
                     Ok(ServerMessage::NewPeer(_)) => { ctx.new_peers.fetch_add(1, Ordering::Relaxed); }
-                    Ok(ServerMessage::PeerLeft(_)) => { ctx.peer_left.fetch_add(1, Ordering::Relaxed); }
+                    Ok(ServerMessage::PeerLeft(id)) => {
+                        // Churn sockets come and go; only a member we relay to leaving is news.
+                        if members.as_ref().is_none_or(|m| m.contains(&id)) {
+                            ctx.peer_left.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
                     Ok(ServerMessage::IdAssigned(_)) => report.errors.push("second IdAssigned".into()),
                     Err(e) => report.errors.push(format!("bad server message: {e}")),
                 },
@@ -309,6 +292,90 @@ async fn run_socket(
     }
     let _ = timeout(Duration::from_secs(2), ws.close(None)).await;
     report
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a socket into a room and waits for its `IdAssigned` (bounded: 15 s).
+async fn join_room(url: &str) -> Result<(Ws, String), String> {
+    timeout(Duration::from_secs(15), async {
+        // Small buffers: the default 128 KiB read buffer per socket would make the generator, not
+        // the server, run out of memory first. Nagle off, so latency is the server's, not TCP's.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(0);
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => match serde_json::from_str::<ServerMessage>(&t) {
+                    Ok(ServerMessage::IdAssigned(id)) => return Ok((ws, id)),
+                    Ok(other) => {
+                        return Err(format!("first message was not IdAssigned: {other:?}"))
+                    }
+                    Err(e) => return Err(format!("bad first message: {e}")),
+                },
+                Some(Ok(Message::Close(f))) => {
+                    return Err(format!(
+                        "closed before IdAssigned: {}",
+                        close_text(f.as_ref())
+                    ))
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(format!("socket: {e}")),
+                None => return Err("closed before IdAssigned".into()),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err("timed out waiting for IdAssigned".into()))
+}
+
+/// Joins made while the relay runs: one short-lived socket every `1/rate` s into a room with
+/// room to spare, held `hold` and closed. Their join latency is what a person joining a busy
+/// server waits for. Returns (latencies in µs, failures).
+async fn churn(
+    base: String,
+    tag: String,
+    rooms: Vec<usize>,
+    rate: f64,
+    hold: Duration,
+    until: Instant,
+    seed: u64,
+) -> (Vec<u32>, BTreeMap<String, u64>) {
+    let mut rng = Rng::new(seed);
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let mut next = Instant::now();
+    let mut tasks = Vec::new();
+    while next < until && !rooms.is_empty() {
+        sleep_until(next).await;
+        next += interval;
+        let url = format!("{base}{tag}-{}", rooms[rng.below(rooms.len())]);
+        tasks.push(tokio::spawn(async move {
+            let t0 = Instant::now();
+            let (mut ws, _) = join_room(&url).await?;
+            let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
+            sleep(hold).await;
+            let _ = timeout(Duration::from_secs(2), ws.close(None)).await;
+            Ok::<u32, String>(us)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut errors = BTreeMap::new();
+    for t in tasks {
+        match timeout(Duration::from_secs(20), t).await {
+            Ok(Ok(Ok(us))) => lat.push(us),
+            Ok(Ok(Err(e))) => *errors.entry(shorten(&e)).or_default() += 1,
+            _ => {
+                *errors
+                    .entry("churn join did not finish".into())
+                    .or_default() += 1
+            }
+        }
+    }
+    (lat, errors)
 }
 
 fn close_text(f: Option<&tokio_tungstenite::tungstenite::protocol::CloseFrame>) -> String {
@@ -591,6 +658,11 @@ async fn run(args: Args) -> Result<(), String> {
         return Err("no room has two joined sockets; nothing to relay".into());
     }
 
+    // Churn joins go to rooms with four places to spare, so overlapping ones never meet ROOM_FULL.
+    let churn_rooms: Vec<usize> = (0..sizes.len())
+        .filter(|&r| sizes[r] + 4 <= args.room_size.1)
+        .collect();
+    let mut step_churn = Vec::new();
     let mut step_cpu = Vec::new();
     let mut step_spans = Vec::new();
     for (step, &rate) in args.rate.iter().enumerate() {
@@ -604,6 +676,17 @@ async fn run(args: Args) -> Result<(), String> {
             start,
             interval,
             rooms: rooms.clone(),
+        });
+        let churn_task = (args.churn > 0.0).then(|| {
+            tokio::spawn(churn(
+                base.clone(),
+                run_tag.clone(),
+                churn_rooms.clone(),
+                args.churn,
+                Duration::from_secs_f64(args.churn_hold),
+                start + Duration::from_secs_f64(args.duration),
+                rng.next(),
+            ))
         });
         sleep_until(start + Duration::from_secs_f64(args.duration)).await;
         let cpu1 = pid.and_then(proc_cpu_secs);
@@ -619,9 +702,18 @@ async fn run(args: Args) -> Result<(), String> {
         };
         step_cpu.push((percent(cpu0, cpu1), percent(own0, own1), pressure));
         step_spans.push(args.duration);
+        // Awaited after the last step: its last joins are still held while the next step runs.
+        step_churn.push(churn_task);
         println!("step {step}: {rate} msg/s for {} s sent", args.duration);
     }
     let _ = phase_tx.send(Phase::Drain);
+    let mut churn_results = Vec::new();
+    for task in step_churn {
+        churn_results.push(match task {
+            Some(t) => t.await.ok(),
+            None => None,
+        });
+    }
     sleep(Duration::from_secs(2)).await;
     let rss_end = pid.and_then(|p| proc_status_kb(p, "VmRSS"));
     let hwm = pid.and_then(|p| proc_status_kb(p, "VmHWM"));
@@ -682,7 +774,27 @@ async fn run(args: Args) -> Result<(), String> {
             own_cpu.unwrap_or(f64::NAN),
             pressure.unwrap_or(f64::NAN),
         );
+        let churn_json = match &churn_results[step] {
+            Some((lat, errs)) => {
+                let mut lat = lat.clone();
+                lat.sort_unstable();
+                let failed: u64 = errs.values().sum();
+                println!(
+                    "  joins during the step: {} ok, {failed} failed; join (connect + IdAssigned) p50 {:.2} ms p99 {:.2} ms",
+                    lat.len(),
+                    percentile(&lat, 0.5),
+                    percentile(&lat, 0.99)
+                );
+                for (e, n) in errs {
+                    println!("    join error x{n}: {e}");
+                }
+                json!({ "joins": lat.len(), "failed": failed, "errors": errs,
+                        "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99) })
+            }
+            None => Value::Null,
+        };
         steps_json.push(json!({
+            "churn": churn_json,
             "target_rate": rate, "sent": sent, "received": received, "lost": sent.saturating_sub(received),
             "held_rate": held, "p50_ms": p50, "p90_ms": p90, "p99_ms": p99, "max_ms": max,
             "server_cpu_percent": cpu, "generator_cpu_percent": own_cpu,
@@ -711,6 +823,7 @@ async fn run(args: Args) -> Result<(), String> {
         "room_size": [args.room_size.0, args.room_size.1],
         "payload_bytes": args.payload,
         "keepalive_s": args.keepalive,
+        "churn_per_s": args.churn,
         "duration_s": args.duration,
         "connect": {
             "joined": joined, "seconds": connect_secs, "rate_per_s": setup_rate,
