@@ -188,6 +188,13 @@ async fn main() -> ExitCode {
         eprintln!("meshcall-server: {err}");
         return ExitCode::from(2);
     }
+    let shutdown = match shutdown_signal() {
+        Ok(shutdown) => shutdown,
+        Err(err) => {
+            eprintln!("meshcall-server: cannot install signal handlers: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let listener = match std::net::TcpListener::bind(addr) {
         Ok(listener) => listener,
         Err(err) => {
@@ -208,7 +215,7 @@ async fn main() -> ExitCode {
         tracing::warn!(dir = %config.static_dir.display(), "the app is not built: pages will say so (run `make run`)");
     }
     tracing::info!(static_dir = %config.static_dir.display(), "listening on {scheme}://{local}");
-    match meshcall_server::serve(listener, config, shutdown_signal()).await {
+    match meshcall_server::serve(listener, config, shutdown).await {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS
@@ -232,28 +239,28 @@ fn init_logs(format: LogFormat) {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Installs the Ctrl-C and SIGTERM handlers now (so a signal that comes before the first poll is
+/// not fatal) and returns a future that resolves on either.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
 }
 
 #[cfg(test)]
