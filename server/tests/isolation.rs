@@ -84,18 +84,21 @@ async fn a_flooded_room_does_not_delay_another_rooms_relays() {
     }
     let during = sent.load(Ordering::Relaxed) - before;
     round_trips.sort();
-    let (median, worst) = (round_trips[50], round_trips[99]);
-    println!("calm room: round trip median {median:?}, worst {worst:?}, while the noisy room got {during} messages");
+    let (median, p95, worst) = (round_trips[50], round_trips[95], round_trips[99]);
+    println!(
+        "calm room: round trip median {median:?}, p95 {p95:?}, worst {worst:?}, \
+         while the noisy room got {during} messages"
+    );
     assert!(
         during > 200,
         "the flood must run during the measurement ({during})"
     );
     // Idle, a round trip (two relays) takes about a millisecond. A lock held across a wait or a
-    // socket waiting on another would show as seconds (the close timeout) or a hang; the bounds
-    // leave room for a busy two-core machine.
+    // socket waiting on another would hold every round trip for the close timeout (seconds) or
+    // forever; the bounds leave room for a busy two-core machine's occasional stall.
     assert!(
         median < Duration::from_millis(50),
         "median round trip {median:?}"
     );
-    assert!(worst < Duration::from_secs(1), "worst round trip {worst:?}");
+    assert!(p95 < Duration::from_millis(250), "p95 round trip {p95:?}");
 }
