@@ -170,11 +170,13 @@ async fn receive_loop(
                 return End::close(close_code::TOO_SLOW, "Your connection is too slow to keep up.");
             }
             _ = &mut *send_task => return End::SendFailed,
+            // Frames before the timer: after a stall (a busy machine), a pong already waiting in
+            // the buffer proves the peer alive even if the deadline has passed meanwhile.
+            frame = stream.next() => frame,
             _ = &mut idle => {
                 let secs = limits.idle_timeout.as_secs_f64();
                 return End::close(close_code::TIMED_OUT, format!("Nothing heard for {secs} s."));
             }
-            frame = stream.next() => frame,
         };
         let frame = match frame {
             None => return End::Lost,

