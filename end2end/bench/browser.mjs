@@ -123,7 +123,7 @@ const benchState = (p) => p.page.evaluate(() => {
   const b = window.__bench;
   return { joinAt: b.joinAt, sockets: b.sockets, pcs: b.pcs, sent: b.sent, received: b.received,
     keepAlives: b.keepAlives, sentKinds: b.sentKinds, receivedKinds: b.receivedKinds,
-    connectedAt: b.connectedAt, faces: b.faces };
+    connectedAt: b.connectedAt, faces: b.faces, attached: b.attached, decoded: b.decoded };
 });
 
 function addKinds(into, from) {
@@ -159,6 +159,11 @@ async function ttffRun(browser, variant) {
   }
 }
 
+/** The time by which every page had k events (NaN if one never did). */
+function lastOfAll(perPage, k) {
+  return Math.max(...perPage.map((evs) => (evs.length >= k ? evs.map((e) => e.at).sort((a, b) => a - b)[k - 1] : NaN)));
+}
+
 /** N people press Join at the same moment: time until every page shows every other face. */
 async function meshRun(browser, variant, n) {
   const room = uniqueRoom(`mesh${n}`);
@@ -178,7 +183,10 @@ async function meshRun(browser, variant, n) {
     return {
       n, assembly_ms: Math.max(...done) - t0,
       connected_ms: connected.length >= n * (n - 1) ? Math.max(...connected) - t0 : null,
-      first_face_ms: Math.min(...states.flatMap((s) => s.faces.map((f) => f.at))) - t0, join_spread_ms: Math.max(...states.map((s) => s.joinAt)) - t0,
+      first_face_ms: Math.min(...states.flatMap((s) => s.faces.map((f) => f.at))) - t0,
+      // When the last page had every remote stream attached to a <video>, and decoded a frame.
+      attached_ms: lastOfAll(states.map((s) => s.attached), n - 1) - t0,
+      decoded_ms: lastOfAll(states.map((s) => s.decoded), n - 1) - t0, join_spread_ms: Math.max(...states.map((s) => s.joinAt)) - t0,
       client_messages: sum((s) => s.sent), server_messages: sum((s) => s.received), kinds,
       peer_connections: sum((s) => s.pcs), expected_peer_connections: n * (n - 1), sockets: sum((s) => s.sockets),
       retries: Math.max(0, sum((s) => s.pcs) - n * (n - 1)) + Math.max(0, sum((s) => s.sockets) - n),
@@ -359,11 +367,12 @@ async function main() {
           const rs = [];
           for (let i = 0; i < opts['mesh-runs']; i++) {
             const r = await attempt(`mesh ${v} N=${n} #${i + 1}`, () => meshRun(browser, v, n), result.failures);
-            if (r) { rs.push(r); log(`mesh ${v} N=${n} #${i + 1}: ${r.assembly_ms.toFixed(0)} ms (all connected ${r.connected_ms?.toFixed(0)} ms, first face ${r.first_face_ms.toFixed(0)} ms), ${r.client_messages} msgs, retries ${r.retries}`); }
+            if (r) { rs.push(r); log(`mesh ${v} N=${n} #${i + 1}: ${r.assembly_ms.toFixed(0)} ms (all connected ${r.connected_ms?.toFixed(0)}, attached ${r.attached_ms.toFixed(0)}, decoded ${r.decoded_ms.toFixed(0)} ms; first face ${r.first_face_ms.toFixed(0)} ms), ${r.client_messages} msgs, retries ${r.retries}`); }
           }
           result.mesh[v][n] = {
             assembly: summary(rs.map((r) => r.assembly_ms)), connected: summary(rs.map((r) => r.connected_ms ?? NaN)),
-            first_face: summary(rs.map((r) => r.first_face_ms)), client_messages: summary(rs.map((r) => r.client_messages)),
+            first_face: summary(rs.map((r) => r.first_face_ms)), attached: summary(rs.map((r) => r.attached_ms)),
+            decoded: summary(rs.map((r) => r.decoded_ms)), client_messages: summary(rs.map((r) => r.client_messages)),
             server_messages: summary(rs.map((r) => r.server_messages)), retries: rs.reduce((a, r) => a + r.retries, 0),
             extra_offers: rs.reduce((a, r) => a + Math.max(0, r.offers - r.expected_offers), 0),
             runs: rs.length, attempted: opts['mesh-runs'], samples: rs,

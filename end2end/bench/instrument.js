@@ -19,7 +19,7 @@
   };
   const B = (window.__bench = {
     joinAt: null, sockets: 0, pcs: 0, sent: 0, received: 0, keepAlives: 0,
-    sentKinds: {}, receivedKinds: {}, faces: [], connectedAt: [],
+    sentKinds: {}, receivedKinds: {}, faces: [], connectedAt: [], attached: [], decoded: [],
   });
 
   document.addEventListener('click', (e) => {
@@ -91,6 +91,14 @@
     };
     if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(first);
     else video.addEventListener('loadeddata', first, { once: true });
+    // Stream attached (loadstart follows setting srcObject) and first frame decoded: with the
+    // presented time above they tell "not yet arrived" from "arrived but not shown".
+    const mark = (list) => () => {
+      const tile = video.closest('[data-testid=peer-tile]');
+      list.push({ peer: tile && tile.dataset.peer, at: now() });
+    };
+    video.addEventListener('loadstart', mark(B.attached), { once: true });
+    video.addEventListener('loadeddata', mark(B.decoded), { once: true });
   };
   const observe = () => {
     new MutationObserver(() => {

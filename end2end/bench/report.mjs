@@ -42,7 +42,7 @@ if (tt?.meshcall?.both?.n && tt?.floor?.both?.n) {
     const m = tt.meshcall, fl = tt.floor;
     const netExtra = m.connected.median - fl.connected.median;
     const mediaM = m.both.median - m.connected.median, mediaF = fl.both.median - fl.connected.median;
-    notes.push(`**Time to first face** is ${f2(ttRatio)}x the floor (${f0(m.both.median - fl.both.median)} ms more). Split at the moment both peer connections reached "connected": meshcall got there in ${f0(m.connected.median)} ms against the floor's ${f0(fl.connected.median)} ms (${netExtra >= 0 ? '+' : ''}${f0(netExtra)} ms of signaling and ICE), then took ${f0(mediaM)} ms against ${f0(mediaF)} ms from connected to a presented frame. It sent ${f0(m.messages.median)} signaling messages for the join against the floor's ${f0(fl.messages.median)}. ${netExtra > mediaM - mediaF ? 'Most of the gap is before "connected": whatever meshcall does between hearing NewPeer and sending its offer (and between the answer and its candidates) is on the critical path.' : 'Most of the gap is after "connected": the remote stream reaches the tile\'s <video> later than in the floor (the floor sets srcObject in ontrack, before ICE completes).'} Runs spread by ${f0(m.both.p75 - m.both.p25)} ms (meshcall IQR) and ${f0(fl.both.p75 - fl.both.p25)} ms (floor IQR).`);
+    notes.push(`**Time to first face** is ${f2(ttRatio)}x the floor (${f0(m.both.median - fl.both.median)} ms more). Split at the moment both peer connections reached "connected": meshcall got there in ${f0(m.connected.median)} ms against the floor's ${f0(fl.connected.median)} ms (${netExtra >= 0 ? '+' : ''}${f0(netExtra)} ms of signaling and ICE), then took ${f0(mediaM)} ms against ${f0(mediaF)} ms from connected to a presented frame. It sent ${f0(m.messages.median)} signaling messages for the join against the floor's ${f0(fl.messages.median)}. ${netExtra > mediaM - mediaF ? 'Most of the gap is before "connected": whatever meshcall does between hearing NewPeer and sending its offer (and between the answer and its candidates) is on the critical path.' : 'Most of the gap is after "connected": the remote stream reaches the tile\'s video element later than in the floor (the floor sets srcObject in ontrack, before ICE completes).'} Runs spread by ${f0(m.both.p75 - m.both.p25)} ms (meshcall IQR) and ${f0(fl.both.p75 - fl.both.p25)} ms (floor IQR).`);
   }
 } else rows.push(['Time to first face', 'n/a', '≤ 1.2x the floor', yes(null)]);
 
@@ -54,9 +54,27 @@ if (m6?.assembly?.n) {
   if (!ok) {
     const fl = br.mesh?.floor?.[6];
     const floorText = fl?.assembly?.n ? ` The floor page, doing only what the browser must, took ${f0(fl.assembly.median)} ms in the same run (${f2(m6.assembly.median / fl.assembly.median)}x).` : '';
-    const con = m6.connected?.median, face = m6.first_face?.median;
-    const split = Number.isFinite(con) ? ` Every one of the 30 connection ends was "connected" at ${f0(con)} ms (median); the first face anywhere showed at ${f0(face)} ms${fl?.connected?.n ? ` (floor: connected ${f0(fl.connected.median)} ms, first face ${f0(fl.first_face.median)} ms)` : ''}, so ${con > m6.assembly.median * 0.7 ? 'most of the time is ICE and DTLS setup for 15 connections at once' : 'most of the time is after the connections are up, between media arriving and the tiles showing it'}.` : '';
-    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms.${floorText}${split} Six headless Chromium pages each encode their camera and microphone for five peers and decode five of each on 2 cores, and run ICE for five connections with several host candidates a side (two veth addresses, UDP and TCP). What would move it: more cores (the floor's time drops as the machine gets quieter) and a single interface so fewer candidate pairs are checked${Number.isFinite(con) && con < m6.assembly.median * 0.7 ? ', and in meshcall showing each remote stream in its tile as soon as its track arrives rather than after later steps' : ''}.${loadNote}`);
+    const con = m6.connected?.median, dec = m6.decoded?.median, att = m6.attached?.median, shown = m6.assembly.median;
+    let split = '';
+    let limiter = '';
+    if (Number.isFinite(con) && Number.isFinite(dec)) {
+      const phases = [
+        ['connect', con, 'most of it is ICE and DTLS setup for 15 connections at once on 2 cores'],
+        ['media', dec - con, 'most of it is between "connected" and the first decoded frame of the last stream: media arriving (a first keyframe lost or late has to be re-requested) while 30 encoders start on 2 cores'],
+        ['page', shown - dec, 'most of it is after the last first frame was decoded: the page had the frames but did not show them yet'],
+      ].sort((a, b) => b[1] - a[1]);
+      limiter = phases[0][0];
+      split = ` Medians of the last page to get there: every connection "connected" at ${f0(con)} ms, every remote stream attached to a video element at ${f0(att)} ms, every first frame decoded at ${f0(dec)} ms, every face shown at ${f0(shown)} ms${fl?.decoded?.n ? ` (floor: ${f0(fl.connected.median)}, ${f0(fl.attached.median)}, ${f0(fl.decoded.median)}, ${f0(fl.assembly.median)} ms)` : ''}; ${phases[0][2]}.`;
+    }
+    const slow = (m6.samples ?? []).filter((r) => r.first_face_ms > 2500).length;
+    const slowF = (fl?.samples ?? []).filter((r) => r.first_face_ms > 2500).length;
+    const slowText = slow || slowF ? ` In ${slow} of meshcall's and ${slowF} of the floor's runs not even the first face anywhere showed within 2.5 s although connections were up, so the time is set by the media path in the browser, not by signaling.` : '';
+    const move = limiter === 'page'
+      ? 'showing each remote stream as soon as its first frame decodes, not after later steps'
+      : limiter === 'connect'
+        ? 'more cores, or a single interface so fewer candidate pairs are checked'
+        : 'more cores (every page starts five encoders at once), or starting each call on audio and adding video a moment later';
+    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms.${floorText}${split}${slowText} What would move it: ${move}.${loadNote}`);
   }
 } else rows.push(['Mesh assembly, N = 6', 'n/a', '< 3 s, no retry', yes(null)]);
 
@@ -191,11 +209,11 @@ if (tt) {
 }
 if (br.mesh) {
   md.push('## Mesh assembly', '', `![mesh assembly time against N](${path.relative(path.dirname(opts.md), opts.svg)})`, '',
-    '| N | page | every face shown, median ms | p25–p75 (min, max) | all connected, median ms | first face anywhere, median ms | client signaling msgs | server msgs | retries | offers beyond one per pair (all runs) | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    '| N | page | every face shown, median ms | p25–p75 (min, max) | all connected | all streams attached to a video | all first frames decoded | first face anywhere | client signaling msgs | server msgs | retries | offers beyond one per pair (all runs) | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const ns = [...new Set(Object.values(br.mesh).flatMap((o) => Object.keys(o)))].sort((a, b) => a - b);
   for (const n of ns) for (const [v, byN] of Object.entries(br.mesh)) {
     const s = byN[n];
-    if (s) md.push(`| ${n} | ${v} | **${f0(s.assembly.median)}** | ${spread(s.assembly)} | ${f0(s.connected?.median)} | ${f0(s.first_face?.median)} | ${f0(s.client_messages.median)} | ${f0(s.server_messages.median)} | ${s.retries} | ${s.extra_offers ?? 'n/a'} | ${s.runs}/${s.attempted} |`);
+    if (s) md.push(`| ${n} | ${v} | **${f0(s.assembly.median)}** | ${spread(s.assembly)} | ${f0(s.connected?.median)} | ${f0(s.attached?.median)} | ${f0(s.decoded?.median)} | ${f0(s.first_face?.median)} | ${f0(s.client_messages.median)} | ${f0(s.server_messages.median)} | ${s.retries} | ${s.extra_offers ?? 'n/a'} | ${s.runs}/${s.attempted} |`);
   }
   md.push('');
 }
