@@ -145,3 +145,42 @@ async fn three_peers_form_a_full_mesh() {
         p.leave();
     }
 }
+
+fn ufrag(pc: &web_sys::RtcPeerConnection) -> Option<String> {
+    let sdp = pc.local_description()?.sdp();
+    sdp.lines().find_map(|l| l.strip_prefix("a=ice-ufrag:")).map(str::to_owned)
+}
+
+/// Both sides renegotiate in the same instant (an ICE restart each): perfect negotiation must
+/// settle both connections with fresh ICE credentials, and the call keeps working.
+#[wasm_bindgen_test]
+async fn simultaneous_renegotiation_settles() {
+    let hub = Hub::default();
+    let ada = session("Ada").await;
+    let bob = session("Bob").await;
+    hub.join(&ada);
+    hub.join(&bob);
+    until("connected", 15_000, || {
+        [&ada, &bob].iter().all(|s| matches!(only_tile(s), Some((_, v)) if v.state == PeerState::Connected))
+    })
+    .await;
+    let pcs = [ada.connections().remove(0), bob.connections().remove(0)];
+    let before: Vec<_> = pcs.iter().map(ufrag).collect();
+    for pc in &pcs {
+        let restart = js_sys::Reflect::get(pc, &"restartIce".into()).unwrap();
+        js_sys::Function::from(restart).call0(pc).unwrap();
+    }
+    until("both stable again with new ICE credentials, connected", 15_000, || {
+        pcs.iter().zip(&before).all(|(pc, old)| {
+            pc.signaling_state() == web_sys::RtcSignalingState::Stable
+                && ufrag(pc) != *old
+                && pc.connection_state() == web_sys::RtcPeerConnectionState::Connected
+        })
+    })
+    .await;
+    // Nothing failed on the way, and the channel still carries messages.
+    bob.set_mic(false);
+    until("Ada sees Bob's mic off", 5_000, || matches!(only_tile(&ada), Some((_, v)) if !v.mic && v.state == PeerState::Connected)).await;
+    ada.leave();
+    bob.leave();
+}
