@@ -103,19 +103,24 @@ start_server() {
   wait_port "$port"
 }
 
+# The server and the generator get a higher CPU priority than other work on this shared machine
+# (as root), so that the figures are theirs; the report says so.
+PRIO=()
+if [ "$(id -u)" = 0 ]; then PRIO=(nice -n -10); fi
 wait_quiet
 say "server under load: $SOCKETS sockets, rooms of 2..12, steps of $RATES msg/s, 100 joins/s meanwhile"
-start_server meshcall-load 18190 "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$DIST" \
+start_server meshcall-load 18190 "${PRIO[@]}" "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$DIST" \
   --max-connections 15000
-"$LOADGEN" --url ws://127.0.0.1:18190/ws/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
+PRIORITY="${PRIO[*]:-default}"
+"${PRIO[@]}" "$LOADGEN" --url ws://127.0.0.1:18190/ws/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
   --duration "$STEP_SECS" --churn 100 --server-pid "$SERVER_PID" --json "$OUT/loadgen-meshcall.json" |
   tee "$OUT/loadgen-meshcall.txt"
 stop_server
 
 if [ -n "${MATCHBOX_SERVER:-}" ]; then
   say "the same load against matchbox_server ($MATCHBOX_SERVER)"
-  start_server matchbox 3536 "$MATCHBOX_SERVER" 127.0.0.1:3536
-  "$LOADGEN" --url ws://127.0.0.1:3536/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
+  start_server matchbox 3536 "${PRIO[@]}" "$MATCHBOX_SERVER" 127.0.0.1:3536
+  "${PRIO[@]}" "$LOADGEN" --url ws://127.0.0.1:3536/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
     --duration "$STEP_SECS" --churn 100 --server-pid "$SERVER_PID" --json "$OUT/loadgen-matchbox.json" |
     tee "$OUT/loadgen-matchbox.txt"
   stop_server
@@ -132,7 +137,7 @@ P0="$(pressure)" T0="$(date +%s)"
 stop_server
 BROWSER_PRESSURE=$(( ($(pressure) - P0) / 10000 / ($(date +%s) - T0 + 1) ))
 
-printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s","browser_cpu_pressure_percent":%s,"dirty":%s}\n' \
+printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s","browser_cpu_pressure_percent":%s,"dirty":%s,"load_priority":"%s"}\n' \
   "$STARTED" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD)" "$MODE" "$LOAD_START" \
-  "$(cut -d' ' -f1-3 /proc/loadavg)" "$BROWSER_PRESSURE" "$DIRTY" >"$OUT/run.json"
+  "$(cut -d' ' -f1-3 /proc/loadavg)" "$BROWSER_PRESSURE" "$DIRTY" "$PRIORITY" >"$OUT/run.json"
 report
