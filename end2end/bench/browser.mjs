@@ -152,6 +152,8 @@ async function ttffRun(browser, variant) {
     return {
       both_ms: Math.max(fa, fb) - sb.joinAt, joiner_ms: fb - sb.joinAt, present_ms: fa - sb.joinAt,
       connected_ms: Math.max(...connected) - sb.joinAt,
+      attached_ms: lastOfAll([sa.attached, sb.attached], 1) - sb.joinAt,
+      decoded_ms: lastOfAll([sa.decoded, sb.decoded], 1) - sb.joinAt,
       messages: sa.sent + sb.sent, kinds: addKinds(addKinds({}, sa.sentKinds), sb.sentKinds),
     };
   } finally {
@@ -353,7 +355,8 @@ async function main() {
         }
         result.ttff = Object.fromEntries(Object.entries(samples).map(([v, rs]) => [v, {
           both: summary(rs.map((r) => r.both_ms)), joiner: summary(rs.map((r) => r.joiner_ms)),
-          present: summary(rs.map((r) => r.present_ms)), connected: summary(rs.map((r) => r.connected_ms)), messages: summary(rs.map((r) => r.messages)), samples: rs,
+          present: summary(rs.map((r) => r.present_ms)), connected: summary(rs.map((r) => r.connected_ms)),
+          attached: summary(rs.map((r) => r.attached_ms)), decoded: summary(rs.map((r) => r.decoded_ms)), messages: summary(rs.map((r) => r.messages)), samples: rs,
         }]));
       }
       await browser.close();

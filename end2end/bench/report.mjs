@@ -203,8 +203,8 @@ md.push('## How it is measured', '',
   '');
 
 if (tt) {
-  md.push('## Time to first face', '', 'Milliseconds from the second person\'s Join click (medians unless said).', '', '| page | both sides see a face | p25–p75 (min, max) | both connections "connected" | joiner sees a face | present member sees a face | signaling msgs | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const [v, s] of Object.entries(tt)) md.push(`| ${v} | **${f0(s.both.median)}** | ${spread(s.both)} | ${f0(s.connected?.median)} | ${f0(s.joiner.median)} | ${f0(s.present.median)} | ${f0(s.messages.median)} | ${s.both.n} |`);
+  md.push('## Time to first face', '', 'Milliseconds from the second person\'s Join click (medians unless said).', '', '| page | both sides see a face | p25–p75 (min, max) | both connections "connected" | both streams attached to a video | both first frames decoded | joiner sees a face | present member sees a face | signaling msgs | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [v, s] of Object.entries(tt)) md.push(`| ${v} | **${f0(s.both.median)}** | ${spread(s.both)} | ${f0(s.connected?.median)} | ${f0(s.attached?.median)} | ${f0(s.decoded?.median)} | ${f0(s.joiner.median)} | ${f0(s.present.median)} | ${f0(s.messages.median)} | ${s.both.n} |`);
   md.push('', `Ratio meshcall / floor (medians): **${f2(ttRatio)}x**.`, '');
 }
 if (br.mesh) {
