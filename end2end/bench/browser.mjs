@@ -121,7 +121,7 @@ async function diagnose(people) {
 
 const benchState = (p) => p.page.evaluate(() => {
   const b = window.__bench;
-  return { joinAt: b.joinAt, sockets: b.sockets, pcs: b.pcs, sent: b.sent, received: b.received,
+  return { joinAt: b.joinAt, socketAt: b.socketAt, idAt: b.idAt, sockets: b.sockets, pcs: b.pcs, sent: b.sent, received: b.received,
     keepAlives: b.keepAlives, sentKinds: b.sentKinds, receivedKinds: b.receivedKinds,
     connectedAt: b.connectedAt, faces: b.faces, attached: b.attached, decoded: b.decoded };
 });
@@ -152,6 +152,8 @@ async function ttffRun(browser, variant) {
     return {
       both_ms: Math.max(fa, fb) - sb.joinAt, joiner_ms: fb - sb.joinAt, present_ms: fa - sb.joinAt,
       connected_ms: Math.max(...connected) - sb.joinAt,
+      // The joiner's own steps: socket opened after the click, then its id from the server.
+      socket_ms: sb.socketAt - sb.joinAt, id_ms: sb.idAt - sb.joinAt,
       attached_ms: lastOfAll([sa.attached, sb.attached], 1) - sb.joinAt,
       decoded_ms: lastOfAll([sa.decoded, sb.decoded], 1) - sb.joinAt,
       messages: sa.sent + sb.sent, kinds: addKinds(addKinds({}, sa.sentKinds), sb.sentKinds),
@@ -356,6 +358,7 @@ async function main() {
         result.ttff = Object.fromEntries(Object.entries(samples).map(([v, rs]) => [v, {
           both: summary(rs.map((r) => r.both_ms)), joiner: summary(rs.map((r) => r.joiner_ms)),
           present: summary(rs.map((r) => r.present_ms)), connected: summary(rs.map((r) => r.connected_ms)),
+          socket: summary(rs.map((r) => r.socket_ms)), id: summary(rs.map((r) => r.id_ms)),
           attached: summary(rs.map((r) => r.attached_ms)), decoded: summary(rs.map((r) => r.decoded_ms)), messages: summary(rs.map((r) => r.messages)), samples: rs,
         }]));
       }

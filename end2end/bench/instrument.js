@@ -18,7 +18,7 @@
     bag[key] = (bag[key] || 0) + 1;
   };
   const B = (window.__bench = {
-    joinAt: null, sockets: 0, pcs: 0, sent: 0, received: 0, keepAlives: 0,
+    joinAt: null, socketAt: null, idAt: null, sockets: 0, pcs: 0, sent: 0, received: 0, keepAlives: 0,
     sentKinds: {}, receivedKinds: {}, faces: [], connectedAt: [], attached: [], decoded: [],
   });
 
@@ -32,7 +32,12 @@
   const WS = function (url, protocols) {
     const ws = protocols === undefined ? new NativeWS(url) : new NativeWS(url, protocols);
     B.sockets++;
-    ws.addEventListener('message', (e) => { B.received++; kinds(B.receivedKinds, e.data); });
+    if (B.socketAt === null) B.socketAt = now();
+    ws.addEventListener('message', (e) => {
+      B.received++;
+      kinds(B.receivedKinds, e.data);
+      if (B.idAt === null && typeof e.data === 'string' && e.data.startsWith('{"IdAssigned"')) B.idAt = now();
+    });
     return ws;
   };
   WS.prototype = NativeWS.prototype;

@@ -40,9 +40,27 @@ if (tt?.meshcall?.both?.n && tt?.floor?.both?.n) {
     `${f0(tt.meshcall.both.median)} ms vs floor ${f0(tt.floor.both.median)} ms = **${f2(ttRatio)}x**`, '≤ 1.2x the floor', yes(ok)]);
   if (!ok) {
     const m = tt.meshcall, fl = tt.floor;
-    const netExtra = m.connected.median - fl.connected.median;
-    const mediaM = m.both.median - m.connected.median, mediaF = fl.both.median - fl.connected.median;
-    notes.push(`**Time to first face** is ${f2(ttRatio)}x the floor (${f0(m.both.median - fl.both.median)} ms more). Split at the moment both peer connections reached "connected": meshcall got there in ${f0(m.connected.median)} ms against the floor's ${f0(fl.connected.median)} ms (${netExtra >= 0 ? '+' : ''}${f0(netExtra)} ms of signaling and ICE), then took ${f0(mediaM)} ms against ${f0(mediaF)} ms from connected to a presented frame. It sent ${f0(m.messages.median)} signaling messages for the join against the floor's ${f0(fl.messages.median)}. ${netExtra > mediaM - mediaF ? 'Most of the gap is before "connected": whatever meshcall does between hearing NewPeer and sending its offer (and between the answer and its candidates) is on the critical path.' : 'Most of the gap is after "connected": the remote stream reaches the tile\'s video element later than in the floor (the floor sets srcObject in ontrack, before ICE completes).'} Runs spread by ${f0(m.both.p75 - m.both.p25)} ms (meshcall IQR) and ${f0(fl.both.p75 - fl.both.p25)} ms (floor IQR).`);
+    const md_ = (a, k) => a[k]?.median;
+    // The join as a chain of phases, each measured from the second person's click.
+    const chain = [
+      ['click → socket opened', 'socket'], ['socket → id assigned', 'id'], ['id → both connections "connected"', 'connected'],
+      ['connected → both first frames decoded', 'decoded'], ['decoded → both faces shown', 'both'],
+    ];
+    let prevM = 0, prevF = 0;
+    const phases = chain.map(([name, k]) => {
+      const dm = md_(m, k) - prevM, df = md_(fl, k) - prevF;
+      prevM = md_(m, k); prevF = md_(fl, k);
+      return { name, dm, df, extra: dm - df };
+    });
+    const worst = [...phases].filter((p) => Number.isFinite(p.extra)).sort((a, b) => b.extra - a.extra)[0];
+    const why = {
+      'click → socket opened': 'meshcall fetches /config.json after the click and only then opens its socket; fetching the config while the lobby is open takes that round trip off the path',
+      'socket → id assigned': 'the server answers both pages alike, so this is the joining page being busy while its socket opens',
+      'id → both connections "connected"': 'this covers NewPeer → offer → answer → candidates → ICE and DTLS; meshcall does more per step there (creating the peer and its data channel, negotiation bookkeeping) or trickles its candidates later',
+      'connected → both first frames decoded': 'media: the first keyframe arrives and decodes later, which points at the sender\'s tracks being added or started later',
+      'decoded → both faces shown': 'the page holds decoded frames before showing them (the tile\'s video appears or becomes visible later)',
+    };
+    notes.push(`**Time to first face** is ${f2(ttRatio)}x the floor (${f0(m.both.median - fl.both.median)} ms more). Phase by phase (medians, meshcall vs floor): ${phases.map((p) => `${p.name} ${f0(p.dm)} vs ${f0(p.df)} ms`).join('; ')}. The largest extra is in "${worst?.name}" (+${f0(worst?.extra)} ms): ${why[worst?.name] ?? ''}. meshcall sent ${f0(m.messages.median)} signaling messages for the join, the floor ${f0(fl.messages.median)}. Runs spread by ${f0(m.both.p75 - m.both.p25)} ms (meshcall IQR) and ${f0(fl.both.p75 - fl.both.p25)} ms (floor IQR).`);
   }
 } else rows.push(['Time to first face', 'n/a', '≤ 1.2x the floor', yes(null)]);
 
@@ -203,8 +221,8 @@ md.push('## How it is measured', '',
   '');
 
 if (tt) {
-  md.push('## Time to first face', '', 'Milliseconds from the second person\'s Join click (medians unless said).', '', '| page | both sides see a face | p25–p75 (min, max) | both connections "connected" | both streams attached to a video | both first frames decoded | joiner sees a face | present member sees a face | signaling msgs | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const [v, s] of Object.entries(tt)) md.push(`| ${v} | **${f0(s.both.median)}** | ${spread(s.both)} | ${f0(s.connected?.median)} | ${f0(s.attached?.median)} | ${f0(s.decoded?.median)} | ${f0(s.joiner.median)} | ${f0(s.present.median)} | ${f0(s.messages.median)} | ${s.both.n} |`);
+  md.push('## Time to first face', '', 'Milliseconds from the second person\'s Join click (medians unless said).', '', '| page | both sides see a face | p25–p75 (min, max) | joiner opens its socket | joiner has its id | both connections "connected" | both streams attached to a video | both first frames decoded | joiner sees a face | present member sees a face | signaling msgs | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [v, s] of Object.entries(tt)) md.push(`| ${v} | **${f0(s.both.median)}** | ${spread(s.both)} | ${f0(s.socket?.median)} | ${f0(s.id?.median)} | ${f0(s.connected?.median)} | ${f0(s.attached?.median)} | ${f0(s.decoded?.median)} | ${f0(s.joiner.median)} | ${f0(s.present.median)} | ${f0(s.messages.median)} | ${s.both.n} |`);
   md.push('', `Ratio meshcall / floor (medians): **${f2(ttRatio)}x**.`, '');
 }
 if (br.mesh) {
