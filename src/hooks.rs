@@ -32,11 +32,15 @@ pub fn random_room_name() -> String {
 
 /// The page's `?query` (kept across navigation so `?signaling=` survives).
 pub fn page_search() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
 }
 
 pub fn page_href() -> String {
-    web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default()
 }
 
 pub fn remembered_name() -> String {
@@ -54,7 +58,9 @@ pub fn remember_name(name: &str) {
 
 /// Copies `text`; false if the browser refused (no permission, insecure origin).
 pub async fn copy_text(text: &str) -> bool {
-    let Some(window) = web_sys::window() else { return false };
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
     let clipboard = window.navigator().clipboard();
     if clipboard.is_undefined() {
         return false;

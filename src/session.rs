@@ -164,7 +164,11 @@ impl Session {
     }
 
     pub fn local_stream(&self) -> Option<MediaStream> {
-        self.0.media.borrow().as_ref().map(|m| Clone::clone(m.stream()))
+        self.0
+            .media
+            .borrow()
+            .as_ref()
+            .map(|m| Clone::clone(m.stream()))
     }
 
     pub fn has_local(&self, kind: &str) -> bool {
@@ -172,12 +176,21 @@ impl Session {
     }
 
     pub fn remote_stream(&self, key: PeerKey) -> Option<MediaStream> {
-        self.0.edges.borrow().get(&key).map(|e| Clone::clone(e.remote_stream()))
+        self.0
+            .edges
+            .borrow()
+            .get(&key)
+            .map(|e| Clone::clone(e.remote_stream()))
     }
 
     /// The open peer connections (for tests and diagnostics).
     pub fn connections(&self) -> Vec<RtcPeerConnection> {
-        self.0.edges.borrow().values().map(|e| e.connection().clone()).collect()
+        self.0
+            .edges
+            .borrow()
+            .values()
+            .map(|e| e.connection().clone())
+            .collect()
     }
 
     /// Leave the room: close every connection, stop every track, close the socket.
@@ -227,22 +240,35 @@ impl Inner {
                         self.edges.borrow_mut().insert(key, edge);
                     }
                     Err(err) => {
-                        let _ = self.events.unbounded_send(Event::NegotiationFailed { key, error: err.to_string() });
+                        let _ = self.events.unbounded_send(Event::NegotiationFailed {
+                            key,
+                            error: err.to_string(),
+                        });
                     }
                 }
             }
-            Command::MakeOffer { key, ice_restart } => self.edge_op(key, Op::MakeOffer { ice_restart }),
+            Command::MakeOffer { key, ice_restart } => {
+                self.edge_op(key, Op::MakeOffer { ice_restart })
+            }
             Command::AcceptOffer { key, sdp } => self.edge_op(key, Op::AcceptOffer(sdp)),
             Command::AcceptAnswer { key, sdp } => self.edge_op(key, Op::AcceptAnswer(sdp)),
-            Command::AddCandidate { key, candidate } => self.edge_op(key, Op::AddCandidate(candidate)),
+            Command::AddCandidate { key, candidate } => {
+                self.edge_op(key, Op::AddCandidate(candidate))
+            }
             Command::SendSignal { to, signal } => {
                 let send = self.outbound.borrow().clone();
                 if let Some(send) = send {
-                    send(ClientMessage::Signal { receiver: to, data: signal.to_value() });
+                    send(ClientMessage::Signal {
+                        receiver: to,
+                        data: signal.to_value(),
+                    });
                 }
             }
             Command::SendToPeer { key, message } => {
-                if let (Some(edge), Ok(text)) = (self.edges.borrow().get(&key), serde_json::to_string(&message)) {
+                if let (Some(edge), Ok(text)) = (
+                    self.edges.borrow().get(&key),
+                    serde_json::to_string(&message),
+                ) {
                     edge.send(&text);
                 }
             }
@@ -251,15 +277,25 @@ impl Inner {
                 drop(edge);
             }
             Command::PeerUpdated { key } => {
-                let Some(view) = self.room.borrow().peer(key).map(|p| p.view()) else { return };
-                let existing = self.view.tiles.with_untracked(|t| t.iter().find(|t| t.key == key).map(|t| t.view.clone()));
+                let Some(view) = self.room.borrow().peer(key).map(|p| p.view()) else {
+                    return;
+                };
+                let existing = self
+                    .view
+                    .tiles
+                    .with_untracked(|t| t.iter().find(|t| t.key == key).map(|t| t.view.clone()));
                 match existing {
                     Some(signal) => {
                         if signal.with_untracked(|v| *v != view) {
                             signal.set(view);
                         }
                     }
-                    None => self.view.tiles.update(|t| t.push(Tile { key, view: ArcRwSignal::new(view) })),
+                    None => self.view.tiles.update(|t| {
+                        t.push(Tile {
+                            key,
+                            view: ArcRwSignal::new(view),
+                        })
+                    }),
                 }
             }
             Command::PeerRemoved { key } => self.view.tiles.update(|t| t.retain(|t| t.key != key)),

@@ -28,16 +28,26 @@ pub fn Call(
     let cam: RwSignal<bool> = view.cam.clone().into();
     let copied = RwSignal::new(None::<bool>);
     let count = move || tiles.with(Vec::len);
-    let has = move |kind: &'static str| session.with_value(|s| s.as_ref().is_some_and(|s| s.has_local(kind)));
+    let has = move |kind: &'static str| {
+        session.with_value(|s| s.as_ref().is_some_and(|s| s.has_local(kind)))
+    };
     let (has_mic, has_cam) = (has("audio"), has("video"));
 
     let toggle_mic = move |()| {
         let on = !mic.get_untracked();
-        session.with_value(|s| if let Some(s) = s { s.set_mic(on) });
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.set_mic(on)
+            }
+        });
     };
     let toggle_cam = move |()| {
         let on = !cam.get_untracked();
-        session.with_value(|s| if let Some(s) = s { s.set_cam(on) });
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.set_cam(on)
+            }
+        });
     };
     let copy = move |_| {
         spawn_local(async move {
@@ -47,9 +57,9 @@ pub fn Call(
     };
     let error = move || match link.get() {
         LinkStatus::Refused(reason) => Some(reason),
-        LinkStatus::Unreachable => {
-            Some("We can't reach the signaling server. Check your connection, then retry.".to_owned())
-        }
+        LinkStatus::Unreachable => Some(
+            "We can't reach the signaling server. Check your connection, then retry.".to_owned(),
+        ),
         _ => None,
     };
 

@@ -6,7 +6,7 @@ use crate::hooks::{page_search, random_room_name};
 
 /// Typed room names: spaces become dashes so "team standup" just works.
 pub fn normalize_room(typed: &str) -> String {
-    typed.trim().split_whitespace().collect::<Vec<_>>().join("-")
+    typed.split_whitespace().collect::<Vec<_>>().join("-")
 }
 
 #[component]

@@ -18,8 +18,18 @@ pub struct LobbyState {
 }
 
 #[component]
-pub fn Lobby(room: String, state: LobbyState, #[prop(into)] on_join: Callback<()>, joining: Signal<bool>) -> impl IntoView {
-    let LobbyState { media, mic_on, cam_on, name } = state;
+pub fn Lobby(
+    room: String,
+    state: LobbyState,
+    #[prop(into)] on_join: Callback<()>,
+    joining: Signal<bool>,
+) -> impl IntoView {
+    let LobbyState {
+        media,
+        mic_on,
+        cam_on,
+        name,
+    } = state;
     let preview = NodeRef::<Video>::new();
     let level = RwSignal::new(0u8);
     let problems = RwSignal::new(Vec::<MediaProblem>::new());
@@ -85,20 +95,34 @@ pub fn Lobby(room: String, state: LobbyState, #[prop(into)] on_join: Callback<()
     let toggle_mic = move |()| {
         let on = !mic_on.get_untracked();
         mic_on.set(on);
-        media.with_value(|m| if let Some(m) = m { m.set_enabled("audio", on) });
+        media.with_value(|m| {
+            if let Some(m) = m {
+                m.set_enabled("audio", on)
+            }
+        });
     };
     let toggle_cam = move |()| {
         let on = !cam_on.get_untracked();
         cam_on.set(on);
-        media.with_value(|m| if let Some(m) = m { m.set_enabled("video", on) });
+        media.with_value(|m| {
+            if let Some(m) = m {
+                m.set_enabled("video", on)
+            }
+        });
     };
     let pick_camera = move |ev| {
         let id = event_target_value(&ev);
-        start(Some(id), Some(mic_id.get_untracked()).filter(|s| !s.is_empty()));
+        start(
+            Some(id),
+            Some(mic_id.get_untracked()).filter(|s| !s.is_empty()),
+        );
     };
     let pick_mic = move |ev| {
         let id = event_target_value(&ev);
-        start(Some(camera_id.get_untracked()).filter(|s| !s.is_empty()), Some(id));
+        start(
+            Some(camera_id.get_untracked()).filter(|s| !s.is_empty()),
+            Some(id),
+        );
     };
     let join = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -65,7 +65,11 @@ fn Room(room: String) -> impl IntoView {
             spawn_local(async move {
                 let resolved = config::load().await;
                 // Normally the lobby's media; none if the page is closing or it never came.
-                let media = state.media.try_update_value(Option::take).flatten().or_else(|| LocalMedia::none().ok());
+                let media = state
+                    .media
+                    .try_update_value(Option::take)
+                    .flatten()
+                    .or_else(|| LocalMedia::none().ok());
                 let Some(media) = media else {
                     joining.try_set(false);
                     return;
@@ -95,7 +99,11 @@ fn Room(room: String) -> impl IntoView {
         call.set(None);
     };
     let retry = move |()| {
-        session.with_value(|s| if let Some(s) = s { s.connect(url.get_value()) });
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.connect(url.get_value())
+            }
+        });
     };
     // A closing tab hangs up properly: closed connections tell the others at once over SCTP,
     // where a vanished page leaves them waiting for ICE to notice.

@@ -18,17 +18,36 @@ fn attach(video: NodeRef<Video>, stream: impl Fn() -> Option<MediaStream> + 'sta
 }
 
 fn initials(name: &str) -> String {
-    let s: String = name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
-    if s.is_empty() { "?".into() } else { s.to_uppercase() }
+    let s: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect();
+    if s.is_empty() {
+        "?".into()
+    } else {
+        s.to_uppercase()
+    }
 }
 
 #[component]
-pub fn SelfTile(session: StoredValue<Option<Session>, LocalStorage>, name: String, mic: Signal<bool>, cam: Signal<bool>) -> impl IntoView {
+pub fn SelfTile(
+    session: StoredValue<Option<Session>, LocalStorage>,
+    name: String,
+    mic: Signal<bool>,
+    cam: Signal<bool>,
+) -> impl IntoView {
     let video = NodeRef::<Video>::new();
-    attach(video, move || session.with_value(|s| s.as_ref().and_then(Session::local_stream)));
+    attach(video, move || {
+        session.with_value(|s| s.as_ref().and_then(Session::local_stream))
+    });
     let has_video = session.with_value(|s| s.as_ref().is_some_and(|s| s.has_local("video")));
     let show = move || cam.get() && has_video;
-    let label = if name.is_empty() { "You".to_owned() } else { format!("{name} (you)") };
+    let label = if name.is_empty() {
+        "You".to_owned()
+    } else {
+        format!("{name} (you)")
+    };
     let init = initials(&name);
     view! {
         <figure class="tile self" data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show())>
@@ -47,16 +66,34 @@ pub fn SelfTile(session: StoredValue<Option<Session>, LocalStorage>, name: Strin
 }
 
 fn on_off(on: bool) -> &'static str {
-    if on { "on" } else { "off" }
+    if on {
+        "on"
+    } else {
+        "off"
+    }
 }
 
 #[component]
-pub fn PeerTile(session: StoredValue<Option<Session>, LocalStorage>, key: u32, view: ArcRwSignal<PeerView>) -> impl IntoView {
+pub fn PeerTile(
+    session: StoredValue<Option<Session>, LocalStorage>,
+    key: u32,
+    view: ArcRwSignal<PeerView>,
+) -> impl IntoView {
     let v: RwSignal<PeerView> = view.into();
     let video = NodeRef::<Video>::new();
-    attach(video, move || session.with_value(|s| s.as_ref().and_then(|s| s.remote_stream(key))));
+    attach(video, move || {
+        session.with_value(|s| s.as_ref().and_then(|s| s.remote_stream(key)))
+    });
     let state = move || v.with(|v| v.state);
-    let name = move || v.with(|v| if v.name.is_empty() { "Guest".to_owned() } else { v.name.clone() });
+    let name = move || {
+        v.with(|v| {
+            if v.name.is_empty() {
+                "Guest".to_owned()
+            } else {
+                v.name.clone()
+            }
+        })
+    };
     let cam = move || v.with(|v| v.cam);
     let mic = move || v.with(|v| v.mic);
     view! {

@@ -125,7 +125,12 @@ impl Peer {
     }
 
     pub fn view(&self) -> PeerView {
-        PeerView { name: self.name.clone(), mic: self.mic, cam: self.cam, state: self.state }
+        PeerView {
+            name: self.name.clone(),
+            mic: self.mic,
+            cam: self.cam,
+            state: self.state,
+        }
     }
 
     /// Ready to start an offer right now (nothing in flight).

@@ -13,7 +13,10 @@ fn room(id: &str) -> Room {
 }
 
 fn signal(from: &str, s: PeerSignal) -> Event {
-    Event::Signal { from: from.into(), data: s.to_value() }
+    Event::Signal {
+        from: from.into(),
+        data: s.to_value(),
+    }
 }
 
 fn cand(n: u32) -> String {
@@ -24,9 +27,22 @@ fn cand(n: u32) -> String {
 fn connected(r: &mut Room, them: &str) -> PeerKey {
     r.step(0, Event::PeerJoined(them.into()));
     let key = r.key_of(them).unwrap();
-    r.step(0, Event::LocalDescription { key, kind: SdpKind::Offer, sdp: OFFER_A.into() });
+    r.step(
+        0,
+        Event::LocalDescription {
+            key,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+    );
     r.step(0, signal(them, PeerSignal::Answer(ANSWER_B.into())));
-    r.step(0, Event::ConnectionState { key, state: ConnState::Connected });
+    r.step(
+        0,
+        Event::ConnectionState {
+            key,
+            state: ConnState::Connected,
+        },
+    );
     r.step(0, Event::ChannelOpen(key));
     key
 }
@@ -40,12 +56,28 @@ fn existing_peer_calls_the_newcomer() {
         out,
         vec![
             Command::CreatePeer { key, offerer: true },
-            Command::MakeOffer { key, ice_restart: false },
+            Command::MakeOffer {
+                key,
+                ice_restart: false
+            },
             Command::PeerUpdated { key },
         ]
     );
-    let out = a.step(2, Event::LocalDescription { key, kind: SdpKind::Offer, sdp: OFFER_A.into() });
-    assert_eq!(out, vec![Command::SendSignal { to: "bbb".into(), signal: PeerSignal::Offer(OFFER_A.into()) }]);
+    let out = a.step(
+        2,
+        Event::LocalDescription {
+            key,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![Command::SendSignal {
+            to: "bbb".into(),
+            signal: PeerSignal::Offer(OFFER_A.into())
+        }]
+    );
 }
 
 #[test]
@@ -56,19 +88,44 @@ fn newcomer_answers_the_caller() {
     assert_eq!(
         out,
         vec![
-            Command::CreatePeer { key, offerer: false },
+            Command::CreatePeer {
+                key,
+                offerer: false
+            },
             Command::PeerUpdated { key },
-            Command::AcceptOffer { key, sdp: OFFER_A.into() },
+            Command::AcceptOffer {
+                key,
+                sdp: OFFER_A.into()
+            },
         ]
     );
-    let out = b.step(2, Event::LocalDescription { key, kind: SdpKind::Answer, sdp: ANSWER_B.into() });
-    assert_eq!(out, vec![Command::SendSignal { to: "aaa".into(), signal: PeerSignal::Answer(ANSWER_B.into()) }]);
+    let out = b.step(
+        2,
+        Event::LocalDescription {
+            key,
+            kind: SdpKind::Answer,
+            sdp: ANSWER_B.into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![Command::SendSignal {
+            to: "aaa".into(),
+            signal: PeerSignal::Answer(ANSWER_B.into())
+        }]
+    );
     assert_eq!(b.peer(key).unwrap().signaling, Signaling::Stable);
 }
 
 #[test]
 fn roles_are_opposite_and_agreed_from_ids() {
-    let pairs = [("a", "b"), ("b", "a"), ("0f3e", "0f3d"), ("x-1", "x-10"), ("Z", "a")];
+    let pairs = [
+        ("a", "b"),
+        ("b", "a"),
+        ("0f3e", "0f3d"),
+        ("x-1", "x-10"),
+        ("Z", "a"),
+    ];
     for (me, them) in pairs {
         let mut mine = room(me);
         mine.step(0, Event::PeerJoined(them.into()));
@@ -101,34 +158,115 @@ fn glare_resolves_with_polite_rolling_back() {
         let kb = {
             b.step(0, signal("aaa", PeerSignal::Offer(OFFER_A.into())));
             let k = b.key_of("aaa").unwrap();
-            b.step(0, Event::LocalDescription { key: k, kind: SdpKind::Answer, sdp: ANSWER_B.into() });
-            b.step(0, Event::ConnectionState { key: k, state: ConnState::Connected });
+            b.step(
+                0,
+                Event::LocalDescription {
+                    key: k,
+                    kind: SdpKind::Answer,
+                    sdp: ANSWER_B.into(),
+                },
+            );
+            b.step(
+                0,
+                Event::ConnectionState {
+                    key: k,
+                    state: ConnState::Connected,
+                },
+            );
             k
         };
         assert!(a.peer(ka).unwrap().polite && !b.peer(kb).unwrap().polite);
 
-        assert_eq!(a.step(5, Event::NegotiationNeeded(ka)), vec![Command::MakeOffer { key: ka, ice_restart: false }]);
-        assert_eq!(b.step(5, Event::NegotiationNeeded(kb)), vec![Command::MakeOffer { key: kb, ice_restart: false }]);
-        let b_offer = b.step(6, Event::LocalDescription { key: kb, kind: SdpKind::Offer, sdp: ANSWER_B.into() });
+        assert_eq!(
+            a.step(5, Event::NegotiationNeeded(ka)),
+            vec![Command::MakeOffer {
+                key: ka,
+                ice_restart: false
+            }]
+        );
+        assert_eq!(
+            b.step(5, Event::NegotiationNeeded(kb)),
+            vec![Command::MakeOffer {
+                key: kb,
+                ice_restart: false
+            }]
+        );
+        let b_offer = b.step(
+            6,
+            Event::LocalDescription {
+                key: kb,
+                kind: SdpKind::Offer,
+                sdp: ANSWER_B.into(),
+            },
+        );
         assert_eq!(b_offer.len(), 1);
 
         if polite_offer_already_set {
-            let sent = a.step(6, Event::LocalDescription { key: ka, kind: SdpKind::Offer, sdp: OFFER_A2.into() });
-            assert_eq!(sent, vec![Command::SendSignal { to: "bbb".into(), signal: PeerSignal::Offer(OFFER_A2.into()) }]);
+            let sent = a.step(
+                6,
+                Event::LocalDescription {
+                    key: ka,
+                    kind: SdpKind::Offer,
+                    sdp: OFFER_A2.into(),
+                },
+            );
+            assert_eq!(
+                sent,
+                vec![Command::SendSignal {
+                    to: "bbb".into(),
+                    signal: PeerSignal::Offer(OFFER_A2.into())
+                }]
+            );
             // The impolite side ignores the colliding offer.
-            assert!(b.step(7, signal("aaa", PeerSignal::Offer(OFFER_A2.into()))).is_empty());
+            assert!(b
+                .step(7, signal("aaa", PeerSignal::Offer(OFFER_A2.into())))
+                .is_empty());
         }
         // The polite side accepts the impolite offer (implicit rollback).
         let out = a.step(7, signal("bbb", PeerSignal::Offer(ANSWER_B.into())));
-        assert_eq!(out, vec![Command::AcceptOffer { key: ka, sdp: ANSWER_B.into() }]);
+        assert_eq!(
+            out,
+            vec![Command::AcceptOffer {
+                key: ka,
+                sdp: ANSWER_B.into()
+            }]
+        );
         if !polite_offer_already_set {
             // Its own offer finishes after the decision: it is rolled back, never sent.
-            assert!(a.step(8, Event::LocalDescription { key: ka, kind: SdpKind::Offer, sdp: OFFER_A2.into() }).is_empty());
+            assert!(a
+                .step(
+                    8,
+                    Event::LocalDescription {
+                        key: ka,
+                        kind: SdpKind::Offer,
+                        sdp: OFFER_A2.into()
+                    }
+                )
+                .is_empty());
         }
-        let answer = a.step(9, Event::LocalDescription { key: ka, kind: SdpKind::Answer, sdp: OFFER_A2.into() });
-        assert_eq!(answer, vec![Command::SendSignal { to: "bbb".into(), signal: PeerSignal::Answer(OFFER_A2.into()) }]);
+        let answer = a.step(
+            9,
+            Event::LocalDescription {
+                key: ka,
+                kind: SdpKind::Answer,
+                sdp: OFFER_A2.into(),
+            },
+        );
+        assert_eq!(
+            answer,
+            vec![Command::SendSignal {
+                to: "bbb".into(),
+                signal: PeerSignal::Answer(OFFER_A2.into())
+            }]
+        );
         let out = b.step(10, signal("aaa", PeerSignal::Answer(OFFER_A2.into())));
-        assert_eq!(out, vec![Command::AcceptAnswer { key: kb, sdp: OFFER_A2.into() }]);
+        assert_eq!(
+            out,
+            vec![Command::AcceptAnswer {
+                key: kb,
+                sdp: OFFER_A2.into()
+            }]
+        );
         for p in [a.peer(ka).unwrap(), b.peer(kb).unwrap()] {
             assert_eq!(p.signaling, Signaling::Stable);
             assert!(!p.making_offer);
@@ -143,27 +281,59 @@ fn candidates_before_the_remote_description_are_queued_in_order() {
     let mut a = room("aaa");
     a.step(0, Event::PeerJoined("bbb".into()));
     let key = a.key_of("bbb").unwrap();
-    a.step(0, Event::LocalDescription { key, kind: SdpKind::Offer, sdp: OFFER_A.into() });
+    a.step(
+        0,
+        Event::LocalDescription {
+            key,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+    );
     for n in 1..=2 {
-        assert!(a.step(1, signal("bbb", PeerSignal::IceCandidate(cand(n)))).is_empty());
+        assert!(a
+            .step(1, signal("bbb", PeerSignal::IceCandidate(cand(n))))
+            .is_empty());
     }
     let out = a.step(2, signal("bbb", PeerSignal::Answer(ANSWER_B.into())));
     assert_eq!(
         out,
         vec![
-            Command::AcceptAnswer { key, sdp: ANSWER_B.into() },
-            Command::AddCandidate { key, candidate: cand(1) },
-            Command::AddCandidate { key, candidate: cand(2) },
+            Command::AcceptAnswer {
+                key,
+                sdp: ANSWER_B.into()
+            },
+            Command::AddCandidate {
+                key,
+                candidate: cand(1)
+            },
+            Command::AddCandidate {
+                key,
+                candidate: cand(2)
+            },
         ]
     );
-    assert_eq!(a.step(3, signal("bbb", PeerSignal::IceCandidate(cand(3)))), vec![Command::AddCandidate { key, candidate: cand(3) }]);
+    assert_eq!(
+        a.step(3, signal("bbb", PeerSignal::IceCandidate(cand(3)))),
+        vec![Command::AddCandidate {
+            key,
+            candidate: cand(3)
+        }]
+    );
 
     // Newcomer side: candidates from a sender we do not know yet, then its offer.
     let mut b = room("bbb");
-    assert!(b.step(1, signal("aaa", PeerSignal::IceCandidate(cand(7)))).is_empty());
+    assert!(b
+        .step(1, signal("aaa", PeerSignal::IceCandidate(cand(7))))
+        .is_empty());
     let out = b.step(2, signal("aaa", PeerSignal::Offer(OFFER_A.into())));
     let key = b.key_of("aaa").unwrap();
-    assert_eq!(out.last(), Some(&Command::AddCandidate { key, candidate: cand(7) }));
+    assert_eq!(
+        out.last(),
+        Some(&Command::AddCandidate {
+            key,
+            candidate: cand(7)
+        })
+    );
 }
 
 #[test]
@@ -173,45 +343,104 @@ fn peer_leaving_mid_negotiation_is_released_and_late_events_do_nothing() {
     a.step(0, Event::PeerJoined("ccc".into()));
     let kb = a.key_of("bbb").unwrap();
     let out = a.step(1, Event::PeerLeft("bbb".into()));
-    assert_eq!(out, vec![Command::ClosePeer { key: kb }, Command::PeerRemoved { key: kb }]);
+    assert_eq!(
+        out,
+        vec![
+            Command::ClosePeer { key: kb },
+            Command::PeerRemoved { key: kb }
+        ]
+    );
     // The browser finishes what was in flight; nothing may reach the gone peer.
     let late = [
-        Event::LocalDescription { key: kb, kind: SdpKind::Offer, sdp: OFFER_A.into() },
-        Event::LocalCandidate { key: kb, candidate: cand(1) },
-        Event::ConnectionState { key: kb, state: ConnState::Closed },
+        Event::LocalDescription {
+            key: kb,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+        Event::LocalCandidate {
+            key: kb,
+            candidate: cand(1),
+        },
+        Event::ConnectionState {
+            key: kb,
+            state: ConnState::Closed,
+        },
         Event::ChannelClosed(kb),
-        Event::NegotiationFailed { key: kb, error: "closed".into() },
+        Event::NegotiationFailed {
+            key: kb,
+            error: "closed".into(),
+        },
         signal("bbb", PeerSignal::Answer(ANSWER_B.into())),
         Event::PeerLeft("bbb".into()),
     ];
     for event in late {
         assert!(a.step(2, event.clone()).is_empty(), "{event:?}");
     }
-    assert_eq!(a.peers().map(|p| p.signaling_id.as_str()).collect::<Vec<_>>(), ["ccc"]);
+    assert_eq!(
+        a.peers()
+            .map(|p| p.signaling_id.as_str())
+            .collect::<Vec<_>>(),
+        ["ccc"]
+    );
 }
 
 #[test]
 fn a_peer_sending_garbage_fails_alone() {
-    let garbage = [json!("nonsense"), json!({"Offer": 5}), json!({"Bogus": "x"}), json!(null)];
+    let garbage = [
+        json!("nonsense"),
+        json!({"Offer": 5}),
+        json!({"Bogus": "x"}),
+        json!(null),
+    ];
     for data in garbage {
         let mut a = room("aaa");
         let kb = connected(&mut a, "bbb");
         let kc = connected(&mut a, "ccc");
-        let out = a.step(10, Event::Signal { from: "bbb".into(), data: data.clone() });
-        assert_eq!(out, vec![Command::ClosePeer { key: kb }, Command::PeerUpdated { key: kb }], "{data}");
+        let out = a.step(
+            10,
+            Event::Signal {
+                from: "bbb".into(),
+                data: data.clone(),
+            },
+        );
+        assert_eq!(
+            out,
+            vec![
+                Command::ClosePeer { key: kb },
+                Command::PeerUpdated { key: kb }
+            ],
+            "{data}"
+        );
         assert_eq!(a.peer(kb).unwrap().state, PeerState::Failed);
         assert_eq!(a.peer(kc).unwrap().state, PeerState::Connected);
         // Still-usable peer keeps working.
-        assert_eq!(a.step(11, signal("ccc", PeerSignal::IceCandidate(cand(1)))), vec![Command::AddCandidate { key: kc, candidate: cand(1) }]);
+        assert_eq!(
+            a.step(11, signal("ccc", PeerSignal::IceCandidate(cand(1)))),
+            vec![Command::AddCandidate {
+                key: kc,
+                candidate: cand(1)
+            }]
+        );
         // The failed tile goes after a moment; nothing is closed twice.
         assert!(a.step(10 + FAILED_TILE_MS - 1, Event::Tick).is_empty());
-        assert_eq!(a.step(10 + FAILED_TILE_MS, Event::Tick), vec![Command::PeerRemoved { key: kb }]);
+        assert_eq!(
+            a.step(10 + FAILED_TILE_MS, Event::Tick),
+            vec![Command::PeerRemoved { key: kb }]
+        );
         assert!(a.peer(kc).is_some());
     }
     // Garbage from an unknown sender touches nobody.
     let mut a = room("aaa");
     let kc = connected(&mut a, "ccc");
-    assert!(a.step(1, Event::Signal { from: "zzz".into(), data: json!([1, 2]) }).is_empty());
+    assert!(a
+        .step(
+            1,
+            Event::Signal {
+                from: "zzz".into(),
+                data: json!([1, 2])
+            }
+        )
+        .is_empty());
     assert_eq!(a.peer(kc).unwrap().state, PeerState::Connected);
 }
 
@@ -220,8 +449,20 @@ fn an_sdp_the_browser_rejects_fails_that_peer() {
     let mut a = room("aaa");
     let kb = connected(&mut a, "bbb");
     let kc = connected(&mut a, "ccc");
-    let out = a.step(1, Event::NegotiationFailed { key: kb, error: "bad sdp".into() });
-    assert_eq!(out, vec![Command::ClosePeer { key: kb }, Command::PeerUpdated { key: kb }]);
+    let out = a.step(
+        1,
+        Event::NegotiationFailed {
+            key: kb,
+            error: "bad sdp".into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![
+            Command::ClosePeer { key: kb },
+            Command::PeerUpdated { key: kb }
+        ]
+    );
     assert_eq!(a.peer(kc).unwrap().state, PeerState::Connected);
 }
 
@@ -229,18 +470,68 @@ fn an_sdp_the_browser_rejects_fails_that_peer() {
 fn data_channel_carries_name_and_media_state() {
     let mut a = room("aaa");
     let kb = connected(&mut a, "bbb");
-    let hello = r#"{"type":"hello","name":" Ada\u0007 ","mic":false,"cam":true,"signaling_id":"bbb"}"#;
-    assert_eq!(a.step(1, Event::ChannelMessage { key: kb, text: hello.into() }), vec![Command::PeerUpdated { key: kb }]);
-    assert_eq!(a.peer(kb).unwrap().view(), PeerView { name: "Ada".into(), mic: false, cam: true, state: PeerState::Connected });
+    let hello =
+        r#"{"type":"hello","name":" Ada\u0007 ","mic":false,"cam":true,"signaling_id":"bbb"}"#;
+    assert_eq!(
+        a.step(
+            1,
+            Event::ChannelMessage {
+                key: kb,
+                text: hello.into()
+            }
+        ),
+        vec![Command::PeerUpdated { key: kb }]
+    );
+    assert_eq!(
+        a.peer(kb).unwrap().view(),
+        PeerView {
+            name: "Ada".into(),
+            mic: false,
+            cam: true,
+            state: PeerState::Connected
+        }
+    );
     let media = r#"{"type":"media","mic":true,"cam":false}"#;
-    a.step(2, Event::ChannelMessage { key: kb, text: media.into() });
-    assert_eq!((a.peer(kb).unwrap().mic, a.peer(kb).unwrap().cam), (true, false));
+    a.step(
+        2,
+        Event::ChannelMessage {
+            key: kb,
+            text: media.into(),
+        },
+    );
+    assert_eq!(
+        (a.peer(kb).unwrap().mic, a.peer(kb).unwrap().cam),
+        (true, false)
+    );
     for junk in ["", "{", r#"{"type":"nope"}"#] {
-        assert!(a.step(3, Event::ChannelMessage { key: kb, text: junk.into() }).is_empty());
+        assert!(a
+            .step(
+                3,
+                Event::ChannelMessage {
+                    key: kb,
+                    text: junk.into()
+                }
+            )
+            .is_empty());
     }
     // Our own toggles go to every peer with an open channel.
-    let out = a.step(4, Event::LocalMedia { mic: false, cam: false });
-    assert_eq!(out, vec![Command::SendToPeer { key: kb, message: PeerMessage::Media { mic: false, cam: false } }]);
+    let out = a.step(
+        4,
+        Event::LocalMedia {
+            mic: false,
+            cam: false,
+        },
+    );
+    assert_eq!(
+        out,
+        vec![Command::SendToPeer {
+            key: kb,
+            message: PeerMessage::Media {
+                mic: false,
+                cam: false
+            }
+        }]
+    );
     // A new channel gets our hello with the current state.
     let kc = connected(&mut a, "ccc");
     let _ = kc;
@@ -251,7 +542,12 @@ fn data_channel_carries_name_and_media_state() {
         fresh.step(1, Event::ChannelOpen(kd)),
         vec![Command::SendToPeer {
             key: kd,
-            message: PeerMessage::Hello { name: "me".into(), mic: true, cam: true, signaling_id: Some("aaa".into()) }
+            message: PeerMessage::Hello {
+                name: "me".into(),
+                mic: true,
+                cam: true,
+                signaling_id: Some("aaa".into())
+            }
         }]
     );
 }
@@ -260,7 +556,13 @@ fn data_channel_carries_name_and_media_state() {
 fn closed_data_channel_removes_the_peer() {
     let mut a = room("aaa");
     let kb = connected(&mut a, "bbb");
-    assert_eq!(a.step(1, Event::ChannelClosed(kb)), vec![Command::ClosePeer { key: kb }, Command::PeerRemoved { key: kb }]);
+    assert_eq!(
+        a.step(1, Event::ChannelClosed(kb)),
+        vec![
+            Command::ClosePeer { key: kb },
+            Command::PeerRemoved { key: kb }
+        ]
+    );
     assert!(a.peer(kb).is_none());
 }
 
@@ -269,26 +571,84 @@ fn ice_failure_restarts_on_the_impolite_side_then_gives_up() {
     // "zzz" > "aaa": zzz is impolite towards aaa.
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
-    let out = z.step(100, Event::ConnectionState { key: k, state: ConnState::Failed });
-    assert_eq!(out, vec![Command::MakeOffer { key: k, ice_restart: true }, Command::PeerUpdated { key: k }]);
+    let out = z.step(
+        100,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Failed,
+        },
+    );
+    assert_eq!(
+        out,
+        vec![
+            Command::MakeOffer {
+                key: k,
+                ice_restart: true
+            },
+            Command::PeerUpdated { key: k }
+        ]
+    );
     assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
-    z.step(101, Event::LocalDescription { key: k, kind: SdpKind::Offer, sdp: OFFER_A2.into() });
+    z.step(
+        101,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
     z.step(102, signal("aaa", PeerSignal::Answer(ANSWER_B.into())));
-    let out = z.step(200, Event::ConnectionState { key: k, state: ConnState::Connected });
+    let out = z.step(
+        200,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Connected,
+        },
+    );
     assert_eq!(out, vec![Command::PeerUpdated { key: k }]);
 
     // The polite side waits for the impolite one, then steps in.
     let mut a = room("aaa");
     let k = connected(&mut a, "zzz");
-    let out = a.step(1_000, Event::ConnectionState { key: k, state: ConnState::Failed });
+    let out = a.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Failed,
+        },
+    );
     assert_eq!(out, vec![Command::PeerUpdated { key: k }]);
-    assert!(a.step(1_000 + POLITE_RESTART_MS - 1, Event::Tick).is_empty());
-    assert_eq!(a.step(1_000 + POLITE_RESTART_MS, Event::Tick), vec![Command::MakeOffer { key: k, ice_restart: true }]);
-    a.step(1_000 + POLITE_RESTART_MS, Event::LocalDescription { key: k, kind: SdpKind::Offer, sdp: OFFER_A2.into() });
-    a.step(1_000 + POLITE_RESTART_MS, signal("zzz", PeerSignal::Answer(ANSWER_B.into())));
+    assert!(a
+        .step(1_000 + POLITE_RESTART_MS - 1, Event::Tick)
+        .is_empty());
+    assert_eq!(
+        a.step(1_000 + POLITE_RESTART_MS, Event::Tick),
+        vec![Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }]
+    );
+    a.step(
+        1_000 + POLITE_RESTART_MS,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    a.step(
+        1_000 + POLITE_RESTART_MS,
+        signal("zzz", PeerSignal::Answer(ANSWER_B.into())),
+    );
     // Never comes back: the peer fails, and its tile goes.
     let out = a.step(1_000 + GIVE_UP_MS, Event::Tick);
-    assert_eq!(out, vec![Command::ClosePeer { key: k }, Command::PeerUpdated { key: k }]);
+    assert_eq!(
+        out,
+        vec![
+            Command::ClosePeer { key: k },
+            Command::PeerUpdated { key: k }
+        ]
+    );
     let out = a.step(1_000 + GIVE_UP_MS + FAILED_TILE_MS, Event::Tick);
     assert_eq!(out, vec![Command::PeerRemoved { key: k }]);
 }
@@ -297,9 +657,21 @@ fn ice_failure_restarts_on_the_impolite_side_then_gives_up() {
 fn disconnected_for_a_while_counts_as_lost() {
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
-    z.step(0, Event::ConnectionState { key: k, state: ConnState::Disconnected });
+    z.step(
+        0,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
     assert!(z.step(DISCONNECTED_RESTART_MS - 1, Event::Tick).is_empty());
-    assert_eq!(z.step(DISCONNECTED_RESTART_MS, Event::Tick), vec![Command::MakeOffer { key: k, ice_restart: true }]);
+    assert_eq!(
+        z.step(DISCONNECTED_RESTART_MS, Event::Tick),
+        vec![Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }]
+    );
 }
 
 #[test]
@@ -313,15 +685,28 @@ fn signaling_reconnect_rebinds_established_peers_and_drops_half_negotiated_ones(
     assert_eq!(
         out,
         vec![
-            Command::SendToPeer { key: kb, message: PeerMessage::Rebind { signaling_id: "aaa2".into() } },
+            Command::SendToPeer {
+                key: kb,
+                message: PeerMessage::Rebind {
+                    signaling_id: "aaa2".into()
+                }
+            },
             Command::ClosePeer { key: kc },
             Command::PeerRemoved { key: kc },
         ]
     );
     // bbb saw us as a new peer and called our new id from a second connection: ignored.
-    assert!(a.step(3, signal("bbb", PeerSignal::Offer(OFFER_OTHER_PC.into()))).is_empty());
+    assert!(a
+        .step(3, signal("bbb", PeerSignal::Offer(OFFER_OTHER_PC.into())))
+        .is_empty());
     // A renegotiation of the existing connection is still answered.
-    assert_eq!(a.step(4, signal("bbb", PeerSignal::Offer(ANSWER_B.into()))), vec![Command::AcceptOffer { key: kb, sdp: ANSWER_B.into() }]);
+    assert_eq!(
+        a.step(4, signal("bbb", PeerSignal::Offer(ANSWER_B.into()))),
+        vec![Command::AcceptOffer {
+            key: kb,
+            sdp: ANSWER_B.into()
+        }]
+    );
 }
 
 #[test]
@@ -332,12 +717,36 @@ fn rebind_replaces_the_duplicate_connection() {
     b.step(1, Event::PeerJoined("aaa2".into()));
     let dup = b.key_of("aaa2").unwrap();
     // ... until its rebind over the old connection arrives.
-    let out = b.step(2, Event::ChannelMessage { key: ka, text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into() });
-    assert_eq!(out, vec![Command::ClosePeer { key: dup }, Command::PeerRemoved { key: dup }]);
+    let out = b.step(
+        2,
+        Event::ChannelMessage {
+            key: ka,
+            text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![
+            Command::ClosePeer { key: dup },
+            Command::PeerRemoved { key: dup }
+        ]
+    );
     assert_eq!(b.key_of("aaa2"), Some(ka));
     assert_eq!(b.key_of("aaa"), None);
-    let out = b.step(3, Event::LocalCandidate { key: ka, candidate: cand(1) });
-    assert_eq!(out, vec![Command::SendSignal { to: "aaa2".into(), signal: PeerSignal::IceCandidate(cand(1)) }]);
+    let out = b.step(
+        3,
+        Event::LocalCandidate {
+            key: ka,
+            candidate: cand(1),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![Command::SendSignal {
+            to: "aaa2".into(),
+            signal: PeerSignal::IceCandidate(cand(1))
+        }]
+    );
 }
 
 #[test]
@@ -346,7 +755,13 @@ fn first_negotiation_that_never_connects_fails() {
     a.step(0, Event::PeerJoined("bbb".into()));
     let k = a.key_of("bbb").unwrap();
     assert!(a.step(CONNECT_TIMEOUT_MS - 1, Event::Tick).is_empty());
-    assert_eq!(a.step(CONNECT_TIMEOUT_MS, Event::Tick), vec![Command::ClosePeer { key: k }, Command::PeerUpdated { key: k }]);
+    assert_eq!(
+        a.step(CONNECT_TIMEOUT_MS, Event::Tick),
+        vec![
+            Command::ClosePeer { key: k },
+            Command::PeerUpdated { key: k }
+        ]
+    );
 }
 
 #[test]
@@ -370,48 +785,115 @@ fn leave_closes_everything() {
 
 #[test]
 fn peer_left_with_a_live_connection_waits_for_its_rebind() {
-    let ping = |key| vec![Command::SendToPeer { key, message: PeerMessage::Ping }];
+    let ping = |key| {
+        vec![Command::SendToPeer {
+            key,
+            message: PeerMessage::Ping,
+        }]
+    };
     let pong = r#"{"type":"pong"}"#;
     // Signaling socket of a connected peer dropped: we ask whether it is still there ...
     let mut b = room("bbb");
     let ka = connected(&mut b, "aaa");
     assert_eq!(b.step(100, Event::PeerLeft("aaa".into())), ping(ka));
-    assert!(b.step(101, Event::ChannelMessage { key: ka, text: pong.into() }).is_empty());
-    assert!(b.step(100 + PONG_TIMEOUT_MS, Event::Tick).is_empty(), "it answered: the call goes on");
+    assert!(b
+        .step(
+            101,
+            Event::ChannelMessage {
+                key: ka,
+                text: pong.into()
+            }
+        )
+        .is_empty());
+    assert!(
+        b.step(100 + PONG_TIMEOUT_MS, Event::Tick).is_empty(),
+        "it answered: the call goes on"
+    );
     assert_eq!(b.peer(ka).unwrap().state, PeerState::Connected);
     // ... it comes back under a new id and says so over the channel.
     b.step(200, Event::PeerJoined("aaa2".into()));
     let dup = b.key_of("aaa2").unwrap();
-    let out = b.step(300, Event::ChannelMessage { key: ka, text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into() });
-    assert_eq!(out, vec![Command::ClosePeer { key: dup }, Command::PeerRemoved { key: dup }]);
-    assert!(b.step(100 + REBIND_GRACE_MS, Event::Tick).is_empty(), "rebound: no longer on the clock");
+    let out = b.step(
+        300,
+        Event::ChannelMessage {
+            key: ka,
+            text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![
+            Command::ClosePeer { key: dup },
+            Command::PeerRemoved { key: dup }
+        ]
+    );
+    assert!(
+        b.step(100 + REBIND_GRACE_MS, Event::Tick).is_empty(),
+        "rebound: no longer on the clock"
+    );
 
     // One that answers but never comes back goes after the grace period.
     let mut b = room("bbb");
     let ka = connected(&mut b, "aaa");
     b.step(100, Event::PeerLeft("aaa".into()));
-    b.step(150, Event::ChannelMessage { key: ka, text: pong.into() });
+    b.step(
+        150,
+        Event::ChannelMessage {
+            key: ka,
+            text: pong.into(),
+        },
+    );
     assert!(b.step(100 + REBIND_GRACE_MS - 1, Event::Tick).is_empty());
-    assert_eq!(b.step(100 + REBIND_GRACE_MS, Event::Tick), vec![Command::ClosePeer { key: ka }, Command::PeerRemoved { key: ka }]);
+    assert_eq!(
+        b.step(100 + REBIND_GRACE_MS, Event::Tick),
+        vec![
+            Command::ClosePeer { key: ka },
+            Command::PeerRemoved { key: ka }
+        ]
+    );
 
     // A closed tab never answers: its tile goes quickly.
     let mut b = room("bbb");
     let ka = connected(&mut b, "aaa");
     b.step(100, Event::PeerLeft("aaa".into()));
     assert!(b.step(100 + PONG_TIMEOUT_MS - 1, Event::Tick).is_empty());
-    assert_eq!(b.step(100 + PONG_TIMEOUT_MS, Event::Tick), vec![Command::ClosePeer { key: ka }, Command::PeerRemoved { key: ka }]);
+    assert_eq!(
+        b.step(100 + PONG_TIMEOUT_MS, Event::Tick),
+        vec![
+            Command::ClosePeer { key: ka },
+            Command::PeerRemoved { key: ka }
+        ]
+    );
 
     // A peer still negotiating goes at once.
     let mut b = room("bbb");
     b.step(0, Event::PeerJoined("ccc".into()));
     let kc = b.key_of("ccc").unwrap();
-    assert_eq!(b.step(1, Event::PeerLeft("ccc".into())), vec![Command::ClosePeer { key: kc }, Command::PeerRemoved { key: kc }]);
+    assert_eq!(
+        b.step(1, Event::PeerLeft("ccc".into())),
+        vec![
+            Command::ClosePeer { key: kc },
+            Command::PeerRemoved { key: kc }
+        ]
+    );
 }
 
 #[test]
 fn ping_is_answered() {
     let mut a = room("aaa");
     let kb = connected(&mut a, "bbb");
-    let out = a.step(1, Event::ChannelMessage { key: kb, text: r#"{"type":"ping"}"#.into() });
-    assert_eq!(out, vec![Command::SendToPeer { key: kb, message: PeerMessage::Pong }]);
+    let out = a.step(
+        1,
+        Event::ChannelMessage {
+            key: kb,
+            text: r#"{"type":"ping"}"#.into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![Command::SendToPeer {
+            key: kb,
+            message: PeerMessage::Pong
+        }]
+    );
 }

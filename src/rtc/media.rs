@@ -5,7 +5,10 @@ use gloo_timers::callback::Interval;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AnalyserNode, AudioContext, MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack, MediaTrackConstraints};
+use web_sys::{
+    AnalyserNode, AudioContext, MediaDeviceInfo, MediaDeviceKind, MediaStream,
+    MediaStreamConstraints, MediaStreamTrack, MediaTrackConstraints,
+};
 
 use super::JsError;
 
@@ -45,7 +48,9 @@ pub struct LocalMedia {
 impl LocalMedia {
     /// Receive-only: no tracks at all.
     pub fn none() -> Result<Self, JsError> {
-        Ok(LocalMedia { stream: MediaStream::new()? })
+        Ok(LocalMedia {
+            stream: MediaStream::new()?,
+        })
     }
 
     /// Borrow it; to keep a handle use `Clone::clone`, never `.clone()`, which on a
@@ -55,7 +60,11 @@ impl LocalMedia {
     }
 
     fn tracks(&self) -> Vec<MediaStreamTrack> {
-        self.stream.get_tracks().iter().map(|t| t.unchecked_into()).collect()
+        self.stream
+            .get_tracks()
+            .iter()
+            .map(|t| t.unchecked_into())
+            .collect()
     }
 
     pub fn track(&self, kind: &str) -> Option<MediaStreamTrack> {
@@ -75,7 +84,9 @@ impl LocalMedia {
 
     pub fn device_id(&self, kind: &str) -> Option<String> {
         let settings = self.track(kind)?.get_settings();
-        js_sys::Reflect::get(&settings, &JsValue::from_str("deviceId")).ok()?.as_string()
+        js_sys::Reflect::get(&settings, &JsValue::from_str("deviceId"))
+            .ok()?
+            .as_string()
     }
 
     /// Stop every track now (also done on drop).
@@ -112,12 +123,21 @@ fn constraint(device: Option<&str>) -> JsValue {
     }
 }
 
-async fn get_user_media(audio: Option<Option<&str>>, video: Option<Option<&str>>) -> Result<MediaStream, JsError> {
+async fn get_user_media(
+    audio: Option<Option<&str>>,
+    video: Option<Option<&str>>,
+) -> Result<MediaStream, JsError> {
     let devices = web_sys::window()
-        .ok_or_else(|| JsError { name: "NotSupportedError".into(), message: "no window".into() })?
+        .ok_or_else(|| JsError {
+            name: "NotSupportedError".into(),
+            message: "no window".into(),
+        })?
         .navigator()
         .media_devices()
-        .map_err(|_| JsError { name: "NotSupportedError".into(), message: "no mediaDevices".into() })?;
+        .map_err(|_| JsError {
+            name: "NotSupportedError".into(),
+            message: "no mediaDevices".into(),
+        })?;
     let c = MediaStreamConstraints::new();
     c.set_audio(&audio.map(constraint).unwrap_or(JsValue::FALSE));
     c.set_video(&video.map(constraint).unwrap_or(JsValue::FALSE));
@@ -143,11 +163,19 @@ pub async fn acquire(camera: Option<&str>, microphone: Option<&str>) -> Acquired
             let audio = get_user_media(Some(microphone), None).await;
             let video = get_user_media(None, Some(camera)).await;
             for (result, missing, busy) in [
-                (&audio, MediaProblem::NoMicrophone, MediaProblem::MicrophoneBusy),
+                (
+                    &audio,
+                    MediaProblem::NoMicrophone,
+                    MediaProblem::MicrophoneBusy,
+                ),
                 (&video, MediaProblem::NoCamera, MediaProblem::CameraBusy),
             ] {
                 if let Err(e) = result {
-                    problems.push(if e.name == "NotReadableError" || e.name == "AbortError" { busy } else { missing });
+                    problems.push(if e.name == "NotReadableError" || e.name == "AbortError" {
+                        busy
+                    } else {
+                        missing
+                    });
                 }
             }
             let merged = MediaStream::new().ok();
@@ -163,7 +191,9 @@ pub async fn acquire(camera: Option<&str>, microphone: Option<&str>) -> Acquired
     };
     let media = match stream {
         Some(stream) => LocalMedia { stream },
-        None => LocalMedia::none().unwrap_or_else(|_| LocalMedia { stream: JsValue::NULL.unchecked_into() }),
+        None => LocalMedia::none().unwrap_or_else(|_| LocalMedia {
+            stream: JsValue::NULL.unchecked_into(),
+        }),
     };
     Acquired { media, problems }
 }
@@ -177,10 +207,15 @@ pub struct Device {
 /// Cameras and microphones; labels are empty until permission was given, so number them then.
 pub async fn list_devices() -> Result<(Vec<Device>, Vec<Device>), JsError> {
     let devices = web_sys::window()
-        .ok_or_else(|| JsError { name: "NotSupportedError".into(), message: "no window".into() })?
+        .ok_or_else(|| JsError {
+            name: "NotSupportedError".into(),
+            message: "no window".into(),
+        })?
         .navigator()
         .media_devices()?;
-    let list: js_sys::Array = JsFuture::from(devices.enumerate_devices()?).await?.unchecked_into();
+    let list: js_sys::Array = JsFuture::from(devices.enumerate_devices()?)
+        .await?
+        .unchecked_into();
     let (mut cameras, mut mics) = (Vec::new(), Vec::new());
     for info in list.iter() {
         let info: MediaDeviceInfo = info.unchecked_into();
@@ -196,7 +231,10 @@ pub async fn list_devices() -> Result<(Vec<Device>, Vec<Device>), JsError> {
             l if l.is_empty() => format!("{noun} {}", list.len() + 1),
             l => l,
         };
-        list.push(Device { id: info.device_id(), label });
+        list.push(Device {
+            id: info.device_id(),
+            label,
+        });
     }
     Ok((cameras, mics))
 }
@@ -220,7 +258,11 @@ impl MicMeter {
             analyser.get_byte_time_domain_data(&mut buf);
             on_level(level(&buf));
         });
-        Ok(MicMeter { context, _source: source, _timer: timer })
+        Ok(MicMeter {
+            context,
+            _source: source,
+            _timer: timer,
+        })
     }
 }
 
@@ -235,7 +277,11 @@ pub fn level(samples: &[u8]) -> u8 {
     if samples.is_empty() {
         return 0;
     }
-    let sum: f64 = samples.iter().map(|&s| (f64::from(s) - 128.0) / 128.0).map(|x| x * x).sum();
+    let sum: f64 = samples
+        .iter()
+        .map(|&s| (f64::from(s) - 128.0) / 128.0)
+        .map(|x| x * x)
+        .sum();
     let rms = (sum / samples.len() as f64).sqrt();
     (rms * 300.0).min(100.0) as u8
 }
@@ -247,7 +293,9 @@ mod tests {
         assert_eq!(super::level(&[128; 64]), 0);
         assert_eq!(super::level(&[]), 0);
         assert_eq!(super::level(&[0, 255].repeat(32)), 100);
-        let quiet: Vec<u8> = (0..64).map(|i| if i % 2 == 0 { 124 } else { 132 }).collect();
+        let quiet: Vec<u8> = (0..64)
+            .map(|i| if i % 2 == 0 { 124 } else { 132 })
+            .collect();
         assert!((5..20).contains(&super::level(&quiet)));
     }
 }

@@ -18,13 +18,22 @@ pub struct JsError {
 impl From<JsValue> for JsError {
     fn from(value: JsValue) -> Self {
         if let Some(err) = value.dyn_ref::<js_sys::Error>() {
-            return JsError { name: String::from(err.name()), message: String::from(err.message()) };
+            return JsError {
+                name: String::from(err.name()),
+                message: String::from(err.message()),
+            };
         }
-        JsError { name: "Error".into(), message: value.as_string().unwrap_or_else(|| format!("{value:?}")) }
+        JsError {
+            name: "Error".into(),
+            message: value.as_string().unwrap_or_else(|| format!("{value:?}")),
+        }
     }
 }
 
 /// Milliseconds on the page's monotonic clock, as the room brain's `now`.
 pub fn now_ms() -> u64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now() as u64).unwrap_or(0)
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now() as u64)
+        .unwrap_or(0)
 }

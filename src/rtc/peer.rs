@@ -11,10 +11,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit,
-    RtcIceCandidateInit, RtcIceServer, RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent,
-    RtcPeerConnectionState, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType,
-    RtcSessionDescriptionInit, RtcTrackEvent,
+    MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcDataChannel,
+    RtcDataChannelInit, RtcIceCandidateInit, RtcIceServer, RtcOfferOptions, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpTransceiverDirection,
+    RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 use super::JsError;
@@ -107,17 +107,23 @@ impl PeerEdge {
         let remote = MediaStream::new()?;
         let on_ice = {
             let events = events.clone();
-            Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(move |e: RtcPeerConnectionIceEvent| {
-                // `null` marks the end of gathering: nothing to send.
-                let Some(candidate) = e.candidate() else { return };
-                if candidate.candidate().is_empty() {
-                    return;
-                }
-                let json = js_sys::JSON::stringify(&candidate.to_json()).ok().and_then(|s| s.as_string());
-                if let Some(candidate) = json {
-                    let _ = events.unbounded_send(Event::LocalCandidate { key, candidate });
-                }
-            })
+            Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
+                move |e: RtcPeerConnectionIceEvent| {
+                    // `null` marks the end of gathering: nothing to send.
+                    let Some(candidate) = e.candidate() else {
+                        return;
+                    };
+                    if candidate.candidate().is_empty() {
+                        return;
+                    }
+                    let json = js_sys::JSON::stringify(&candidate.to_json())
+                        .ok()
+                        .and_then(|s| s.as_string());
+                    if let Some(candidate) = json {
+                        let _ = events.unbounded_send(Event::LocalCandidate { key, candidate });
+                    }
+                },
+            )
         };
         pc.set_onicecandidate(Some(on_ice.as_ref().unchecked_ref()));
 
@@ -246,7 +252,12 @@ impl Drop for PeerEdge {
 }
 
 /// Runs the peer's operations one after the other until the edge is dropped.
-async fn run_ops(key: PeerKey, pc: RtcPeerConnection, mut queue: mpsc::UnboundedReceiver<Op>, events: EventSink) {
+async fn run_ops(
+    key: PeerKey,
+    pc: RtcPeerConnection,
+    mut queue: mpsc::UnboundedReceiver<Op>,
+    events: EventSink,
+) {
     while let Some(op) = queue.next().await {
         // A closed connection rejects everything; the room already knows it is gone.
         if pc.signaling_state() == web_sys::RtcSignalingState::Closed {
@@ -266,7 +277,10 @@ async fn run_ops(key: PeerKey, pc: RtcPeerConnection, mut queue: mpsc::Unbounded
                     continue;
                 }
                 log(&format!("peer {key}: negotiation failed: {err}"));
-                let _ = events.unbounded_send(Event::NegotiationFailed { key, error: err.to_string() });
+                let _ = events.unbounded_send(Event::NegotiationFailed {
+                    key,
+                    error: err.to_string(),
+                });
             }
         }
     }
@@ -311,9 +325,13 @@ async fn run_op(pc: &RtcPeerConnection, op: Op) -> Result<Option<(SdpKind, Strin
         Op::AddCandidate(json) => {
             let init: RtcIceCandidateInit = js_sys::JSON::parse(&json)?.unchecked_into();
             if !init.is_object() {
-                return Err(JsError { name: "TypeError".into(), message: "candidate is not an object".into() });
+                return Err(JsError {
+                    name: "TypeError".into(),
+                    message: "candidate is not an object".into(),
+                });
             }
-            JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init))).await?;
+            JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
+                .await?;
             Ok(None)
         }
     }
@@ -322,7 +340,10 @@ async fn run_op(pc: &RtcPeerConnection, op: Op) -> Result<Option<(SdpKind, Strin
 fn sdp_of(description: &JsValue) -> Result<String, JsError> {
     Reflect::get(description, &JsValue::from_str("sdp"))?
         .as_string()
-        .ok_or_else(|| JsError { name: "TypeError".into(), message: "description without sdp".into() })
+        .ok_or_else(|| JsError {
+            name: "TypeError".into(),
+            message: "description without sdp".into(),
+        })
 }
 
 pub(crate) fn log(text: &str) {

@@ -18,17 +18,25 @@ pub struct Resolved {
 /// The `?signaling=` override of the current page, if any.
 pub fn query_override() -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get("signaling").filter(|s| !s.is_empty())
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get("signaling")
+        .filter(|s| !s.is_empty())
 }
 
 async fn fetch_config() -> Option<ClientConfig> {
     let window = web_sys::window()?;
-    let response = JsFuture::from(window.fetch_with_str("/config.json")).await.ok()?;
+    let response = JsFuture::from(window.fetch_with_str("/config.json"))
+        .await
+        .ok()?;
     let response: web_sys::Response = response.dyn_into().ok()?;
     if !response.ok() {
         return None;
     }
-    let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+    let text = JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -36,7 +44,16 @@ pub async fn load() -> Resolved {
     let config = fetch_config().await.unwrap_or_default();
     let configured = query_override().or(config.signaling_url);
     let location = web_sys::window().map(|w| w.location());
-    let protocol = location.as_ref().and_then(|l| l.protocol().ok()).unwrap_or_else(|| "http:".into());
-    let host = location.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
-    Resolved { base: signaling_base(configured.as_deref(), &protocol, &host), ice_servers: config.ice_servers }
+    let protocol = location
+        .as_ref()
+        .and_then(|l| l.protocol().ok())
+        .unwrap_or_else(|| "http:".into());
+    let host = location
+        .as_ref()
+        .and_then(|l| l.host().ok())
+        .unwrap_or_default();
+    Resolved {
+        base: signaling_base(configured.as_deref(), &protocol, &host),
+        ice_servers: config.ice_servers,
+    }
 }

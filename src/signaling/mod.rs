@@ -46,7 +46,9 @@ pub enum LinkEvent {
 /// Delay before reconnect attempt `attempt` (0-based): exponential, capped, with jitter in
 /// [50%, 100%] so a room that lost its server does not come back in lockstep.
 pub fn backoff_ms(attempt: u32, random_unit: f64) -> u32 {
-    let full = BACKOFF_BASE_MS.saturating_mul(1u32 << attempt.min(16)).min(BACKOFF_MAX_MS);
+    let full = BACKOFF_BASE_MS
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(BACKOFF_MAX_MS);
     let jitter = 0.5 + 0.5 * random_unit.clamp(0.0, 1.0);
     (f64::from(full) * jitter) as u32
 }
@@ -66,7 +68,10 @@ impl SignalingClient {
             // Dropping `run` drops the WebSocket, which closes it.
             let _ = select(run, stopped).await;
         });
-        SignalingClient { out, stop: Some(stop) }
+        SignalingClient {
+            out,
+            stop: Some(stop),
+        }
     }
 
     pub fn send(&self, message: ClientMessage) {
@@ -90,7 +95,11 @@ enum Ended {
     Refused(String),
 }
 
-async fn run(url: String, mut out: mpsc::UnboundedReceiver<ClientMessage>, on_event: &dyn Fn(LinkEvent)) {
+async fn run(
+    url: String,
+    mut out: mpsc::UnboundedReceiver<ClientMessage>,
+    on_event: &dyn Fn(LinkEvent),
+) {
     on_event(LinkEvent::Status(LinkStatus::Connecting));
     let mut attempt = 0u32;
     let mut was_open = false;
@@ -119,8 +128,14 @@ async fn run(url: String, mut out: mpsc::UnboundedReceiver<ClientMessage>, on_ev
     }
 }
 
-async fn connect_once(url: &str, out: &mut mpsc::UnboundedReceiver<ClientMessage>, on_event: &dyn Fn(LinkEvent)) -> Ended {
-    let Ok(ws) = WebSocket::open(url) else { return Ended::NeverOpened };
+async fn connect_once(
+    url: &str,
+    out: &mut mpsc::UnboundedReceiver<ClientMessage>,
+    on_event: &dyn Fn(LinkEvent),
+) -> Ended {
+    let Ok(ws) = WebSocket::open(url) else {
+        return Ended::NeverOpened;
+    };
     let (mut sink, mut stream) = ws.split();
     let mut open = false;
     loop {
@@ -129,29 +144,41 @@ async fn connect_once(url: &str, out: &mut mpsc::UnboundedReceiver<ClientMessage
         let outgoing = out.next();
         let step = select(incoming, select(outgoing, keepalive)).await;
         let to_send = match step {
-            Either::Left((Some(Ok(Message::Text(text))), _)) => match serde_json::from_str::<ServerMessage>(&text) {
-                Ok(msg) => {
-                    if let ServerMessage::IdAssigned(_) = msg {
-                        open = true;
-                        on_event(LinkEvent::Status(LinkStatus::Open));
+            Either::Left((Some(Ok(Message::Text(text))), _)) => {
+                match serde_json::from_str::<ServerMessage>(&text) {
+                    Ok(msg) => {
+                        if let ServerMessage::IdAssigned(_) = msg {
+                            open = true;
+                            on_event(LinkEvent::Status(LinkStatus::Open));
+                        }
+                        on_event(LinkEvent::Message(msg));
+                        None
                     }
-                    on_event(LinkEvent::Message(msg));
-                    None
+                    Err(_) => {
+                        crate::rtc::peer::log(
+                            "signaling: ignored a frame that is not a server message",
+                        );
+                        None
+                    }
                 }
-                Err(_) => {
-                    crate::rtc::peer::log("signaling: ignored a frame that is not a server message");
-                    None
-                }
-            },
+            }
             Either::Left((Some(Ok(Message::Bytes(_))), _)) => None,
             Either::Left((Some(Err(WebSocketError::ConnectionClose(close))), _)) => {
                 if let Some(reason) = refusal(close.code) {
                     return Ended::Refused(reason.to_owned());
                 }
-                return if open { Ended::Dropped } else { Ended::NeverOpened };
+                return if open {
+                    Ended::Dropped
+                } else {
+                    Ended::NeverOpened
+                };
             }
             Either::Left((Some(Err(_)) | None, _)) => {
-                return if open { Ended::Dropped } else { Ended::NeverOpened };
+                return if open {
+                    Ended::Dropped
+                } else {
+                    Ended::NeverOpened
+                };
             }
             Either::Right((Either::Left((Some(msg), _)), _)) => Some(msg),
             // The session went away: nothing more to send, stop.
@@ -159,9 +186,15 @@ async fn connect_once(url: &str, out: &mut mpsc::UnboundedReceiver<ClientMessage
             Either::Right((Either::Right(((), _)), _)) => Some(ClientMessage::KeepAlive),
         };
         if let Some(msg) = to_send {
-            let Ok(text) = serde_json::to_string(&msg) else { continue };
+            let Ok(text) = serde_json::to_string(&msg) else {
+                continue;
+            };
             if sink.send(Message::Text(text)).await.is_err() {
-                return if open { Ended::Dropped } else { Ended::NeverOpened };
+                return if open {
+                    Ended::Dropped
+                } else {
+                    Ended::NeverOpened
+                };
             }
         }
     }
@@ -173,7 +206,9 @@ fn refusal(code: u16) -> Option<&'static str> {
     Some(match code {
         close_code::ROOM_FULL => "This room is full. Try again later, or start a new room.",
         close_code::SERVER_FULL => "The server is full right now. Try again in a moment.",
-        close_code::RATE_LIMITED => "The server closed the connection because this page sent too much. Retry to join again.",
+        close_code::RATE_LIMITED => {
+            "The server closed the connection because this page sent too much. Retry to join again."
+        }
         1008 => "The server refused to let this page join the room.",
         _ => return None,
     })
@@ -197,7 +232,11 @@ mod tests {
     fn refusals_are_sentences() {
         assert!(refusal(close_code::ROOM_FULL).unwrap().contains("full"));
         assert!(refusal(close_code::SERVER_FULL).unwrap().contains("full"));
-        assert_eq!(refusal(1006), None, "an abnormal close is worth a reconnect");
+        assert_eq!(
+            refusal(1006),
+            None,
+            "an abnormal close is worth a reconnect"
+        );
         assert_eq!(refusal(close_code::TIMED_OUT), None, "so is a timeout");
     }
 }

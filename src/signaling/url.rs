@@ -7,7 +7,10 @@ pub const DEFAULT_BASE: &str = "/ws/";
 /// Resolve a configured base against the page (`page_protocol` is `location.protocol`,
 /// e.g. `https:`; `host` is `location.host`). Returns a `ws:`/`wss:` URL ending in `/`.
 pub fn signaling_base(configured: Option<&str>, page_protocol: &str, host: &str) -> String {
-    let configured = configured.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(DEFAULT_BASE);
+    let configured = configured
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(DEFAULT_BASE);
     let secure = page_protocol == "https:";
     let mut url = if let Some(rest) = configured.strip_prefix("http://") {
         format!("ws://{rest}")
@@ -40,13 +43,37 @@ mod tests {
             (None, "https:", "meet.example", "wss://meet.example/ws/"),
             (Some(""), "http:", "h", "ws://h/ws/"),
             (Some("/signal"), "https:", "h", "wss://h/signal/"),
-            (Some("ws://127.0.0.1:3536/"), "https:", "h", "ws://127.0.0.1:3536/"),
-            (Some("ws://127.0.0.1:3536"), "http:", "h", "ws://127.0.0.1:3536/"),
-            (Some("https://sig.example/base"), "http:", "h", "wss://sig.example/base/"),
-            (Some("http://sig.example/"), "http:", "h", "ws://sig.example/"),
+            (
+                Some("ws://127.0.0.1:3536/"),
+                "https:",
+                "h",
+                "ws://127.0.0.1:3536/",
+            ),
+            (
+                Some("ws://127.0.0.1:3536"),
+                "http:",
+                "h",
+                "ws://127.0.0.1:3536/",
+            ),
+            (
+                Some("https://sig.example/base"),
+                "http:",
+                "h",
+                "wss://sig.example/base/",
+            ),
+            (
+                Some("http://sig.example/"),
+                "http:",
+                "h",
+                "ws://sig.example/",
+            ),
         ];
         for (configured, protocol, host, want) in cases {
-            assert_eq!(signaling_base(configured, protocol, host), want, "{configured:?}");
+            assert_eq!(
+                signaling_base(configured, protocol, host),
+                want,
+                "{configured:?}"
+            );
         }
         assert_eq!(room_url("ws://h/ws/", "abc"), "ws://h/ws/abc");
     }
