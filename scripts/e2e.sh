@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make e2e`: only the end-to-end suite, for iterating on it. Rebuilds what changed first.
-# Arguments go to `playwright test`: scripts/e2e.sh --grep mute --repeat-each 3
+# Arguments go to `playwright test`: scripts/e2e.sh --grep "closes the tab" --repeat-each 3
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

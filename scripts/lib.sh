@@ -128,7 +128,7 @@ target_dir() {
 }
 
 # The Playwright suite inside a private network namespace, against the release server and dist/.
-# Extra arguments go to `playwright test` (e.g. --grep mute).
+# Extra arguments go to `playwright test` (e.g. --grep "camera off").
 run_e2e() {
   local bin
   bin="$(target_dir)/release/meshcall-server"
