@@ -4,14 +4,21 @@
 //! The case count is modest so `make test` stays fast; `PROPTEST_CASES=100000` digs deeper.
 
 use meshcall_protocol::{
-    is_valid_room_name, ClientConfig, ClientMessage, IceServer, PeerMessage, PeerSignal, ServerMessage,
+    is_valid_room_name, ClientConfig, ClientMessage, IceServer, PeerMessage, PeerSignal,
+    ServerMessage,
 };
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(512);
-    ProptestConfig { cases, ..ProptestConfig::default() }
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(512);
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
 }
 
 /// Strings that look like the protocol's own words often enough to reach deep into the decoders.
@@ -34,7 +41,8 @@ fn json_tree() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         word().prop_map(Value::String),
     ];
     leaf.prop_recursive(5, 64, 6, |inner| {
@@ -48,7 +56,10 @@ fn json_tree() -> impl Strategy<Value = Value> {
 
 fn id() -> impl Strategy<Value = String> {
     // Our server hands out UUIDs; other servers may send anything.
-    prop_oneof![any::<String>(), any::<u128>().prop_map(|n| format!("{n:032x}"))]
+    prop_oneof![
+        any::<String>(),
+        any::<u128>().prop_map(|n| format!("{n:032x}"))
+    ]
 }
 
 fn data() -> impl Strategy<Value = Value> {
@@ -95,8 +106,18 @@ fn peer_signal() -> impl Strategy<Value = PeerSignal> {
 
 fn peer_message() -> impl Strategy<Value = PeerMessage> {
     prop_oneof![
-        (any::<String>(), any::<bool>(), any::<bool>(), prop::option::of(id()))
-            .prop_map(|(name, mic, cam, signaling_id)| PeerMessage::Hello { name, mic, cam, signaling_id }),
+        (
+            any::<String>(),
+            any::<bool>(),
+            any::<bool>(),
+            prop::option::of(id())
+        )
+            .prop_map(|(name, mic, cam, signaling_id)| PeerMessage::Hello {
+                name,
+                mic,
+                cam,
+                signaling_id
+            }),
         (any::<bool>(), any::<bool>()).prop_map(|(mic, cam)| PeerMessage::Media { mic, cam }),
         id().prop_map(|signaling_id| PeerMessage::Rebind { signaling_id }),
         any::<String>().prop_map(|text| PeerMessage::Chat { text }),
@@ -111,9 +132,19 @@ fn client_config() -> impl Strategy<Value = ClientConfig> {
         prop::option::of(any::<String>()),
         prop::option::of(any::<String>()),
     )
-        .prop_map(|(urls, username, credential)| IceServer { urls, username, credential });
-    (prop::option::of(any::<String>()), prop::collection::vec(server, 0..3))
-        .prop_map(|(signaling_url, ice_servers)| ClientConfig { signaling_url, ice_servers })
+        .prop_map(|(urls, username, credential)| IceServer {
+            urls,
+            username,
+            credential,
+        });
+    (
+        prop::option::of(any::<String>()),
+        prop::collection::vec(server, 0..3),
+    )
+        .prop_map(|(signaling_url, ice_servers)| ClientConfig {
+            signaling_url,
+            ice_servers,
+        })
 }
 
 /// Every decoder the app and the server run on input from the network.

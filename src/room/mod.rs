@@ -4,6 +4,9 @@
 //! turn callbacks into [`Event`]s and run its [`Command`]s.
 
 mod peer;
+// proptest is a native-only dev-dependency: the wasm test build must not see this module.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod proptests;
 #[cfg(test)]
 mod tests;
 
@@ -12,8 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
 use serde_json::Value;
 
-pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView, Signaling};
 use peer::sdp_session_id;
+pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView, Signaling};
 
 /// A failed tile stays this long so people see what happened, then goes.
 pub const FAILED_TILE_MS: u64 = 4_000;
@@ -55,20 +58,42 @@ pub enum Event {
     /// `NewPeer`: someone joined after us; we call them.
     PeerJoined(PeerId),
     PeerLeft(PeerId),
-    Signal { from: PeerId, data: Value },
+    Signal {
+        from: PeerId,
+        data: Value,
+    },
     NegotiationNeeded(PeerKey),
     /// The edge set a local description; it goes to the peer.
-    LocalDescription { key: PeerKey, kind: SdpKind, sdp: String },
+    LocalDescription {
+        key: PeerKey,
+        kind: SdpKind,
+        sdp: String,
+    },
     /// A trickled local candidate (`RTCIceCandidateInit` as JSON).
-    LocalCandidate { key: PeerKey, candidate: String },
+    LocalCandidate {
+        key: PeerKey,
+        candidate: String,
+    },
     /// An offer, answer or description the browser rejected: this peer cannot go on.
-    NegotiationFailed { key: PeerKey, error: String },
-    ConnectionState { key: PeerKey, state: ConnState },
+    NegotiationFailed {
+        key: PeerKey,
+        error: String,
+    },
+    ConnectionState {
+        key: PeerKey,
+        state: ConnState,
+    },
     ChannelOpen(PeerKey),
     ChannelClosed(PeerKey),
-    ChannelMessage { key: PeerKey, text: String },
+    ChannelMessage {
+        key: PeerKey,
+        text: String,
+    },
     /// The person toggled mic or camera.
-    LocalMedia { mic: bool, cam: bool },
+    LocalMedia {
+        mic: bool,
+        cam: bool,
+    },
     /// Time passes (timers are checked here, never inside the edge).
     Tick,
 }
@@ -78,21 +103,48 @@ pub enum Event {
 pub enum Command {
     /// Make an `RTCPeerConnection` with our tracks and the negotiated data channel. The offerer
     /// also adds receive-only transceivers for kinds it does not send, so it can still receive.
-    CreatePeer { key: PeerKey, offerer: bool },
+    CreatePeer {
+        key: PeerKey,
+        offerer: bool,
+    },
     /// `setLocalDescription()` with an offer (after `restartIce()` if asked).
-    MakeOffer { key: PeerKey, ice_restart: bool },
+    MakeOffer {
+        key: PeerKey,
+        ice_restart: bool,
+    },
     /// `setRemoteDescription(offer)` (rolling back ours if any), then answer.
-    AcceptOffer { key: PeerKey, sdp: String },
-    AcceptAnswer { key: PeerKey, sdp: String },
-    AddCandidate { key: PeerKey, candidate: String },
-    SendSignal { to: PeerId, signal: PeerSignal },
-    SendToPeer { key: PeerKey, message: PeerMessage },
+    AcceptOffer {
+        key: PeerKey,
+        sdp: String,
+    },
+    AcceptAnswer {
+        key: PeerKey,
+        sdp: String,
+    },
+    AddCandidate {
+        key: PeerKey,
+        candidate: String,
+    },
+    SendSignal {
+        to: PeerId,
+        signal: PeerSignal,
+    },
+    SendToPeer {
+        key: PeerKey,
+        message: PeerMessage,
+    },
     /// Close the connection and release everything it holds. The tile may stay (failed).
-    ClosePeer { key: PeerKey },
+    ClosePeer {
+        key: PeerKey,
+    },
     /// The tile's view changed.
-    PeerUpdated { key: PeerKey },
+    PeerUpdated {
+        key: PeerKey,
+    },
     /// The tile goes.
-    PeerRemoved { key: PeerKey },
+    PeerRemoved {
+        key: PeerKey,
+    },
 }
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.
@@ -111,7 +163,12 @@ pub struct Room {
 
 impl Room {
     pub fn new(name: impl Into<String>, mic: bool, cam: bool) -> Self {
-        Room { name: name.into(), mic, cam, ..Room::default() }
+        Room {
+            name: name.into(),
+            mic,
+            cam,
+            ..Room::default()
+        }
     }
 
     pub fn my_id(&self) -> Option<&str> {
@@ -146,13 +203,22 @@ impl Room {
                 if let Some(p) = self.peers.get_mut(&key) {
                     if p.negotiated_once && p.can_offer() {
                         p.making_offer = true;
-                        out.push(Command::MakeOffer { key, ice_restart: false });
+                        out.push(Command::MakeOffer {
+                            key,
+                            ice_restart: false,
+                        });
                     }
                 }
             }
-            Event::LocalDescription { key, kind, sdp } => self.on_local_description(key, kind, sdp, &mut out),
+            Event::LocalDescription { key, kind, sdp } => {
+                self.on_local_description(key, kind, sdp, &mut out)
+            }
             Event::LocalCandidate { key, candidate } => {
-                if let Some(p) = self.peers.get(&key).filter(|p| p.state != PeerState::Failed) {
+                if let Some(p) = self
+                    .peers
+                    .get(&key)
+                    .filter(|p| p.state != PeerState::Failed)
+                {
                     out.push(Command::SendSignal {
                         to: p.signaling_id.clone(),
                         signal: PeerSignal::IceCandidate(candidate),
@@ -163,15 +229,27 @@ impl Room {
             Event::ConnectionState { key, state } => self.on_connection_state(key, state, &mut out),
             Event::ChannelOpen(key) => {
                 let hello = self.hello();
-                if let Some(p) = self.peers.get_mut(&key) {
+                // A failed peer's connection is closed already: a late event from it is stale.
+                if let Some(p) = self
+                    .peers
+                    .get_mut(&key)
+                    .filter(|p| p.state != PeerState::Failed)
+                {
                     p.channel_open = true;
-                    out.push(Command::SendToPeer { key, message: hello });
+                    out.push(Command::SendToPeer {
+                        key,
+                        message: hello,
+                    });
                 }
             }
             Event::ChannelClosed(key) => {
                 // The other side closed its connection (left, reloaded): the tile goes now
                 // rather than after ICE notices.
-                if self.peers.get(&key).is_some_and(|p| p.state != PeerState::Failed) {
+                if self
+                    .peers
+                    .get(&key)
+                    .is_some_and(|p| p.state != PeerState::Failed)
+                {
                     self.remove(key, &mut out);
                 }
             }
@@ -180,7 +258,10 @@ impl Room {
                 self.mic = mic;
                 self.cam = cam;
                 for p in self.peers.values().filter(|p| p.channel_open) {
-                    out.push(Command::SendToPeer { key: p.key, message: PeerMessage::Media { mic, cam } });
+                    out.push(Command::SendToPeer {
+                        key: p.key,
+                        message: PeerMessage::Media { mic, cam },
+                    });
                 }
             }
             Event::Tick => self.on_tick(&mut out),
@@ -209,7 +290,12 @@ impl Room {
         for key in keys {
             let p = &self.peers[&key];
             if p.channel_open {
-                out.push(Command::SendToPeer { key, message: PeerMessage::Rebind { signaling_id: id.clone() } });
+                out.push(Command::SendToPeer {
+                    key,
+                    message: PeerMessage::Rebind {
+                        signaling_id: id.clone(),
+                    },
+                });
             } else if p.state != PeerState::Failed {
                 self.remove(key, out);
             }
@@ -220,9 +306,13 @@ impl Room {
         self.next_key += 1;
         let key = self.next_key;
         // Both sides compute the same answer from the two ids: the smaller id is polite.
-        let polite = self.my_id.as_deref().is_none_or(|me| me < signaling_id.as_str());
+        let polite = self
+            .my_id
+            .as_deref()
+            .is_none_or(|me| me < signaling_id.as_str());
         self.by_signaling_id.insert(signaling_id.clone(), key);
-        self.peers.insert(key, Peer::new(key, signaling_id, polite, self.now));
+        self.peers
+            .insert(key, Peer::new(key, signaling_id, polite, self.now));
         key
     }
 
@@ -237,7 +327,10 @@ impl Room {
                 p.signaling_left_at = Some(now);
                 p.awaiting_pong = true;
                 self.by_signaling_id.remove(&id);
-                out.push(Command::SendToPeer { key, message: PeerMessage::Ping });
+                out.push(Command::SendToPeer {
+                    key,
+                    message: PeerMessage::Ping,
+                });
             }
             _ => self.remove(key, out),
         }
@@ -253,7 +346,10 @@ impl Room {
             p.making_offer = true;
         }
         out.push(Command::CreatePeer { key, offerer: true });
-        out.push(Command::MakeOffer { key, ice_restart: false });
+        out.push(Command::MakeOffer {
+            key,
+            ice_restart: false,
+        });
         out.push(Command::PeerUpdated { key });
     }
 
@@ -277,7 +373,10 @@ impl Room {
                 }
                 // Someone already in the room calls us (we are the newcomer).
                 let key = self.new_peer(from.clone());
-                out.push(Command::CreatePeer { key, offerer: false });
+                out.push(Command::CreatePeer {
+                    key,
+                    offerer: false,
+                });
                 out.push(Command::PeerUpdated { key });
                 if let Some(early) = self.orphan_candidates.remove(&from) {
                     if let Some(p) = self.peers.get_mut(&key) {
@@ -287,7 +386,9 @@ impl Room {
                 key
             }
             (None, PeerSignal::IceCandidate(c)) => {
-                if self.orphan_candidates.len() < MAX_ORPHAN_SENDERS || self.orphan_candidates.contains_key(&from) {
+                if self.orphan_candidates.len() < MAX_ORPHAN_SENDERS
+                    || self.orphan_candidates.contains_key(&from)
+                {
                     let queue = self.orphan_candidates.entry(from).or_default();
                     if queue.len() < MAX_QUEUED_CANDIDATES {
                         queue.push(c.clone());
@@ -297,14 +398,20 @@ impl Room {
             }
             (None, PeerSignal::Answer(_)) => return,
         };
-        let Some(p) = self.peers.get_mut(&key) else { return };
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
         if p.state == PeerState::Failed {
             return;
         }
         match signal {
             PeerSignal::Offer(sdp) => {
                 let session = sdp_session_id(&sdp).map(str::to_owned);
-                if p.negotiated_once && session.is_some() && p.remote_session.is_some() && session != p.remote_session {
+                if p.negotiated_once
+                    && session.is_some()
+                    && p.remote_session.is_some()
+                    && session != p.remote_session
+                {
                     // A second connection from a peer we are already connected to: it called our
                     // new id after our socket reconnected. Our Rebind tells it to drop that one.
                     return;
@@ -345,8 +452,16 @@ impl Room {
         }
     }
 
-    fn on_local_description(&mut self, key: PeerKey, kind: SdpKind, sdp: String, out: &mut Vec<Command>) {
-        let Some(p) = self.peers.get_mut(&key) else { return };
+    fn on_local_description(
+        &mut self,
+        key: PeerKey,
+        kind: SdpKind,
+        sdp: String,
+        out: &mut Vec<Command>,
+    ) {
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
         if p.state == PeerState::Failed {
             return;
         }
@@ -367,12 +482,17 @@ impl Room {
                 PeerSignal::Answer(sdp)
             }
         };
-        out.push(Command::SendSignal { to: p.signaling_id.clone(), signal });
+        out.push(Command::SendSignal {
+            to: p.signaling_id.clone(),
+            signal,
+        });
     }
 
     fn on_connection_state(&mut self, key: PeerKey, state: ConnState, out: &mut Vec<Command>) {
         let now = self.now;
-        let Some(p) = self.peers.get_mut(&key) else { return };
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
         if p.state == PeerState::Failed {
             return;
         }
@@ -406,15 +526,31 @@ impl Room {
         }
         p.last_restart = Some(now);
         p.making_offer = true;
-        out.push(Command::MakeOffer { key: p.key, ice_restart: true });
+        out.push(Command::MakeOffer {
+            key: p.key,
+            ice_restart: true,
+        });
     }
 
     fn on_channel_message(&mut self, key: PeerKey, text: &str, out: &mut Vec<Command>) {
         // A message we cannot read is ignored: the channel is for extras, not worth a call.
-        let Ok(message) = serde_json::from_str::<PeerMessage>(text) else { return };
-        let Some(p) = self.peers.get_mut(&key) else { return };
+        let Ok(message) = serde_json::from_str::<PeerMessage>(text) else {
+            return;
+        };
+        let Some(p) = self
+            .peers
+            .get_mut(&key)
+            .filter(|p| p.state != PeerState::Failed)
+        else {
+            return;
+        };
         match message {
-            PeerMessage::Hello { name, mic, cam, signaling_id } => {
+            PeerMessage::Hello {
+                name,
+                mic,
+                cam,
+                signaling_id,
+            } => {
                 p.name = clean_name(&name);
                 p.mic = mic;
                 p.cam = cam;
@@ -431,7 +567,10 @@ impl Room {
                 }
             }
             PeerMessage::Rebind { signaling_id } => self.rebind(key, signaling_id, out),
-            PeerMessage::Ping => out.push(Command::SendToPeer { key, message: PeerMessage::Pong }),
+            PeerMessage::Ping => out.push(Command::SendToPeer {
+                key,
+                message: PeerMessage::Pong,
+            }),
             PeerMessage::Pong => p.awaiting_pong = false,
             PeerMessage::Chat { .. } => {}
         }
@@ -440,7 +579,9 @@ impl Room {
     /// The peer behind `key` now has signaling id `id`. A connection we made towards that id in
     /// the meantime (we saw it as a NewPeer) is a duplicate of this one and goes.
     fn rebind(&mut self, key: PeerKey, id: PeerId, out: &mut Vec<Command>) {
-        let Some(current) = self.peers.get(&key).map(|p| p.signaling_id.clone()) else { return };
+        let Some(current) = self.peers.get(&key).map(|p| p.signaling_id.clone()) else {
+            return;
+        };
         if current == id || self.my_id.as_deref() == Some(id.as_str()) {
             return;
         }
@@ -470,8 +611,13 @@ impl Room {
                 }
                 continue;
             }
-            let silent = p.awaiting_pong && p.signaling_left_at.is_some_and(|t| now >= t + PONG_TIMEOUT_MS);
-            if silent || p.signaling_left_at.is_some_and(|t| now >= t + REBIND_GRACE_MS) {
+            let silent = p.awaiting_pong
+                && p.signaling_left_at
+                    .is_some_and(|t| now >= t + PONG_TIMEOUT_MS);
+            if silent
+                || p.signaling_left_at
+                    .is_some_and(|t| now >= t + REBIND_GRACE_MS)
+            {
                 remove.push(p.key);
                 continue;
             }
@@ -506,7 +652,9 @@ impl Room {
     /// The peer cannot go on: close its connection, show it failed for a moment.
     fn fail(&mut self, key: PeerKey, out: &mut Vec<Command>) {
         let now = self.now;
-        let Some(p) = self.peers.get_mut(&key) else { return };
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
         if p.state == PeerState::Failed {
             return;
         }
@@ -520,7 +668,9 @@ impl Room {
     }
 
     fn remove(&mut self, key: PeerKey, out: &mut Vec<Command>) {
-        let Some(p) = self.peers.remove(&key) else { return };
+        let Some(p) = self.peers.remove(&key) else {
+            return;
+        };
         if self.by_signaling_id.get(&p.signaling_id) == Some(&key) {
             self.by_signaling_id.remove(&p.signaling_id);
         }
@@ -544,5 +694,10 @@ impl Room {
 
 /// Names come from other people's browsers: no control characters, bounded length.
 fn clean_name(name: &str) -> String {
-    name.chars().filter(|c| !c.is_control()).take(MAX_NAME_CHARS).collect::<String>().trim().to_owned()
+    name.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
