@@ -138,11 +138,12 @@ async fn connect_once(
     };
     let (mut sink, mut stream) = ws.split();
     let mut open = false;
+    // Due when we have sent nothing for KEEPALIVE_MS, however much the server sends us.
+    let mut keepalive = TimeoutFuture::new(KEEPALIVE_MS);
     loop {
-        let keepalive = TimeoutFuture::new(KEEPALIVE_MS);
         let incoming = stream.next();
         let outgoing = out.next();
-        let step = select(incoming, select(outgoing, keepalive)).await;
+        let step = select(incoming, select(outgoing, &mut keepalive)).await;
         let to_send = match step {
             Either::Left((Some(Ok(Message::Text(text))), _)) => {
                 match serde_json::from_str::<ServerMessage>(&text) {
@@ -186,6 +187,7 @@ async fn connect_once(
             Either::Right((Either::Right(((), _)), _)) => Some(ClientMessage::KeepAlive),
         };
         if let Some(msg) = to_send {
+            keepalive = TimeoutFuture::new(KEEPALIVE_MS);
             let Ok(text) = serde_json::to_string(&msg) else {
                 continue;
             };
