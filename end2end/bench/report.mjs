@@ -208,6 +208,13 @@ md.push('# Benchmarks', '',
   `| load | load average ${run.loadavg_start ?? '?'} at start, ${run.loadavg_end ?? '?'} at end; during the browser benchmarks some task waited for a CPU ${run.browser_cpu_pressure_percent ?? '?'}% of the time (Linux PSI) |`,
   '', '## Targets', '', '| what | figure | target | |', '| --- | --- | --- | --- |',
   ...rows.map((r) => `| ${r.join(' | ')} |`), '');
+{
+  const s5p = step(lg, 5000)?.cpu_pressure_percent;
+  const busy = [];
+  if (run.browser_cpu_pressure_percent > 50) busy.push(`${run.browser_cpu_pressure_percent}% of the time during the browser benchmarks`);
+  if (s5p > 50) busy.push(`${f0(s5p)}% during the server's 5,000 msg/s step`);
+  if (busy.length) md.push(`**Caveat:** other work shared this machine during the run: some task waited for a CPU ${busy.join(' and ')} (Linux PSI; 0% on an idle machine). The timings are what meshcall and the floor got on a contended machine, so read them as upper bounds and the meshcall/floor ratios, measured side by side, as the fairer comparison.`, '');
+}
 if (notes.length) md.push('## Where a target is missed', '', ...notes.flatMap((n) => [`- ${n}`]), '');
 
 md.push('## How it is measured', '',
