@@ -104,6 +104,18 @@ ensure_e2e_deps() {
   npm_deps "$ROOT/end2end"
 }
 
+# The real matchbox_server, for the e2e spec that proves the app works with any matchbox-protocol server.
+# Kept in .tools/ (ignored by git), so it never shadows anything on the developer's PATH.
+MATCHBOX_SERVER_VERSION="0.15.0"
+ensure_matchbox_server() {
+  local root="$ROOT/.tools/matchbox"
+  if [ ! -x "$root/bin/matchbox_server" ] ||
+    ! grep -qs "matchbox_server $MATCHBOX_SERVER_VERSION " "$root/.crates.toml"; then
+    say "installing matchbox_server $MATCHBOX_SERVER_VERSION into .tools/matchbox (a few minutes, once)"
+    cargo install matchbox_server --version "$MATCHBOX_SERVER_VERSION" --locked --root "$root"
+  fi
+}
+
 setup_run() {
   ensure_wasm_target
   ensure_trunk
@@ -115,6 +127,7 @@ setup_test() {
   setup_run
   ensure_browser
   ensure_e2e_deps
+  ensure_matchbox_server
 }
 
 build_release() {
