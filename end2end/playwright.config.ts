@@ -42,7 +42,8 @@ function serve(port: number, extra: string[] = []) {
 export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',
-  timeout: 120_000,
+  // Generous per test (four pages joining on two busy cores); each assertion keeps its own tight limit.
+  timeout: 180_000,
   expect: { timeout: 15_000 },
   // 2 cores: one worker; every test already runs 3-4 pages with live video.
   workers: 1,
