@@ -8,8 +8,8 @@
 #   bash scripts/bench.sh            the full run that BENCHMARKS.md records
 #   bash scripts/bench.sh --quick    fewer runs and sockets, to try a change (still rewrites the report)
 #   bash scripts/bench.sh --report   rewrite BENCHMARKS.md and the plot from the last run's JSON
-# Before the server and browser parts it waits up to MESHCALL_BENCH_QUIET_WAIT seconds (180) for
-# other work on the machine to quieten.
+# Before the server and browser parts it waits up to MESHCALL_BENCH_QUIET_WAIT seconds for
+# other work on the machine to quieten (90 s).
 # With MATCHBOX_SERVER=/path/to/matchbox_server (`cargo install matchbox_server`), the load generator
 # also measures that server the same way, for comparison.
 set -euo pipefail
@@ -47,7 +47,7 @@ if [ "$MODE" = --quick ]; then
   BROWSER_OPTS=(--runs 3 --mesh-runs 1 --cpu-runs 1 --cpu-seconds 5)
 else
   SOCKETS=10000 RATES=1000,5000,10000,20000,40000 STEP_SECS=10
-  BROWSER_OPTS=(--runs 9 --mesh-runs 5 --cpu-runs 3 --cpu-seconds 15)
+  BROWSER_OPTS=(--runs 7 --mesh-runs 4 --cpu-runs 3 --cpu-seconds 12)
 fi
 SERVER_BIN="$OUT/bin/meshcall-server"
 LOADGEN="$OUT/bin/loadgen"
@@ -65,7 +65,7 @@ LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 # Benchmarks on a shared 2-core machine: before each part, wait (bounded) for the CPU pressure
 # of the last 10 s to fall, so other work's builds do not become our figures. The report shows
 # the pressure that remained either way.
-QUIET_WAIT="${MESHCALL_BENCH_QUIET_WAIT:-180}"
+QUIET_WAIT="${MESHCALL_BENCH_QUIET_WAIT:-90}"
 wait_quiet() {
   local waited=0 avg
   while :; do
