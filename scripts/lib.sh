@@ -5,9 +5,6 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
-# The real matchbox_server, for the end-to-end test that the app works against any matchbox server.
-MATCHBOX_SERVER_VERSION="0.15.0"
-MATCHBOX_ROOT="$ROOT/.tools/matchbox"
 # Binaryen's wasm-opt from npm runs on node; with it on PATH Trunk optimises instead of downloading one.
 export PATH="$HOME/.cargo/bin:$ROOT/scripts/tools/node_modules/.bin:$PATH"
 # Never let Playwright or anything else download a browser.
@@ -102,15 +99,6 @@ ensure_browser() {
   fi
 }
 
-# Project-local (.tools/ is gitignored): only the e2e suite runs it, so it stays off everyone's PATH.
-ensure_matchbox_server() {
-  if ! grep -qs "^\"matchbox_server $MATCHBOX_SERVER_VERSION " "$MATCHBOX_ROOT/.crates.toml" ||
-    [ ! -x "$MATCHBOX_ROOT/bin/matchbox_server" ]; then
-    say "installing matchbox_server $MATCHBOX_SERVER_VERSION into .tools/matchbox (about 10 minutes on 2 cores, once)"
-    cargo install matchbox_server --version "$MATCHBOX_SERVER_VERSION" --locked --root "$MATCHBOX_ROOT"
-  fi
-}
-
 ensure_e2e_deps() {
   ensure_node
   npm_deps "$ROOT/end2end"
@@ -158,6 +146,5 @@ run_e2e() {
   local bin
   bin="$(target_dir)/release/meshcall-server"
   (cd "$ROOT/end2end" &&
-    MESHCALL_SERVER_BIN="$bin" MESHCALL_DIST="$ROOT/dist" \
-      MATCHBOX_SERVER_BIN="$MATCHBOX_ROOT/bin/matchbox_server" ../scripts/netns.sh npx playwright test "$@")
+    MESHCALL_SERVER_BIN="$bin" MESHCALL_DIST="$ROOT/dist" ../scripts/netns.sh npx playwright test "$@")
 }
