@@ -85,14 +85,15 @@ pub fn Call(
             <Show when=move || link.get() == LinkStatus::Open && count() == 0>
                 <p class="hint" role="status">"You're the only one here. Copy the invite link and share it."</p>
             </Show>
-            <div class="grid" style:--cols=move || grid_columns(count() + 1).to_string()
+            // On an error the card is the page: the grid would only push it around.
+            <div class="grid" class:hidden=move || error().is_some() style:--cols=move || grid_columns(count() + 1).to_string()
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
                 <SelfTile session name=name mic=Signal::derive(move || mic.get() && has_mic) cam=cam.into() />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
                     <PeerTile session key=tile.key view=tile.view />
                 </For>
             </div>
-            <nav class="controls" aria-label="Call controls">
+            <nav class="controls" class:hidden=move || error().is_some() aria-label="Call controls">
                 <span class="count" aria-live="polite">
                     <span data-testid="peer-count">{count}</span>
                     {move || if count() == 1 { " other" } else { " others" }}
