@@ -77,16 +77,16 @@ if (m6?.assembly?.n) {
     let limiter = '';
     if (Number.isFinite(con) && Number.isFinite(dec)) {
       const phases = [
-        ['connect', con, 'most of it is ICE and DTLS setup for 15 connections at once on 2 cores'],
-        ['media', dec - con, 'most of it is between "connected" and the first decoded frame of the last stream: media arriving (a first keyframe lost or late has to be re-requested) while 30 encoders start on 2 cores'],
-        ['page', shown - dec, 'most of it is after the last first frame was decoded: the page had the frames but did not show them yet'],
+        ['connect', con, 'ICE and DTLS for 15 connections at once (click to every connection "connected")'],
+        ['media', dec - con, 'media (from "connected" to the last first frame decoded: 30 encoders starting on 2 cores, a lost first keyframe re-requested)'],
+        ['page', shown - dec, 'the page (from decoded to shown)'],
       ].sort((a, b) => b[1] - a[1]);
       limiter = phases[0][0];
-      split = ` Medians of the last page to get there: every connection "connected" at ${f0(con)} ms, every remote stream attached to a video element at ${f0(att)} ms, every first frame decoded at ${f0(dec)} ms, every face shown at ${f0(shown)} ms${fl?.decoded?.n ? ` (floor: ${f0(fl.connected.median)}, ${f0(fl.attached.median)}, ${f0(fl.decoded.median)}, ${f0(fl.assembly.median)} ms)` : ''}; ${phases[0][2]}.`;
+      split = ` Medians of the last page to get there: every connection "connected" at ${f0(con)} ms, every remote stream attached to a video element at ${f0(att)} ms, every first frame decoded at ${f0(dec)} ms, every face shown at ${f0(shown)} ms${fl?.decoded?.n ? ` (floor: ${f0(fl.connected.median)}, ${f0(fl.attached.median)}, ${f0(fl.decoded.median)}, ${f0(fl.assembly.median)} ms)` : ''}. The longest phase is ${phases[0][2]}, ${f0(phases[0][1])} ms, then ${phases[1][2]}, ${f0(phases[1][1])} ms.`;
     }
     const slow = (m6.samples ?? []).filter((r) => r.first_face_ms > 2500).length;
     const slowF = (fl?.samples ?? []).filter((r) => r.first_face_ms > 2500).length;
-    const slowText = slow || slowF ? ` In ${slow} of meshcall's and ${slowF} of the floor's runs not even the first face anywhere showed within 2.5 s although connections were up, so the time is set by the media path in the browser, not by signaling.` : '';
+    const slowText = slow || slowF ? ` In ${slow} of meshcall's and ${slowF} of the floor's runs even the first face anywhere took over 2.5 s, so the floor suffers the same delays: they come from the browsers sharing 2 cores, not from meshcall's signaling.` : '';
     const move = limiter === 'page'
       ? 'showing each remote stream as soon as its first frame decodes, not after later steps'
       : limiter === 'connect'
