@@ -92,7 +92,9 @@ if (m6?.assembly?.n) {
       : limiter === 'connect'
         ? 'more cores, or a single interface so fewer candidate pairs are checked'
         : 'more cores (every page starts five encoders at once), or starting each call on audio and adding video a moment later';
-    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms.${floorText}${split}${slowText} What would move it: ${move}.${loadNote}`);
+    const incomplete = m6.attempted - m6.runs;
+    const incompleteText = incomplete > 0 ? ` ${incomplete} of ${m6.attempted} meshcall runs never showed every face within 30 s (the page states are under "Runs that failed"); the floor completed ${fl?.runs ?? '?'} of ${fl?.attempted ?? '?'}.` : '';
+    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms (median of the runs that completed).${incompleteText}${floorText}${split}${slowText} What would move it: ${move}.${loadNote}`);
   }
 } else rows.push(['Mesh assembly, N = 6', 'n/a', '< 3 s, no retry', yes(null)]);
 
