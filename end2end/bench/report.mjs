@@ -167,7 +167,7 @@ function svg() {
   const W = 640, H = 400, L = 70, R = 150, T = 40, B = 50;
   const ns = [...new Set(series.flatMap((s) => s.pts.map((p) => p.n)))].sort((a, b) => a - b);
   const ymax = Math.max(3500, ...series.flatMap((s) => s.pts.map((p) => p.max))) * 1.08;
-  const step = ymax > 8000 ? 2000 : 1000;
+  const step = ymax > 20000 ? 5000 : ymax > 8000 ? 2000 : 1000;
   const x = (n) => L + ((n - ns[0]) / Math.max(1, ns[ns.length - 1] - ns[0])) * (W - L - R);
   const y = (v) => T + (1 - v / ymax) * (H - T - B);
   const colors = { meshcall: '#1f6feb', floor: '#8a8a8a' };
