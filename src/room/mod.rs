@@ -35,6 +35,10 @@ pub const REBIND_GRACE_MS: u64 = 15_000;
 /// ... provided it answers our ping within this long: a closed tab does not, and its tile must go
 /// well before ICE would notice.
 pub const PONG_TIMEOUT_MS: u64 = 2_000;
+/// After a signaling reconnect a `NewPeer` may be someone we are still connected to, back under a
+/// new id, whose `Rebind` is on its way over the data channel: wait this long for it before
+/// building a second connection to that id.
+pub const REBIND_WAIT_MS: u64 = 3_000;
 /// Displayed names are cut to this many characters.
 pub const MAX_NAME_CHARS: usize = 40;
 /// Candidates kept per peer (or per unknown sender) before a description arrives.
@@ -159,6 +163,11 @@ pub struct Room {
     peers: BTreeMap<PeerKey, Peer>,
     by_signaling_id: HashMap<PeerId, PeerKey>,
     orphan_candidates: HashMap<PeerId, Vec<String>>,
+    /// Connected peers whose signaling id may have changed since our socket reconnected (at the
+    /// time given), until their `Rebind` or `Hello` says which id they have now.
+    unconfirmed: BTreeMap<PeerKey, u64>,
+    /// `NewPeer`s held back while a rebind may claim them (id, when announced).
+    deferred_joins: Vec<(PeerId, u64)>,
 }
 
 impl Room {
@@ -290,6 +299,8 @@ impl Room {
         for key in keys {
             let p = &self.peers[&key];
             if p.channel_open {
+                // If the server restarted, their ids changed too: their Rebind will tell.
+                self.unconfirmed.insert(key, self.now);
                 out.push(Command::SendToPeer {
                     key,
                     message: PeerMessage::Rebind {
@@ -318,6 +329,7 @@ impl Room {
 
     fn on_peer_left(&mut self, id: PeerId, out: &mut Vec<Command>) {
         self.orphan_candidates.remove(&id);
+        self.deferred_joins.retain(|(d, _)| *d != id);
         let Some(key) = self.key_of(&id) else { return };
         let now = self.now;
         match self.peers.get_mut(&key) {
@@ -336,11 +348,34 @@ impl Room {
         }
     }
 
+    /// A peer we are connected to may be about to announce a new signaling id.
+    fn rebind_expected(&self) -> bool {
+        let now = self.now;
+        let live = |key: &PeerKey| self.peers.get(key).is_some_and(|p| p.state != PeerState::Failed && p.channel_open);
+        self.unconfirmed.iter().any(|(key, &since)| now < since + REBIND_GRACE_MS && live(key))
+            || self.peers.values().any(|p| p.signaling_left_at.is_some() && live(&p.key))
+    }
+
     fn on_peer_joined(&mut self, id: PeerId, out: &mut Vec<Command>) {
         if self.my_id.as_deref() == Some(id.as_str()) || self.by_signaling_id.contains_key(&id) {
             return;
         }
-        // Classic flow: whoever is already in the room calls the newcomer.
+        if self.rebind_expected() {
+            // Maybe someone we already have, back with a new id: give its Rebind a moment
+            // rather than build a connection that the Rebind would then throw away.
+            if !self.deferred_joins.iter().any(|(d, _)| *d == id) {
+                self.deferred_joins.push((id, self.now));
+            }
+            return;
+        }
+        self.call(id, out);
+    }
+
+    /// Classic flow: whoever is already in the room calls the newcomer.
+    fn call(&mut self, id: PeerId, out: &mut Vec<Command>) {
+        if self.my_id.as_deref() == Some(id.as_str()) || self.by_signaling_id.contains_key(&id) {
+            return;
+        }
         let key = self.new_peer(id);
         if let Some(p) = self.peers.get_mut(&key) {
             p.making_offer = true;
@@ -582,6 +617,9 @@ impl Room {
         let Some(current) = self.peers.get(&key).map(|p| p.signaling_id.clone()) else {
             return;
         };
+        if current == id {
+            self.unconfirmed.remove(&key);
+        }
         if current == id || self.my_id.as_deref() == Some(id.as_str()) {
             return;
         }
@@ -589,6 +627,9 @@ impl Room {
             self.remove(duplicate, out);
         }
         self.orphan_candidates.remove(&id);
+        self.unconfirmed.remove(&key);
+        // The NewPeer we held back for this id was this peer: no second connection.
+        self.deferred_joins.retain(|(d, _)| *d != id);
         if self.by_signaling_id.get(&current) == Some(&key) {
             self.by_signaling_id.remove(&current);
         }
@@ -602,6 +643,15 @@ impl Room {
 
     fn on_tick(&mut self, out: &mut Vec<Command>) {
         let now = self.now;
+        if !self.deferred_joins.is_empty() {
+            let expected = self.rebind_expected();
+            let (due, wait): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut self.deferred_joins).into_iter().partition(|(_, at)| !expected || now >= at + REBIND_WAIT_MS);
+            self.deferred_joins = wait;
+            for (id, _) in due {
+                self.call(id, out);
+            }
+        }
         let mut fail = Vec::new();
         let mut remove = Vec::new();
         for p in self.peers.values_mut() {
@@ -671,6 +721,7 @@ impl Room {
         let Some(p) = self.peers.remove(&key) else {
             return;
         };
+        self.unconfirmed.remove(&key);
         if self.by_signaling_id.get(&p.signaling_id) == Some(&key) {
             self.by_signaling_id.remove(&p.signaling_id);
         }
@@ -688,6 +739,7 @@ impl Room {
             self.remove(key, &mut out);
         }
         self.orphan_candidates.clear();
+        self.deferred_joins.clear();
         out
     }
 }

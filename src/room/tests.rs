@@ -810,9 +810,9 @@ fn peer_left_with_a_live_connection_waits_for_its_rebind() {
         "it answered: the call goes on"
     );
     assert_eq!(b.peer(ka).unwrap().state, PeerState::Connected);
-    // ... it comes back under a new id and says so over the channel.
-    b.step(200, Event::PeerJoined("aaa2".into()));
-    let dup = b.key_of("aaa2").unwrap();
+    // ... it comes back under a new id: the server's NewPeer waits for its rebind over the
+    // channel, which re-keys the connection we have, so no second one is ever built.
+    assert!(b.step(200, Event::PeerJoined("aaa2".into())).is_empty());
     let out = b.step(
         300,
         Event::ChannelMessage {
@@ -820,13 +820,8 @@ fn peer_left_with_a_live_connection_waits_for_its_rebind() {
             text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into(),
         },
     );
-    assert_eq!(
-        out,
-        vec![
-            Command::ClosePeer { key: dup },
-            Command::PeerRemoved { key: dup }
-        ]
-    );
+    assert_eq!(out, vec![]);
+    assert_eq!(b.key_of("aaa2"), Some(ka));
     assert!(
         b.step(100 + REBIND_GRACE_MS, Event::Tick).is_empty(),
         "rebound: no longer on the clock"
@@ -896,4 +891,31 @@ fn ping_is_answered() {
             message: PeerMessage::Pong
         }]
     );
+}
+
+#[test]
+fn after_a_server_restart_a_rebinding_peer_gets_no_second_connection() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    let kc = connected(&mut a, "ccc");
+    a.step(1, Event::SignalingLost);
+    a.step(2, Event::IdAssigned("aaa2".into()));
+    // The restarted server announces bbb under its new id before bbb's rebind reaches us: wait.
+    assert!(a.step(3, Event::PeerJoined("bbb2".into())).is_empty());
+    let rebind = |id: &str| Event::ChannelMessage {
+        key: kb,
+        text: format!(r#"{{"type":"rebind","signaling_id":"{id}"}}"#),
+    };
+    assert!(a.step(4, rebind("bbb2")).is_empty(), "no duplicate to build or drop");
+    assert_eq!(a.key_of("bbb2"), Some(kb));
+    assert!(a.step(5 + REBIND_WAIT_MS, Event::Tick).is_empty());
+    // A real newcomer while ccc has not rebound yet is called once the wait is over.
+    assert!(a.step(6 + REBIND_WAIT_MS, Event::PeerJoined("ddd".into())).is_empty());
+    let out = a.step(7 + 2 * REBIND_WAIT_MS, Event::Tick);
+    let kd = a.key_of("ddd").expect("ddd called");
+    assert_eq!(out[..2], [Command::CreatePeer { key: kd, offerer: true }, Command::MakeOffer { key: kd, ice_restart: false }]);
+    // Once everyone has rebound, newcomers are called at once.
+    a.step(8 + 2 * REBIND_WAIT_MS, Event::ChannelMessage { key: kc, text: r#"{"type":"rebind","signaling_id":"ccc2"}"#.into() });
+    let out = a.step(9 + 2 * REBIND_WAIT_MS, Event::PeerJoined("eee".into()));
+    assert!(matches!(out[0], Command::CreatePeer { offerer: true, .. }));
 }
