@@ -351,9 +351,18 @@ impl Room {
     /// A peer we are connected to may be about to announce a new signaling id.
     fn rebind_expected(&self) -> bool {
         let now = self.now;
-        let live = |key: &PeerKey| self.peers.get(key).is_some_and(|p| p.state != PeerState::Failed && p.channel_open);
-        self.unconfirmed.iter().any(|(key, &since)| now < since + REBIND_GRACE_MS && live(key))
-            || self.peers.values().any(|p| p.signaling_left_at.is_some() && live(&p.key))
+        let live = |key: &PeerKey| {
+            self.peers
+                .get(key)
+                .is_some_and(|p| p.state != PeerState::Failed && p.channel_open)
+        };
+        self.unconfirmed
+            .iter()
+            .any(|(key, &since)| now < since + REBIND_GRACE_MS && live(key))
+            || self
+                .peers
+                .values()
+                .any(|p| p.signaling_left_at.is_some() && live(&p.key))
     }
 
     fn on_peer_joined(&mut self, id: PeerId, out: &mut Vec<Command>) {
@@ -645,8 +654,9 @@ impl Room {
         let now = self.now;
         if !self.deferred_joins.is_empty() {
             let expected = self.rebind_expected();
-            let (due, wait): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut self.deferred_joins).into_iter().partition(|(_, at)| !expected || now >= at + REBIND_WAIT_MS);
+            let (due, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred_joins)
+                .into_iter()
+                .partition(|(_, at)| !expected || now >= at + REBIND_WAIT_MS);
             self.deferred_joins = wait;
             for (id, _) in due {
                 self.call(id, out);

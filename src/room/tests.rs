@@ -906,16 +906,39 @@ fn after_a_server_restart_a_rebinding_peer_gets_no_second_connection() {
         key: kb,
         text: format!(r#"{{"type":"rebind","signaling_id":"{id}"}}"#),
     };
-    assert!(a.step(4, rebind("bbb2")).is_empty(), "no duplicate to build or drop");
+    assert!(
+        a.step(4, rebind("bbb2")).is_empty(),
+        "no duplicate to build or drop"
+    );
     assert_eq!(a.key_of("bbb2"), Some(kb));
     assert!(a.step(5 + REBIND_WAIT_MS, Event::Tick).is_empty());
     // A real newcomer while ccc has not rebound yet is called once the wait is over.
-    assert!(a.step(6 + REBIND_WAIT_MS, Event::PeerJoined("ddd".into())).is_empty());
+    assert!(a
+        .step(6 + REBIND_WAIT_MS, Event::PeerJoined("ddd".into()))
+        .is_empty());
     let out = a.step(7 + 2 * REBIND_WAIT_MS, Event::Tick);
     let kd = a.key_of("ddd").expect("ddd called");
-    assert_eq!(out[..2], [Command::CreatePeer { key: kd, offerer: true }, Command::MakeOffer { key: kd, ice_restart: false }]);
+    assert_eq!(
+        out[..2],
+        [
+            Command::CreatePeer {
+                key: kd,
+                offerer: true
+            },
+            Command::MakeOffer {
+                key: kd,
+                ice_restart: false
+            }
+        ]
+    );
     // Once everyone has rebound, newcomers are called at once.
-    a.step(8 + 2 * REBIND_WAIT_MS, Event::ChannelMessage { key: kc, text: r#"{"type":"rebind","signaling_id":"ccc2"}"#.into() });
+    a.step(
+        8 + 2 * REBIND_WAIT_MS,
+        Event::ChannelMessage {
+            key: kc,
+            text: r#"{"type":"rebind","signaling_id":"ccc2"}"#.into(),
+        },
+    );
     let out = a.step(9 + 2 * REBIND_WAIT_MS, Event::PeerJoined("eee".into()));
     assert!(matches!(out[0], Command::CreatePeer { offerer: true, .. }));
 }
