@@ -26,6 +26,10 @@ pub const DISCONNECTED_RESTART_MS: u64 = 3_000;
 pub const POLITE_RESTART_MS: u64 = 6_000;
 /// Minimum gap between two ICE restarts of one peer.
 pub const RESTART_GAP_MS: u64 = 5_000;
+/// A connection that went bad, from a peer we have heard nothing from since (no answer to our ICE
+/// restart, no restart of its own) while our own signaling was up this long, has vanished: a
+/// frozen or cut-off machine whose socket the server has not noticed yet. Its tile goes.
+pub const SILENT_PEER_MS: u64 = 5_000;
 /// A connection that stays lost this long cannot be restored: drop the peer.
 pub const GIVE_UP_MS: u64 = 25_000;
 /// A first negotiation that has not connected by then will not.
@@ -166,6 +170,10 @@ pub struct Room {
     /// Connected peers whose signaling id may have changed since our socket reconnected (at the
     /// time given), until their `Rebind` or `Hello` says which id they have now.
     unconfirmed: BTreeMap<PeerKey, u64>,
+    /// Since when our signaling socket is up (None while it is down).
+    signaling_up_since: Option<u64>,
+    /// When each peer last sent us a signal.
+    last_heard: BTreeMap<PeerKey, u64>,
     /// `NewPeer`s held back while a rebind may claim them (id, when announced).
     deferred_joins: Vec<(PeerId, u64)>,
 }
@@ -202,7 +210,7 @@ impl Room {
         let mut out = Vec::new();
         match event {
             Event::IdAssigned(id) => self.on_id_assigned(id, &mut out),
-            Event::SignalingLost => {}
+            Event::SignalingLost => self.signaling_up_since = None,
             Event::PeerJoined(id) => self.on_peer_joined(id, &mut out),
             Event::PeerLeft(id) => self.on_peer_left(id, &mut out),
             Event::Signal { from, data } => self.on_signal(from, data, &mut out),
@@ -288,6 +296,7 @@ impl Room {
     }
 
     fn on_id_assigned(&mut self, id: PeerId, out: &mut Vec<Command>) {
+        self.signaling_up_since = Some(self.now);
         let previous = self.my_id.replace(id.clone());
         if previous.is_none() || previous.as_deref() == Some(id.as_str()) {
             return;
@@ -442,6 +451,7 @@ impl Room {
             }
             (None, PeerSignal::Answer(_)) => return,
         };
+        self.last_heard.insert(key, self.now);
         let Some(p) = self.peers.get_mut(&key) else {
             return;
         };
@@ -686,6 +696,12 @@ impl Room {
                 continue;
             }
             let Some(since) = p.bad_since else { continue };
+            let heard = self.last_heard.get(&p.key).is_some_and(|&t| t >= since);
+            let listening = self.signaling_up_since.map(|t| t.max(since));
+            if p.ever_connected && !heard && listening.is_some_and(|t| now >= t + SILENT_PEER_MS) {
+                remove.push(p.key);
+                continue;
+            }
             if now >= since + GIVE_UP_MS {
                 fail.push(p.key);
                 continue;
@@ -732,6 +748,7 @@ impl Room {
             return;
         };
         self.unconfirmed.remove(&key);
+        self.last_heard.remove(&key);
         if self.by_signaling_id.get(&p.signaling_id) == Some(&key) {
             self.by_signaling_id.remove(&p.signaling_id);
         }

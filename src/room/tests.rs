@@ -618,6 +618,8 @@ fn ice_failure_restarts_on_the_impolite_side_then_gives_up() {
         },
     );
     assert_eq!(out, vec![Command::PeerUpdated { key: k }]);
+    // It is alive (its signals still arrive) but does not restart.
+    a.step(1_001, signal("zzz", PeerSignal::IceCandidate(cand(1))));
     assert!(a
         .step(1_000 + POLITE_RESTART_MS - 1, Event::Tick)
         .is_empty());
@@ -941,4 +943,72 @@ fn after_a_server_restart_a_rebinding_peer_gets_no_second_connection() {
     );
     let out = a.step(9 + 2 * REBIND_WAIT_MS, Event::PeerJoined("eee".into()));
     assert!(matches!(out[0], Command::CreatePeer { offerer: true, .. }));
+}
+
+#[test]
+fn a_peer_silent_since_its_connection_went_bad_is_gone() {
+    // Frozen or cut off: no answer to our ICE restart, nothing else either, while our own
+    // signaling is up. Its tile goes without waiting out the give-up time.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
+    assert_eq!(
+        z.step(1_000 + DISCONNECTED_RESTART_MS, Event::Tick),
+        vec![Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }]
+    );
+    assert!(z.step(1_000 + SILENT_PEER_MS - 1, Event::Tick).is_empty());
+    assert_eq!(
+        z.step(1_000 + SILENT_PEER_MS, Event::Tick),
+        vec![
+            Command::ClosePeer { key: k },
+            Command::PeerRemoved { key: k }
+        ]
+    );
+    // An answer (the media path is cut, the peer is fine) keeps it.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
+    z.step(1_000 + DISCONNECTED_RESTART_MS, Event::Tick);
+    z.step(
+        1_000 + DISCONNECTED_RESTART_MS,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    z.step(
+        1_000 + DISCONNECTED_RESTART_MS + 1,
+        signal("aaa", PeerSignal::Answer(ANSWER_B.into())),
+    );
+    assert!(z.step(1_000 + SILENT_PEER_MS + 1, Event::Tick).is_empty());
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    // While our own socket is down we cannot hear anyone: nobody is judged silent.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(900, Event::SignalingLost);
+    z.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
+    z.step(1_000 + SILENT_PEER_MS, Event::Tick);
+    assert!(z.peer(k).is_some());
 }
