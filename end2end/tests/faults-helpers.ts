@@ -17,27 +17,15 @@ const DIST = path.resolve(END2END, process.env.MESHCALL_DIST ?? '../dist');
 /** Ports of the fault specs' own servers, clear of the suite's (PORT, PORT+1, PORT+9). */
 export const FAULT_PORT = PORT + 20;
 
-/** The same flags as playwright.config.ts, for browsers a spec launches itself. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-];
-
 /** A Chromium of the test's own. Through a browser server, because only that exposes the browser's
  * process, whose tree a test may freeze or kill. */
-export async function launchBrowser(extra: string[] = []): Promise<{ browser: Browser; pid: number; close: () => Promise<void> }> {
-  const server = await chromium.launchServer({
-    executablePath: process.env.MESHCALL_CHROMIUM ?? '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, ...extra],
-  });
+export async function launchBrowser(
+  testInfo: TestInfo,
+  extra: string[] = [],
+): Promise<{ browser: Browser; pid: number; close: () => Promise<void> }> {
+  // The suite's own launch options (playwright.config.ts): same Chromium, same flags.
+  const launch = testInfo.project.use.launchOptions ?? {};
+  const server = await chromium.launchServer({ ...launch, args: [...(launch.args ?? []), ...extra] });
   const browser = await chromium.connect(server.wsEndpoint());
   const pid = server.process().pid!;
   return {
@@ -163,11 +151,6 @@ export function signalTree(pids: number[], signal: NodeJS.Signals) {
       /* already gone */
     }
   }
-}
-
-/** Each remote tile's frames on `viewer`, sampled now. */
-export async function framesNow(viewer: Person) {
-  return frameCounts(viewer);
 }
 
 /** Holds for `ms` (the outage's required length) while checking, once a second, that every one of

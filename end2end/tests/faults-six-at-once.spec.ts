@@ -25,7 +25,7 @@ function seen(p: Person) {
 
 test(`six people join in the same instant, ${ROUNDS} rounds: always a full mesh`, async ({}, testInfo) => {
   test.setTimeout(ROUNDS * 75_000 + 60_000);
-  const own = await launchBrowser([smallVideoFlag()]);
+  const own = await launchBrowser(testInfo, [smallVideoFlag()]);
   const people = new People(own.browser);
   const times: number[] = [];
   try {

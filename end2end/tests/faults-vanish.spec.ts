@@ -39,7 +39,7 @@ for (const how of ['frozen (SIGSTOP: sockets stay open, no PeerLeft)', 'killed (
     const ada = await people.join('Ada', room);
     const grace = await people.join('Grace', room);
     // The victim runs in a browser of its own, so its whole process tree can be stopped or killed.
-    const own = await launchBrowser();
+    const own = await launchBrowser(testInfo);
     const theirs = new People(own.browser);
     let stopped: number[] = [];
     try {
