@@ -88,6 +88,7 @@ impl Session {
         });
         let ticks = events.clone();
         *inner.ticker.borrow_mut() = Some(Interval::new(TICK_MS, move || {
+            let _ = ticks.unbounded_send(Event::Heartbeat);
             let _ = ticks.unbounded_send(Event::Tick);
         }));
         // The loop holds only a weak reference: it must not keep the session alive. It ends when

@@ -43,6 +43,10 @@ pub const PONG_TIMEOUT_MS: u64 = 2_000;
 /// new id, whose `Rebind` is on its way over the data channel: wait this long for it before
 /// building a second connection to that id.
 pub const REBIND_WAIT_MS: u64 = 3_000;
+/// A connected peer that has shown it heartbeats (sent us a `Ping`) and then goes this long without
+/// a word on its data channel has lost its path, whatever ICE says yet: Chromium takes close to
+/// 10 s to call a frozen or cut-off peer `disconnected`, and a vanished tile must go within 10 s.
+pub const CHANNEL_SILENCE_MS: u64 = 3_000;
 /// Displayed names are cut to this many characters.
 pub const MAX_NAME_CHARS: usize = 40;
 /// Candidates kept per peer (or per unknown sender) before a description arrives.
@@ -104,6 +108,9 @@ pub enum Event {
     },
     /// Time passes (timers are checked here, never inside the edge).
     Tick,
+    /// Send every open data channel a `Ping` (the edge does so about once a second), so that
+    /// the other side can tell silence from a quiet call.
+    Heartbeat,
 }
 
 /// What the edges must do, in order.
@@ -282,6 +289,18 @@ impl Room {
                 }
             }
             Event::Tick => self.on_tick(&mut out),
+            Event::Heartbeat => {
+                for p in self
+                    .peers
+                    .values()
+                    .filter(|p| p.channel_open && p.state != PeerState::Failed)
+                {
+                    out.push(Command::SendToPeer {
+                        key: p.key,
+                        message: PeerMessage::Ping,
+                    });
+                }
+            }
         }
         out
     }
@@ -598,6 +617,15 @@ impl Room {
         else {
             return;
         };
+        p.channel_heard_at = Some(self.now);
+        if p.conn == ConnState::Connected && p.bad_since.is_some() {
+            // Only channel silence made it bad, and the channel speaks again.
+            p.bad_since = None;
+            if p.state == PeerState::Reconnecting {
+                p.state = PeerState::Connected;
+                out.push(Command::PeerUpdated { key });
+            }
+        }
         match message {
             PeerMessage::Hello {
                 name,
@@ -621,10 +649,13 @@ impl Room {
                 }
             }
             PeerMessage::Rebind { signaling_id } => self.rebind(key, signaling_id, out),
-            PeerMessage::Ping => out.push(Command::SendToPeer {
-                key,
-                message: PeerMessage::Pong,
-            }),
+            PeerMessage::Ping => {
+                p.heartbeats = true;
+                out.push(Command::SendToPeer {
+                    key,
+                    message: PeerMessage::Pong,
+                });
+            }
             PeerMessage::Pong => p.awaiting_pong = false,
             PeerMessage::Chat { .. } => {}
         }
@@ -674,6 +705,7 @@ impl Room {
         }
         let mut fail = Vec::new();
         let mut remove = Vec::new();
+        let mut updated = Vec::new();
         for p in self.peers.values_mut() {
             if p.state == PeerState::Failed {
                 if p.failed_at.is_some_and(|t| now >= t + FAILED_TILE_MS) {
@@ -695,6 +727,17 @@ impl Room {
                 fail.push(p.key);
                 continue;
             }
+            let channel_silent = p.heartbeats
+                && p.ever_connected
+                && p.channel_open
+                && p.channel_heard_at.is_some_and(|h| now >= h + CHANNEL_SILENCE_MS);
+            if channel_silent && p.bad_since.is_none() {
+                // Bad since the last word we heard, so a peer that answers over signaling after
+                // that (an ICE restart) counts as heard, and a frozen one does not.
+                p.bad_since = p.channel_heard_at;
+                p.state = PeerState::Reconnecting;
+                updated.push(p.key);
+            }
             let Some(since) = p.bad_since else { continue };
             let heard = self.last_heard.get(&p.key).is_some_and(|&t| t >= since);
             let listening = self.signaling_up_since.map(|t| t.max(since));
@@ -709,12 +752,18 @@ impl Room {
             let lost = match p.conn {
                 ConnState::Failed => true,
                 ConnState::Disconnected => now >= since + DISCONNECTED_RESTART_MS,
-                _ => false,
+                _ => channel_silent,
             };
             // The impolite side restarts first; the polite one steps in if that never came.
             let our_turn = !p.polite || now >= since + POLITE_RESTART_MS;
             if lost && our_turn {
                 Self::restart_ice(p, now, out);
+            }
+        }
+        // A tile that fails or goes in this same tick gets no separate update.
+        for key in updated {
+            if !fail.contains(&key) && !remove.contains(&key) {
+                out.push(Command::PeerUpdated { key });
             }
         }
         for key in fail {

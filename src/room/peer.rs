@@ -91,6 +91,10 @@ pub struct Peer {
     pub(crate) signaling_left_at: Option<u64>,
     /// We asked "still there?" after `PeerLeft` and have no answer yet.
     pub(crate) awaiting_pong: bool,
+    /// When the data channel last carried a message from the peer.
+    pub(crate) channel_heard_at: Option<u64>,
+    /// The peer sends heartbeats, so its channel's silence means something.
+    pub(crate) heartbeats: bool,
 }
 
 impl Peer {
@@ -121,6 +125,8 @@ impl Peer {
             failed_at: None,
             signaling_left_at: None,
             awaiting_pong: false,
+            channel_heard_at: None,
+            heartbeats: false,
         }
     }
 

@@ -1012,3 +1012,108 @@ fn a_peer_silent_since_its_connection_went_bad_is_gone() {
     z.step(1_000 + SILENT_PEER_MS, Event::Tick);
     assert!(z.peer(k).is_some());
 }
+
+/// A connected peer that heartbeats over the data channel and then falls silent (a frozen tab)
+/// goes `SILENT_PEER_MS` after its last word, long before Chromium calls its ICE `disconnected`.
+#[test]
+fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    let ping = |at: u64, z: &mut Room| {
+        z.step(
+            at,
+            Event::ChannelMessage {
+                key: k,
+                text: r#"{"type":"ping"}"#.into(),
+            },
+        )
+    };
+    // We heartbeat on every open channel.
+    assert_eq!(
+        z.step(500, Event::Heartbeat),
+        vec![Command::SendToPeer {
+            key: k,
+            message: PeerMessage::Ping
+        }]
+    );
+    assert_eq!(
+        ping(1_000, &mut z),
+        vec![Command::SendToPeer {
+            key: k,
+            message: PeerMessage::Pong
+        }]
+    );
+    // Quiet for less than the silence bound: nothing happens.
+    assert!(z.step(1_000 + CHANNEL_SILENCE_MS - 1, Event::Tick).is_empty());
+    // Silent past it: the tile shows reconnecting and the impolite side restarts ICE.
+    let out = z.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    assert!(out.contains(&Command::PeerUpdated { key: k }), "{out:?}");
+    assert!(
+        out.contains(&Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }),
+        "{out:?}"
+    );
+    // Nothing heard over signaling either: gone SILENT_PEER_MS after its last word.
+    assert!(z.peer(k).is_some());
+    let out = z.step(1_000 + SILENT_PEER_MS, Event::Tick);
+    assert!(out.contains(&Command::PeerRemoved { key: k }), "{out:?}");
+    assert!(z.peer(k).is_none());
+}
+
+/// A silent channel whose peer still answers over signaling (the media path is cut) is kept, and
+/// the tile is connected again as soon as the channel speaks.
+#[test]
+fn a_silent_channel_whose_peer_answers_over_signaling_is_kept() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        1_000,
+        Event::ChannelMessage {
+            key: k,
+            text: r#"{"type":"ping"}"#.into(),
+        },
+    );
+    z.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
+    z.step(
+        1_000 + CHANNEL_SILENCE_MS,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    z.step(
+        1_000 + CHANNEL_SILENCE_MS + 1,
+        signal("aaa", PeerSignal::Answer(ANSWER_B.into())),
+    );
+    z.step(1_000 + SILENT_PEER_MS + 1_000, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    let out = z.step(
+        1_000 + SILENT_PEER_MS + 1_500,
+        Event::ChannelMessage {
+            key: k,
+            text: r#"{"type":"pong"}"#.into(),
+        },
+    );
+    assert!(out.contains(&Command::PeerUpdated { key: k }), "{out:?}");
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+}
+
+/// A peer that never heartbeats (an older client) is not judged by its channel's silence.
+#[test]
+fn a_peer_without_heartbeats_is_not_judged_by_silence() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        1_000,
+        Event::ChannelMessage {
+            key: k,
+            text: r#"{"type":"media","mic":true,"cam":true}"#.into(),
+        },
+    );
+    assert!(z.step(1_000 + GIVE_UP_MS, Event::Tick).is_empty());
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+}
