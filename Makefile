@@ -1,5 +1,5 @@
 # The two commands of the README. Every install step lives in scripts/, so a fresh machine works.
-.PHONY: run test e2e screenshot
+.PHONY: run test e2e screenshot bench
 
 # Installs what is missing, builds in release and serves the app on http://127.0.0.1:8080.
 run:
@@ -16,3 +16,7 @@ e2e:
 # Copies the three-person call screenshot of the last end-to-end run into docs/ for the README.
 screenshot:
 	cp end2end/artifacts/three-person-call.png docs/three-person-call.png
+
+# The benchmark suite (not part of `make test`): writes BENCHMARKS.md and docs/bench-mesh-assembly.svg.
+bench:
+	bash scripts/bench.sh
