@@ -123,11 +123,9 @@ fn constraint(device: Option<&str>) -> JsValue {
     }
 }
 
-async fn get_user_media(
-    audio: Option<Option<&str>>,
-    video: Option<Option<&str>>,
-) -> Result<MediaStream, JsError> {
-    let devices = web_sys::window()
+/// `navigator.mediaDevices`, absent outside a secure context.
+fn media_devices() -> Result<web_sys::MediaDevices, JsError> {
+    web_sys::window()
         .ok_or_else(|| JsError {
             name: "NotSupportedError".into(),
             message: "no window".into(),
@@ -137,7 +135,14 @@ async fn get_user_media(
         .map_err(|_| JsError {
             name: "NotSupportedError".into(),
             message: "no mediaDevices".into(),
-        })?;
+        })
+}
+
+async fn get_user_media(
+    audio: Option<Option<&str>>,
+    video: Option<Option<&str>>,
+) -> Result<MediaStream, JsError> {
+    let devices = media_devices()?;
     let c = MediaStreamConstraints::new();
     c.set_audio(&audio.map(constraint).unwrap_or(JsValue::FALSE));
     c.set_video(&video.map(constraint).unwrap_or(JsValue::FALSE));
@@ -206,13 +211,7 @@ pub struct Device {
 
 /// Cameras and microphones; labels are empty until permission was given, so number them then.
 pub async fn list_devices() -> Result<(Vec<Device>, Vec<Device>), JsError> {
-    let devices = web_sys::window()
-        .ok_or_else(|| JsError {
-            name: "NotSupportedError".into(),
-            message: "no window".into(),
-        })?
-        .navigator()
-        .media_devices()?;
+    let devices = media_devices()?;
     let list: js_sys::Array = JsFuture::from(devices.enumerate_devices()?)
         .await?
         .unchecked_into();
