@@ -15,7 +15,9 @@ use meshcall_protocol::{ClientMessage, IceServer, ServerMessage};
 use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
 use crate::room::{Command, Event, PeerKey, PeerView, Room};
-use crate::rtc::media::LocalMedia;
+use crate::rtc::media::{
+    acquire_track, list_devices, watch_devices, Device, DeviceTrouble, LocalMedia,
+};
 use crate::rtc::now_ms;
 use crate::rtc::peer::{rtc_configuration, Op, PeerEdge};
 use crate::signaling::{LinkEvent, LinkStatus, SignalingClient};
@@ -38,6 +40,63 @@ pub struct CallView {
     pub link: ArcRwSignal<LinkStatus>,
     pub mic: ArcRwSignal<bool>,
     pub cam: ArcRwSignal<bool>,
+    pub devices: ArcRwSignal<DeviceView>,
+}
+
+/// Our own camera and microphone during the call: what can be picked, what is in use, and
+/// what went wrong with it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeviceView {
+    pub cameras: Vec<Device>,
+    pub mics: Vec<Device>,
+    /// Device ids of the tracks we send (empty when none).
+    pub camera: String,
+    pub mic: String,
+    /// A live track of the kind is being sent.
+    pub has_cam: bool,
+    pub has_mic: bool,
+    pub cam_trouble: Option<DeviceTrouble>,
+    pub mic_trouble: Option<DeviceTrouble>,
+    /// Bumped whenever a local track is swapped, so the self view picks the new one up.
+    pub swaps: u32,
+}
+
+impl DeviceView {
+    pub fn trouble(&self, kind: &str) -> Option<DeviceTrouble> {
+        if kind == "video" {
+            self.cam_trouble
+        } else {
+            self.mic_trouble
+        }
+    }
+
+    /// The device to try again for `kind`: the one in use before if it is still listed, else
+    /// the first one listed, else whichever the browser picks.
+    pub fn retry_choice(&self, kind: &str) -> Option<String> {
+        let (id, list) = if kind == "video" {
+            (&self.camera, &self.cameras)
+        } else {
+            (&self.mic, &self.mics)
+        };
+        list.iter()
+            .find(|d| d.id == *id)
+            .or_else(|| list.first())
+            .map(|d| d.id.clone())
+    }
+
+    fn set(&mut self, kind: &str, live: bool, device: String, trouble: Option<DeviceTrouble>) {
+        if kind == "video" {
+            (self.has_cam, self.cam_trouble) = (live, trouble);
+            if live {
+                self.camera = device;
+            }
+        } else {
+            (self.has_mic, self.mic_trouble) = (live, trouble);
+            if live {
+                self.mic = device;
+            }
+        }
+    }
 }
 
 pub struct CallSettings {
@@ -58,6 +117,10 @@ struct Inner {
     outbound: RefCell<Option<Outbound>>,
     link: RefCell<Option<SignalingClient>>,
     ticker: RefCell<Option<Interval>>,
+    /// Refreshes the device pickers when cameras or microphones come and go.
+    device_watch: RefCell<Option<gloo_events::EventListener>>,
+    /// The latest device pick per kind ([audio, video]); an older one still in flight is dropped.
+    picks: RefCell<[u32; 2]>,
     view: CallView,
 }
 
@@ -66,25 +129,48 @@ struct Inner {
 pub struct Session(Rc<Inner>);
 
 impl Session {
-    pub fn new(settings: CallSettings, media: LocalMedia) -> Session {
+    pub fn new(settings: CallSettings, mut media: LocalMedia) -> Session {
         media.set_enabled("audio", settings.mic);
         media.set_enabled("video", settings.cam);
+        let devices = DeviceView {
+            camera: media.device_id("video").unwrap_or_default(),
+            mic: media.device_id("audio").unwrap_or_default(),
+            has_cam: media.has_live("video"),
+            has_mic: media.has_live("audio"),
+            ..DeviceView::default()
+        };
         let (events, mut queue) = mpsc::unbounded::<Event>();
         let inner = Rc::new(Inner {
             room: RefCell::new(Room::new(settings.name, settings.mic, settings.cam)),
             edges: RefCell::default(),
-            media: RefCell::new(Some(media)),
+            media: RefCell::default(),
             config: rtc_configuration(&settings.ice_servers),
             events: events.clone(),
             outbound: RefCell::default(),
             link: RefCell::default(),
             ticker: RefCell::default(),
+            device_watch: RefCell::default(),
+            picks: RefCell::default(),
             view: CallView {
                 tiles: ArcRwSignal::new(Vec::new()),
                 link: ArcRwSignal::new(LinkStatus::Connecting),
                 mic: ArcRwSignal::new(settings.mic),
                 cam: ArcRwSignal::new(settings.cam),
+                devices: ArcRwSignal::new(devices),
             },
+        });
+        let weak = Rc::downgrade(&inner);
+        media.on_ended(move |kind| {
+            if let Some(inner) = weak.upgrade() {
+                Session(inner).track_ended(kind);
+            }
+        });
+        *inner.media.borrow_mut() = Some(media);
+        let weak = Rc::downgrade(&inner);
+        *inner.device_watch.borrow_mut() = watch_devices(move |_| {
+            if let Some(inner) = weak.upgrade() {
+                Session(inner).refresh_devices();
+            }
         });
         let ticks = events.clone();
         *inner.ticker.borrow_mut() = Some(Interval::new(TICK_MS, move || {
@@ -100,7 +186,9 @@ impl Session {
                 inner.handle(event);
             }
         });
-        Session(inner)
+        let session = Session(inner);
+        session.refresh_devices();
+        session
     }
 
     pub fn view(&self) -> CallView {
@@ -164,16 +252,154 @@ impl Session {
         let _ = self.0.events.unbounded_send(Event::LocalMedia { mic, cam });
     }
 
+    /// Re-reads the cameras and microphones for the pickers.
+    pub fn refresh_devices(&self) {
+        let devices = self.0.view.devices.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok((cameras, mics)) = list_devices().await {
+                devices.update(|d| {
+                    d.cameras = cameras;
+                    d.mics = mics;
+                });
+            }
+        });
+    }
+
+    /// A local track ended without us stopping it: say so, and tell the others it is off.
+    fn track_ended(&self, kind: &'static str) {
+        let live = self
+            .0
+            .media
+            .borrow()
+            .as_ref()
+            .is_some_and(|m| m.has_live(kind));
+        if live {
+            return; // an old track's late event; its replacement is running
+        }
+        self.0
+            .view
+            .devices
+            .update(|d| d.set(kind, false, String::new(), Some(DeviceTrouble::Stopped)));
+        if kind == "video" {
+            self.set_cam(false);
+        } else {
+            self.set_mic(false);
+        }
+        self.refresh_devices();
+    }
+
+    /// Switches `kind` ("audio" or "video") to `device` (`None`: any), on every connection at
+    /// once with `replaceTrack`, so no connection renegotiates. On failure the old track stays
+    /// (if it still works) and the reason is shown.
+    pub fn switch_device(&self, kind: &'static str, device: Option<String>) {
+        let slot = usize::from(kind == "video");
+        let pick = {
+            let mut picks = self.0.picks.borrow_mut();
+            picks[slot] = picks[slot].wrapping_add(1);
+            picks[slot]
+        };
+        let weak = Rc::downgrade(&self.0);
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = acquire_track(kind, device.as_deref()).await;
+            let Some(inner) = weak.upgrade() else { return };
+            if inner.picks.borrow()[slot] != pick || inner.media.borrow().is_none() {
+                // A newer pick, or the call ended: this track is not wanted.
+                if let Ok(track) = result {
+                    track.stop();
+                }
+                return;
+            }
+            Session(inner).use_track(kind, result).await;
+        });
+    }
+
+    async fn use_track(
+        &self,
+        kind: &'static str,
+        result: Result<web_sys::MediaStreamTrack, DeviceTrouble>,
+    ) {
+        let devices = self.0.view.devices.clone();
+        let track = match result {
+            Ok(track) => track,
+            Err(trouble) => {
+                // Keep a track that still works; only say what went wrong.
+                let live = self.has_live(kind);
+                devices.update(|d| {
+                    let id = if kind == "video" {
+                        d.camera.clone()
+                    } else {
+                        d.mic.clone()
+                    };
+                    d.set(kind, live, id, Some(trouble));
+                });
+                return;
+            }
+        };
+        // A device that was lost comes back on; a working one keeps its on/off state.
+        let was_lost =
+            devices.with_untracked(|d| d.trouble(kind).is_some()) || !self.has_live(kind);
+        let on = was_lost
+            || if kind == "video" {
+                self.0.view.cam.get_untracked()
+            } else {
+                self.0.view.mic.get_untracked()
+            };
+        track.set_enabled(on);
+        let device = js_sys::Reflect::get(&track.get_settings(), &"deviceId".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let stream = {
+            let mut media = self.0.media.borrow_mut();
+            let Some(media) = media.as_mut() else {
+                track.stop();
+                return;
+            };
+            media.replace(Clone::clone(&track));
+            Clone::clone(media.stream())
+        };
+        devices.update(|d| {
+            d.set(kind, true, device, None);
+            d.swaps = d.swaps.wrapping_add(1);
+        });
+        if kind == "video" {
+            self.set_cam(on);
+        } else {
+            self.set_mic(on);
+        }
+        // Every connection at once; one that refuses is logged and keeps its old track.
+        let swaps: Vec<_> = self
+            .0
+            .edges
+            .borrow()
+            .iter()
+            .map(|(&key, edge)| {
+                let pending = edge.use_track(&track, &stream);
+                async move { (key, pending.await) }
+            })
+            .collect();
+        for (key, result) in futures::future::join_all(swaps).await {
+            if let Err(e) = result {
+                crate::rtc::peer::log(&format!("peer {key}: could not switch the {kind}: {e}"));
+            }
+        }
+        self.refresh_devices();
+    }
+
+    fn has_live(&self, kind: &str) -> bool {
+        self.0
+            .media
+            .borrow()
+            .as_ref()
+            .is_some_and(|m| m.has_live(kind))
+    }
+
     pub fn local_stream(&self) -> Option<MediaStream> {
         self.0
             .media
             .borrow()
             .as_ref()
             .map(|m| Clone::clone(m.stream()))
-    }
-
-    pub fn has_local(&self, kind: &str) -> bool {
-        self.0.media.borrow().as_ref().is_some_and(|m| m.has(kind))
     }
 
     pub fn remote_stream(&self, key: PeerKey) -> Option<MediaStream> {
@@ -204,6 +430,7 @@ impl Session {
         self.0.link.borrow_mut().take();
         self.0.outbound.borrow_mut().take();
         self.0.ticker.borrow_mut().take();
+        self.0.device_watch.borrow_mut().take();
         self.0.media.borrow_mut().take();
     }
 }
@@ -301,5 +528,32 @@ impl Inner {
             }
             Command::PeerRemoved { key } => self.view.tiles.update(|t| t.retain(|t| t.key != key)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeviceView;
+    use crate::rtc::media::Device;
+
+    fn device(id: &str) -> Device {
+        Device {
+            id: id.into(),
+            label: id.to_uppercase(),
+        }
+    }
+
+    #[test]
+    fn try_again_prefers_the_device_in_use_then_any_listed_one() {
+        let mut d = DeviceView {
+            cameras: vec![device("a"), device("b")],
+            camera: "b".into(),
+            ..DeviceView::default()
+        };
+        assert_eq!(d.retry_choice("video").as_deref(), Some("b"));
+        d.camera = "unplugged".into();
+        assert_eq!(d.retry_choice("video").as_deref(), Some("a"));
+        // Nothing listed (e.g. permission gone hides the ids): let the browser choose.
+        assert_eq!(d.retry_choice("audio"), None);
     }
 }

@@ -18,14 +18,16 @@ const DIST = path.resolve(END2END, process.env.MESHCALL_DIST ?? '../dist');
 export const FAULT_PORT = PORT + 20;
 
 /** A Chromium of the test's own. Through a browser server, because only that exposes the browser's
- * process, whose tree a test may freeze or kill. */
+ * process, whose tree a test may freeze or kill. `drop` removes some of the suite's flags. */
 export async function launchBrowser(
   testInfo: TestInfo,
   extra: string[] = [],
+  drop: string[] = [],
 ): Promise<{ browser: Browser; pid: number; close: () => Promise<void> }> {
   // The suite's own launch options (playwright.config.ts): same Chromium, same flags.
   const launch = testInfo.project.use.launchOptions ?? {};
-  const server = await chromium.launchServer({ ...launch, args: [...(launch.args ?? []), ...extra] });
+  const args = (launch.args ?? []).filter((a) => !drop.includes(a));
+  const server = await chromium.launchServer({ ...launch, args: [...args, ...extra] });
   const browser = await chromium.connect(server.wsEndpoint());
   const pid = server.process().pid!;
   return {

@@ -8,11 +8,18 @@ import { BASE_URL } from '../env';
 export { expect };
 
 /** Runs in every page before the app: keeps each RTCPeerConnection the app builds, so a test can count
- * them and read their getStats(). The app must use the global constructor (the UI contract says so). */
+ * them and read their getStats(), and counts setLocalDescription calls (every offer or answer, so every
+ * renegotiation). The app must use the global constructor (the UI contract says so). */
 function wrapPeerConnections() {
   const Native = window.RTCPeerConnection;
   if (!Native || (Native as any).__meshcallWrapped) return;
   const built: RTCPeerConnection[] = [];
+  const counts = { localDescriptions: 0 };
+  const setLocal = Native.prototype.setLocalDescription;
+  Native.prototype.setLocalDescription = function (this: RTCPeerConnection, ...args: any[]) {
+    counts.localDescriptions++;
+    return (setLocal as any).apply(this, args);
+  } as any;
   // A plain function returning the native object: instances stay genuine RTCPeerConnections.
   const Wrapped = function (this: unknown, ...args: unknown[]) {
     const pc = new (Native as any)(...args) as RTCPeerConnection;
@@ -23,7 +30,7 @@ function wrapPeerConnections() {
   Object.setPrototypeOf(Wrapped, Native); // statics such as generateCertificate
   Wrapped.__meshcallWrapped = true;
   (window as any).RTCPeerConnection = Wrapped;
-  (window as any).__meshcall = { peerConnections: built };
+  (window as any).__meshcall = { peerConnections: built, counts };
 }
 
 /** Runs in a page: what its tiles' videos and peer connections are doing, for a failing test's report. */
@@ -201,6 +208,15 @@ export function peersHeard(viewer: Person): Promise<number> {
 /** Peer connections the app has built on this page so far (closed ones included). */
 export function peerConnectionsBuilt(viewer: Person): Promise<number> {
   return viewer.page.evaluate(() => ((window as any).__meshcall?.peerConnections ?? []).length);
+}
+
+/** Connections built and offers/answers set so far: unchanged across a device switch means the switch
+ * needed no new connection and no renegotiation. */
+export function negotiationCounts(viewer: Person): Promise<{ built: number; localDescriptions: number }> {
+  return viewer.page.evaluate(() => {
+    const m = (window as any).__meshcall;
+    return { built: m?.peerConnections.length ?? 0, localDescriptions: m?.counts.localDescriptions ?? 0 };
+  });
 }
 
 /** What each person in a full mesh sees: every other person's tile, named, connected, with moving video

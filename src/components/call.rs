@@ -3,10 +3,10 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::controls::{icon, Device, MediaToggle};
+use super::controls::{icon, Device, DevicePicker, MediaToggle};
 use super::tile::{PeerTile, SelfTile};
 use crate::hooks::{copy_text, page_href};
-use crate::session::{CallView, Session};
+use crate::session::{CallView, DeviceView, Session};
 use crate::signaling::LinkStatus;
 
 /// Columns for `n` tiles on a wide screen: the smallest square grid that holds them.
@@ -26,12 +26,32 @@ pub fn Call(
     let link: RwSignal<LinkStatus> = view.link.clone().into();
     let mic: RwSignal<bool> = view.mic.clone().into();
     let cam: RwSignal<bool> = view.cam.clone().into();
+    let devices: RwSignal<DeviceView> = view.devices.clone().into();
     let copied = RwSignal::new(None::<bool>);
+    let show_devices = RwSignal::new(false);
     let count = move || tiles.with(Vec::len);
-    let has = move |kind: &'static str| {
-        session.with_value(|s| s.as_ref().is_some_and(|s| s.has_local(kind)))
+    let has_mic = move || devices.with(|d| d.has_mic);
+    let has_cam = move || devices.with(|d| d.has_cam);
+    let troubles = move || {
+        devices.with(|d| {
+            [("video", d.cam_trouble), ("audio", d.mic_trouble)]
+                .into_iter()
+                .filter_map(|(kind, t)| t.map(|t| (kind, t)))
+                .collect::<Vec<_>>()
+        })
     };
-    let (has_mic, has_cam) = (has("audio"), has("video"));
+    let switch = move |kind: &'static str, device: Option<String>| {
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.switch_device(kind, device)
+            }
+        });
+    };
+    let retry_devices = move |_| {
+        for (kind, _) in troubles() {
+            switch(kind, devices.with_untracked(|d| d.retry_choice(kind)));
+        }
+    };
 
     let toggle_mic = move |()| {
         let on = !mic.get_untracked();
@@ -88,7 +108,7 @@ pub fn Call(
             // On an error the card is the page: the grid would only push it around.
             <div class="grid" class:hidden=move || error().is_some() style:--cols=move || grid_columns(count() + 1).to_string()
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
-                <SelfTile session name=name mic=Signal::derive(move || mic.get() && has_mic) cam=cam.into() />
+                <SelfTile session name=name mic=Signal::derive(move || mic.get() && has_mic()) cam=Signal::derive(move || cam.get() && has_cam()) swaps=Signal::derive(move || devices.with(|d| d.swaps)) />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
                     <PeerTile session key=tile.key view=tile.view />
                 </For>
@@ -98,8 +118,19 @@ pub fn Call(
                     <span data-testid="peer-count">{count}</span>
                     {move || if count() == 1 { " other" } else { " others" }}
                 </span>
-                <MediaToggle device=Device::Mic testid="call-mic" on=mic disabled=Signal::stored(!has_mic) on_toggle=toggle_mic />
-                <MediaToggle device=Device::Cam testid="call-cam" on=cam disabled=Signal::stored(!has_cam) on_toggle=toggle_cam />
+                <MediaToggle device=Device::Mic testid="call-mic" on=Signal::derive(move || mic.get() && has_mic()) disabled=Signal::derive(move || !has_mic()) on_toggle=toggle_mic />
+                <MediaToggle device=Device::Cam testid="call-cam" on=Signal::derive(move || cam.get() && has_cam()) disabled=Signal::derive(move || !has_cam()) on_toggle=toggle_cam />
+                <button
+                    type="button"
+                    class="btn"
+                    data-testid="call-devices"
+                    aria-expanded=move || if show_devices.get() { "true" } else { "false" }
+                    aria-controls="device-panel"
+                    on:click=move |_| show_devices.update(|v| *v = !*v)
+                >
+                    {icon("sliders")}
+                    <span class="btn-text">"Devices"</span>
+                </button>
                 <button class="btn" data-testid="copy-link" on:click=copy>
                     {icon("link")}
                     {move || match copied.get() {
@@ -110,6 +141,26 @@ pub fn Call(
                 </button>
                 <button class="btn danger" data-testid="leave" on:click=move |_| on_leave.run(())>"Leave"</button>
             </nav>
+            <Show when=move || (show_devices.get() || !troubles().is_empty()) && error().is_none()>
+                <div class="device-panel card" id="device-panel" data-testid="device-panel">
+                    <Show when=move || !troubles().is_empty()>
+                        <div class="notice" data-testid="device-notice" role="alert">
+                            {move || troubles().into_iter().map(|(kind, t)| view! { <p>{t.sentence(kind)}</p> }).collect_view()}
+                            <button type="button" class="btn" data-testid="device-retry" on:click=retry_devices>"Try again"</button>
+                        </div>
+                    </Show>
+                    <div class="pickers">
+                        <DevicePicker label="Camera" empty="No camera" testid="call-camera-select"
+                            devices=Signal::derive(move || devices.with(|d| d.cameras.clone()))
+                            selected=Signal::derive(move || devices.with(|d| d.camera.clone()))
+                            on_pick=move |id: String| switch("video", Some(id).filter(|s| !s.is_empty())) />
+                        <DevicePicker label="Microphone" empty="No microphone" testid="call-mic-select"
+                            devices=Signal::derive(move || devices.with(|d| d.mics.clone()))
+                            selected=Signal::derive(move || devices.with(|d| d.mic.clone()))
+                            on_pick=move |id: String| switch("audio", Some(id).filter(|s| !s.is_empty())) />
+                    </div>
+                </div>
+            </Show>
             <Show when=move || copied.get() == Some(false)>
                 <p class="hint">"Copy this link: " <code>{page_href}</code></p>
             </Show>

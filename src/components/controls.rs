@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::rtc::media::Device as Choice;
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Device {
     Mic,
@@ -16,6 +18,7 @@ pub fn icon(name: &'static str) -> impl IntoView {
         "mic-off" => "M2 2l20 20M9 9v3a3 3 0 0 0 5.1 2.1M15 9.3V5a3 3 0 0 0-5.9-.6M17 16.9A7 7 0 0 1 5 12v-2m14 0v2c0 .8-.1 1.5-.4 2.2M12 19v3",
         "cam" => "M23 7l-7 5 7 5V7zM1 5h15v14H1z",
         "cam-off" => "M2 2l20 20M16 16v3H1V5h3m5 0h7v7l7-5v10",
+        "sliders" => "M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6",
         "link" => "M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7",
         _ => "M18 6L6 18M6 6l12 12",
     };
@@ -68,5 +71,39 @@ pub fn muted_mark(testid: Option<&'static str>) -> impl IntoView {
         <span class="muted-mark" data-testid=testid title="Microphone off" role="img" aria-label="Microphone off">
             {icon("mic-off")}
         </span>
+    }
+}
+
+/// A labelled `<select>` of cameras or microphones; `on_pick` gets the chosen device id.
+#[component]
+pub fn DevicePicker(
+    label: &'static str,
+    /// Shown (and the select disabled) when the list is empty.
+    empty: &'static str,
+    testid: &'static str,
+    #[prop(into)] devices: Signal<Vec<Choice>>,
+    #[prop(into)] selected: Signal<String>,
+    #[prop(into)] on_pick: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <select
+                data-testid=testid
+                on:change=move |ev| on_pick.run(event_target_value(&ev))
+                disabled=move || devices.with(Vec::is_empty)
+            >
+                <Show when=move || devices.with(Vec::is_empty)>
+                    <option value="">{empty}</option>
+                </Show>
+                // The one in use is gone (unplugged): nothing is pre-chosen, so any pick counts.
+                <Show when=move || !devices.with(Vec::is_empty) && !devices.with(|l| selected.with(|s| l.iter().any(|d| d.id == *s)))>
+                    <option value="" disabled selected>"Choose…"</option>
+                </Show>
+                <For each=move || devices.get() key=|d| d.id.clone() let:d>
+                    <option value=d.id.clone() selected=move || selected.with(|s| *s == d.id)>{d.label.clone()}</option>
+                </For>
+            </select>
+        </label>
     }
 }

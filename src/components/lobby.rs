@@ -5,8 +5,10 @@ use leptos::html::Video;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::controls::{Device as Kind, MediaToggle};
-use crate::rtc::media::{acquire, list_devices, Device, LocalMedia, MediaProblem, MicMeter};
+use super::controls::{Device as Kind, DevicePicker, MediaToggle};
+use crate::rtc::media::{
+    acquire, list_devices, watch_devices, Device, DeviceTrouble, LocalMedia, MediaProblem, MicMeter,
+};
 
 /// What the lobby hands over on Join.
 #[derive(Clone, Copy)]
@@ -42,16 +44,28 @@ pub fn Lobby(
     let ready = RwSignal::new(false);
     let generation = RwSignal::new(0u32);
     let meter = StoredValue::new_local(None::<MicMeter>);
+    // Kinds whose track ended under us (unplugged, permission taken back) since the last pick.
+    let stopped = RwSignal::new(Vec::<&'static str>::new());
+    let refresh = move || {
+        spawn_local(async move {
+            if let Ok((c, m)) = list_devices().await {
+                cameras.try_set(c);
+                mics.try_set(m);
+            }
+        })
+    };
+    let device_watch = StoredValue::new_local(watch_devices(move |_| refresh()));
 
     let start = move |camera: Option<String>, mic: Option<String>| {
         ready.set(false);
+        stopped.set(Vec::new());
         // Release the old devices first: some cameras open only once.
         meter.try_set_value(None);
         media.try_set_value(None);
         let wanted = generation.get_untracked().wrapping_add(1);
         generation.set(wanted);
         spawn_local(async move {
-            let got = acquire(camera.as_deref(), mic.as_deref()).await;
+            let mut got = acquire(camera.as_deref(), mic.as_deref()).await;
             // The lobby closed or another pick started meanwhile: these tracks are not wanted.
             if generation.try_get_untracked() != Some(wanted) {
                 return;
@@ -75,6 +89,16 @@ pub fn Lobby(
                 level.set(0);
             }
             problems.set(got.problems);
+            got.media.on_ended(move |kind| {
+                stopped.try_update(|s| {
+                    if !s.contains(&kind) {
+                        s.push(kind)
+                    }
+                });
+                let has = if kind == "video" { has_cam } else { has_mic };
+                has.try_set(false);
+                refresh();
+            });
             media.set_value(Some(got.media));
             if let Ok((c, m)) = list_devices().await {
                 if generation.try_get_untracked() == Some(wanted) {
@@ -90,6 +114,7 @@ pub fn Lobby(
         // Invalidate an acquisition still in flight and stop the meter.
         generation.try_update(|g| *g = g.wrapping_add(1));
         meter.try_set_value(None);
+        device_watch.try_set_value(None);
     });
 
     let toggle_mic = move |()| {
@@ -110,15 +135,13 @@ pub fn Lobby(
             }
         });
     };
-    let pick_camera = move |ev| {
-        let id = event_target_value(&ev);
+    let pick_camera = move |id: String| {
         start(
             Some(id),
             Some(mic_id.get_untracked()).filter(|s| !s.is_empty()),
         );
     };
-    let pick_mic = move |ev| {
-        let id = event_target_value(&ev);
+    let pick_mic = move |id: String| {
         start(
             Some(camera_id.get_untracked()).filter(|s| !s.is_empty()),
             Some(id),
@@ -150,6 +173,8 @@ pub fn Lobby(
                                 "Camera off"
                             } else if !ready.get() {
                                 "Starting camera…"
+                            } else if stopped.with(|s| s.contains(&"video")) {
+                                "Camera stopped"
                             } else if problems.with(|p| p.contains(&MediaProblem::Blocked)) {
                                 "Camera blocked"
                             } else {
@@ -168,9 +193,10 @@ pub fn Lobby(
                     <span class="muted-text">"Room "</span>
                     {room}
                 </h1>
-                <Show when=move || !problems.get().is_empty()>
+                <Show when=move || !problems.get().is_empty() || !stopped.get().is_empty()>
                     <div class="notice" data-testid="lobby-notice" role="status">
                         {move || problems.get().iter().map(|p| view! { <p>{p.sentence()}</p> }).collect_view()}
+                        {move || stopped.get().into_iter().map(|k| view! { <p>{DeviceTrouble::Stopped.sentence(k)}</p> }).collect_view()}
                     </div>
                 </Show>
                 <label class="field">
@@ -185,28 +211,8 @@ pub fn Lobby(
                         on:input=move |ev| name.set(event_target_value(&ev))
                     />
                 </label>
-                <label class="field">
-                    <span>"Camera"</span>
-                    <select data-testid="camera-select" on:change=pick_camera disabled=move || cameras.get().is_empty()>
-                        <Show when=move || cameras.get().is_empty()>
-                            <option value="">"No camera"</option>
-                        </Show>
-                        <For each=move || cameras.get() key=|d| d.id.clone() let:d>
-                            <option value=d.id.clone() selected=move || camera_id.get() == d.id>{d.label.clone()}</option>
-                        </For>
-                    </select>
-                </label>
-                <label class="field">
-                    <span>"Microphone"</span>
-                    <select data-testid="mic-select" on:change=pick_mic disabled=move || mics.get().is_empty()>
-                        <Show when=move || mics.get().is_empty()>
-                            <option value="">"No microphone"</option>
-                        </Show>
-                        <For each=move || mics.get() key=|d| d.id.clone() let:d>
-                            <option value=d.id.clone() selected=move || mic_id.get() == d.id>{d.label.clone()}</option>
-                        </For>
-                    </select>
-                </label>
+                <DevicePicker label="Camera" empty="No camera" testid="camera-select" devices=cameras selected=camera_id on_pick=pick_camera />
+                <DevicePicker label="Microphone" empty="No microphone" testid="mic-select" devices=mics selected=mic_id on_pick=pick_mic />
                 <div class="meter-row">
                     <span>"Mic level"</span>
                     <div

@@ -35,14 +35,17 @@ pub fn SelfTile(
     session: StoredValue<Option<Session>, LocalStorage>,
     name: String,
     mic: Signal<bool>,
+    /// Whether our camera is on and working.
     cam: Signal<bool>,
+    /// Changes when a local track was swapped for another device's.
+    swaps: Signal<u32>,
 ) -> impl IntoView {
     let video = NodeRef::<Video>::new();
     attach(video, move || {
+        swaps.track();
         session.with_value(|s| s.as_ref().and_then(Session::local_stream))
     });
-    let has_video = session.with_value(|s| s.as_ref().is_some_and(|s| s.has_local("video")));
-    let show = move || cam.get() && has_video;
+    let show = move || cam.get();
     let label = if name.is_empty() {
         "You".to_owned()
     } else {

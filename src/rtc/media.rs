@@ -1,6 +1,10 @@
-//! Local media: `getUserMedia` with fallbacks down to nothing, device listing and the mic
-//! level meter. `LocalMedia` owns its tracks and stops them when dropped.
+//! Local media: `getUserMedia` with fallbacks down to nothing, device listing, swapping one
+//! device for another, and the mic level meter. `LocalMedia` owns its tracks (and their `ended`
+//! listeners) and stops them when dropped; it never decides what the call does about a lost one.
 
+use std::rc::Rc;
+
+use gloo_events::EventListener;
 use gloo_timers::callback::Interval;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -39,18 +43,114 @@ impl MediaProblem {
     }
 }
 
+/// What went wrong with one device while the person is already in the lobby or the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceTrouble {
+    /// The track ended under us: unplugged, or permission taken back.
+    Stopped,
+    Blocked,
+    Missing,
+    Busy,
+    Unsupported,
+}
+
+impl DeviceTrouble {
+    /// A sentence for `kind` ("audio" or "video") that says what to do next.
+    pub fn sentence(self, kind: &str) -> String {
+        let noun = if kind == "video" {
+            "camera"
+        } else {
+            "microphone"
+        };
+        match self {
+            DeviceTrouble::Stopped => format!("Your {noun} stopped: it was unplugged, or the browser took back permission. Pick one or try again."),
+            DeviceTrouble::Blocked => format!("The {noun} is blocked. Allow it in the address bar, then try again."),
+            DeviceTrouble::Missing => format!("No {noun} found. Plug one in and pick it here."),
+            DeviceTrouble::Busy => format!("Another app is using that {noun}. Close it, then try again."),
+            DeviceTrouble::Unsupported => format!("This page cannot use a {noun} here (it needs https)."),
+        }
+    }
+
+    fn of(error: &JsError) -> DeviceTrouble {
+        match error.name.as_str() {
+            "NotAllowedError" | "SecurityError" => DeviceTrouble::Blocked,
+            "NotReadableError" | "AbortError" => DeviceTrouble::Busy,
+            "NotSupportedError" | "TypeError" => DeviceTrouble::Unsupported,
+            _ => DeviceTrouble::Missing,
+        }
+    }
+}
+
+type OnEnded = Rc<dyn Fn(&'static str)>;
+
 /// The camera and microphone tracks this page holds. Dropping it stops them.
-#[derive(Debug)]
 pub struct LocalMedia {
     stream: MediaStream,
+    on_ended: Option<OnEnded>,
+    /// One `ended` listener per track; replaced with the track, removed on drop.
+    ended: Vec<EventListener>,
+}
+
+impl std::fmt::Debug for LocalMedia {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalMedia")
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LocalMedia {
+    fn of(stream: MediaStream) -> Self {
+        LocalMedia {
+            stream,
+            on_ended: None,
+            ended: Vec::new(),
+        }
+    }
+
     /// Receive-only: no tracks at all.
     pub fn none() -> Result<Self, JsError> {
-        Ok(LocalMedia {
-            stream: MediaStream::new()?,
-        })
+        Ok(LocalMedia::of(MediaStream::new()?))
+    }
+
+    /// Calls `f` with the kind ("audio" or "video") when a track ends without us stopping it:
+    /// the device was unplugged or the permission taken back. Replaces an earlier callback.
+    pub fn on_ended(&mut self, f: impl Fn(&'static str) + 'static) {
+        self.on_ended = Some(Rc::new(f));
+        self.listen();
+    }
+
+    fn listen(&mut self) {
+        self.ended.clear();
+        let Some(f) = &self.on_ended else { return };
+        for track in self.tracks() {
+            let kind = if track.kind() == "video" {
+                "video"
+            } else {
+                "audio"
+            };
+            let f = Rc::clone(f);
+            self.ended
+                .push(EventListener::new(&track, "ended", move |_| f(kind)));
+        }
+    }
+
+    /// Puts `track` in place of the one of its kind (stopped first); returns nothing to undo.
+    pub fn replace(&mut self, track: MediaStreamTrack) {
+        for old in self.tracks() {
+            if old.kind() == track.kind() {
+                old.stop();
+                self.stream.remove_track(&old);
+            }
+        }
+        self.stream.add_track(&track);
+        self.listen();
+    }
+
+    /// A track of `kind` that still delivers (not ended).
+    pub fn has_live(&self, kind: &str) -> bool {
+        self.track(kind)
+            .is_some_and(|t| t.ready_state() == web_sys::MediaStreamTrackState::Live)
     }
 
     /// Borrow it; to keep a handle use `Clone::clone`, never `.clone()`, which on a
@@ -100,6 +200,7 @@ impl LocalMedia {
 
 impl Drop for LocalMedia {
     fn drop(&mut self) {
+        self.ended.clear();
         self.stop();
     }
 }
@@ -195,12 +296,54 @@ pub async fn acquire(camera: Option<&str>, microphone: Option<&str>) -> Acquired
         }
     };
     let media = match stream {
-        Some(stream) => LocalMedia { stream },
-        None => LocalMedia::none().unwrap_or_else(|_| LocalMedia {
-            stream: JsValue::NULL.unchecked_into(),
-        }),
+        Some(stream) => LocalMedia::of(stream),
+        None => {
+            LocalMedia::none().unwrap_or_else(|_| LocalMedia::of(JsValue::NULL.unchecked_into()))
+        }
     };
     Acquired { media, problems }
+}
+
+/// One new track of `kind` from `device` (or, if that one is gone, from any device of the kind),
+/// to swap in during a call.
+pub async fn acquire_track(
+    kind: &str,
+    device: Option<&str>,
+) -> Result<MediaStreamTrack, DeviceTrouble> {
+    let ask = |device: Option<&str>| {
+        let device = device.map(str::to_owned);
+        let video = kind == "video";
+        async move {
+            let d = device.as_deref();
+            if video {
+                get_user_media(None, Some(d)).await
+            } else {
+                get_user_media(Some(d), None).await
+            }
+        }
+    };
+    let stream = match ask(device).await {
+        Err(e) if device.is_some() && e.name == "OverconstrainedError" => ask(None).await,
+        other => other,
+    }
+    .map_err(|e| DeviceTrouble::of(&e))?;
+    let tracks = stream.get_tracks();
+    let track: MediaStreamTrack = tracks.get(0).unchecked_into();
+    // Anything else it returned is not wanted.
+    for extra in tracks.iter().skip(1) {
+        extra.unchecked_into::<MediaStreamTrack>().stop();
+    }
+    if track.is_undefined() {
+        return Err(DeviceTrouble::Missing);
+    }
+    Ok(track)
+}
+
+/// Calls `f` whenever the set of cameras and microphones changes, for as long as the returned
+/// listener lives; `None` where the page has no `navigator.mediaDevices`.
+pub fn watch_devices(f: impl FnMut(&web_sys::Event) + 'static) -> Option<EventListener> {
+    let devices = media_devices().ok()?;
+    Some(EventListener::new(&devices, "devicechange", f))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

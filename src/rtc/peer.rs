@@ -230,6 +230,38 @@ impl PeerEdge {
     pub fn connection(&self) -> &RtcPeerConnection {
         &self.pc
     }
+
+    /// Sends `track` in place of whatever this connection sent of its kind. Where it already
+    /// had a sender for the kind (even one whose track ended) that is `replaceTrack`, which needs
+    /// no renegotiation; only a kind never sent before is added, and that fires
+    /// `negotiationneeded` (the room then offers as usual).
+    /// The returned future holds no borrow of the edge, so many run at once.
+    pub fn use_track(
+        &self,
+        track: &MediaStreamTrack,
+        stream: &MediaStream,
+    ) -> impl std::future::Future<Output = Result<(), JsError>> + 'static {
+        let kind = track.kind();
+        let sender = self.pc.get_transceivers().iter().find_map(|t| {
+            let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
+            let sending = t.sender().track().is_some()
+                || matches!(
+                    t.direction(),
+                    RtcRtpTransceiverDirection::Sendrecv | RtcRtpTransceiverDirection::Sendonly
+                );
+            (t.receiver().track().kind() == kind && sending).then(|| t.sender())
+        });
+        let replaced = sender.map(|s| s.replace_track(Some(track)));
+        if replaced.is_none() {
+            self.pc.add_track_0(track, stream);
+        }
+        async move {
+            if let Some(promise) = replaced {
+                JsFuture::from(promise).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 impl Drop for PeerEdge {
