@@ -252,6 +252,19 @@ impl Session {
         let _ = self.0.events.unbounded_send(Event::LocalMedia { mic, cam });
     }
 
+    /// Turns our camera ("video") or mic ("audio") on or off. Turning on a kind without a working
+    /// track (joined without it, or it was lost) asks for a device instead.
+    pub fn turn(&self, kind: &'static str, on: bool) {
+        if on && !self.has_live(kind) {
+            let device = self.0.view.devices.with_untracked(|d| d.retry_choice(kind));
+            self.switch_device(kind, device);
+        } else if kind == "video" {
+            self.set_cam(on);
+        } else {
+            self.set_mic(on);
+        }
+    }
+
     /// Re-reads the cameras and microphones for the pickers.
     pub fn refresh_devices(&self) {
         let devices = self.0.view.devices.clone();

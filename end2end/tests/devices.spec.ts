@@ -106,8 +106,8 @@ test.describe('devices in a call', () => {
     const notice = ada.page.getByTestId('device-notice');
     await expect(notice).toContainText('Your camera stopped');
     await expect(notice).toContainText('Your microphone stopped');
-    await expect(ada.page.getByTestId('call-cam')).toBeDisabled();
-    await expect(ada.page.getByTestId('call-mic')).toBeDisabled();
+    await expect(ada.page.getByTestId('call-cam')).toHaveAttribute('aria-pressed', 'false');
+    await expect(ada.page.getByTestId('call-mic')).toHaveAttribute('aria-pressed', 'false');
     await expect(ada.page.getByTestId('self-tile')).toHaveAttribute('data-cam', 'off');
     const adaAtGrace = tileOf(grace, 'Ada');
     await expect(adaAtGrace, 'Grace sees Ada camera off').toHaveAttribute('data-cam', 'off');
@@ -212,6 +212,34 @@ test.describe('devices in a call', () => {
     await ada.page.getByTestId('call-devices').click();
     await expect.poll(() => pickerLabels(ada, 'call-camera-select')).toHaveLength(3);
     expect(await Promise.all([ada, grace].map(negotiationCounts)), 'same connections, no renegotiation').toEqual(before);
+  });
+
+  test('someone who joined without camera and mic turns them on in the call, and the others see and hear them', async () => {
+    const room = roomName('late-camera');
+    // Nothing allowed: the lobby says so and Ada joins to watch and listen.
+    const ada = await people.open('Ada', `/r/${room}`, undefined, []);
+    await expect(ada.page.getByTestId('lobby-notice')).toContainText('blocked');
+    await ada.page.getByTestId('name-input').fill('Ada');
+    await ada.page.getByTestId('join').click();
+    const grace = await people.join('Grace', room);
+    const adaAtGrace = tileOf(grace, 'Ada');
+    await expect(adaAtGrace).toHaveAttribute('data-state', 'connected');
+    await expect(adaAtGrace).toHaveAttribute('data-cam', 'off');
+    await expectVideoFlowing(ada, 1);
+    const built = (await Promise.all([ada, grace].map(negotiationCounts))).map((c) => c.built);
+
+    await ada.context.grantPermissions(['camera', 'microphone']);
+    await ada.page.getByTestId('call-cam').click();
+    await expect(ada.page.getByTestId('call-cam')).toHaveAttribute('aria-pressed', 'true');
+    await ada.page.getByTestId('call-mic').click();
+    await expect(ada.page.getByTestId('call-mic')).toHaveAttribute('aria-pressed', 'true');
+    await expect(ada.page.getByTestId('self-tile')).toHaveAttribute('data-cam', 'on');
+    await expect(adaAtGrace).toHaveAttribute('data-cam', 'on');
+    await expect(adaAtGrace).toHaveAttribute('data-mic', 'on');
+    await expectVideoFlowing(grace, 1);
+    await expectSoundArriving(grace);
+    // New kinds of media are negotiated on the connection they already have.
+    expect((await Promise.all([ada, grace].map(negotiationCounts))).map((c) => c.built), 'same connections').toEqual(built);
   });
 
   test('the lobby pickers follow devicechange too', async () => {

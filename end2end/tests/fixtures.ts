@@ -78,9 +78,10 @@ export class People {
   readonly all: Person[] = [];
   constructor(private readonly browser: Browser) {}
 
-  /** Opens a fresh browser context (a new person) on `path`, relative to `base`. */
-  async open(name: string, path: string, base = BASE_URL): Promise<Person> {
-    const context = await this.browser.newContext({ baseURL: base, permissions: ['camera', 'microphone'] });
+  /** Opens a fresh browser context (a new person) on `path`, relative to `base`, with camera and
+   * microphone allowed unless `permissions` says otherwise. */
+  async open(name: string, path: string, base = BASE_URL, permissions = ['camera', 'microphone']): Promise<Person> {
+    const context = await this.browser.newContext({ baseURL: base, permissions });
     await context.addInitScript(wrapPeerConnections);
     const page = await context.newPage();
     const log: string[] = [];
@@ -95,8 +96,8 @@ export class People {
   }
 
   /** Opens the room's lobby, types the name and joins; returns once the call view shows. */
-  async join(name: string, room: string, opts: { base?: string; query?: string } = {}): Promise<Person> {
-    const person = await this.open(name, `/r/${room}${opts.query ?? ''}`, opts.base);
+  async join(name: string, room: string, opts: { base?: string; query?: string; permissions?: string[] } = {}): Promise<Person> {
+    const person = await this.open(name, `/r/${room}${opts.query ?? ''}`, opts.base, opts.permissions);
     await clickJoin(person);
     await expect(person.page.getByTestId('self-tile')).toBeVisible();
     return person;

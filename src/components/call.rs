@@ -53,22 +53,18 @@ pub fn Call(
         }
     };
 
-    let toggle_mic = move |()| {
-        let on = !mic.get_untracked();
+    // Shown as on only while a working track is sent; turning on without one asks for a device.
+    let mic_on = Signal::derive(move || mic.get() && has_mic());
+    let cam_on = Signal::derive(move || cam.get() && has_cam());
+    let turn = move |kind: &'static str, on: bool| {
         session.with_value(|s| {
             if let Some(s) = s {
-                s.set_mic(on)
+                s.turn(kind, on)
             }
         });
     };
-    let toggle_cam = move |()| {
-        let on = !cam.get_untracked();
-        session.with_value(|s| {
-            if let Some(s) = s {
-                s.set_cam(on)
-            }
-        });
-    };
+    let toggle_mic = move |()| turn("audio", !mic_on.get_untracked());
+    let toggle_cam = move |()| turn("video", !cam_on.get_untracked());
     let copy = move |_| {
         spawn_local(async move {
             let ok = copy_text(&page_href()).await;
@@ -108,7 +104,7 @@ pub fn Call(
             // On an error the card is the page: the grid would only push it around.
             <div class="grid" class:hidden=move || error().is_some() style:--cols=move || grid_columns(count() + 1).to_string()
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
-                <SelfTile session name=name mic=Signal::derive(move || mic.get() && has_mic()) cam=Signal::derive(move || cam.get() && has_cam()) swaps=Signal::derive(move || devices.with(|d| d.swaps)) />
+                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
                     <PeerTile session key=tile.key view=tile.view />
                 </For>
@@ -118,12 +114,14 @@ pub fn Call(
                     <span data-testid="peer-count">{count}</span>
                     {move || if count() == 1 { " other" } else { " others" }}
                 </span>
-                <MediaToggle device=Device::Mic testid="call-mic" on=Signal::derive(move || mic.get() && has_mic()) disabled=Signal::derive(move || !has_mic()) on_toggle=toggle_mic />
-                <MediaToggle device=Device::Cam testid="call-cam" on=Signal::derive(move || cam.get() && has_cam()) disabled=Signal::derive(move || !has_cam()) on_toggle=toggle_cam />
+                <MediaToggle device=Device::Mic testid="call-mic" on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
+                <MediaToggle device=Device::Cam testid="call-cam" on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
                 <button
                     type="button"
                     class="btn"
                     data-testid="call-devices"
+                    aria-label="Camera and microphone"
+                    title="Camera and microphone"
                     aria-expanded=move || if show_devices.get() { "true" } else { "false" }
                     aria-controls="device-panel"
                     on:click=move |_| show_devices.update(|v| *v = !*v)
