@@ -1,7 +1,10 @@
 //! Thin browser helpers the components use: page URL, clipboard, remembered name, random room
-//! names. Nothing here holds a resource.
+//! names, a `<video>`'s stream. Nothing here holds a resource.
 
+use leptos::html::Video;
+use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+use web_sys::MediaStream;
 
 const NAME_KEY: &str = "meshcall.name";
 /// 32 symbols without look-alikes (no l, 1, 0, o): 5 bits each.
@@ -66,4 +69,14 @@ pub async fn copy_text(text: &str) -> bool {
         return false;
     }
     JsFuture::from(clipboard.write_text(text)).await.is_ok()
+}
+
+/// Hands `stream` to the `<video>` once it is mounted, and again whenever a signal it reads
+/// changes (never through an attribute: a stream is not a URL).
+pub fn use_video_source(video: NodeRef<Video>, stream: impl Fn() -> Option<MediaStream> + 'static) {
+    Effect::new(move || {
+        if let Some(el) = video.get() {
+            el.set_src_object(stream().as_ref());
+        }
+    });
 }

@@ -2,20 +2,11 @@
 
 use leptos::html::Video;
 use leptos::prelude::*;
-use web_sys::MediaStream;
 
 use super::controls::muted_mark;
+use crate::hooks::use_video_source as attach;
 use crate::room::{PeerState, PeerView};
 use crate::session::Session;
-
-/// Hands `stream` to the `<video>` once it is mounted (never through an attribute).
-fn attach(video: NodeRef<Video>, stream: impl Fn() -> Option<MediaStream> + 'static) {
-    Effect::new(move || {
-        if let Some(el) = video.get() {
-            el.set_src_object(stream().as_ref());
-        }
-    });
-}
 
 fn initials(name: &str) -> String {
     let s: String = name
