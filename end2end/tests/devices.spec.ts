@@ -242,6 +242,32 @@ test.describe('devices in a call', () => {
     expect((await Promise.all([ada, grace].map(negotiationCounts))).map((c) => c.built), 'same connections').toEqual(built);
   });
 
+  test('permission taken back in the lobby: the lobby says so, and the call starts with the camera off and Try again', async () => {
+    const room = roomName('lobby-revoke');
+    const ada = await people.open('Ada', `/r/${room}`);
+    await expect(ada.page.getByTestId('join')).toBeEnabled();
+    await ada.context.clearPermissions();
+    await expect(ada.page.getByTestId('lobby-notice')).toContainText('Your camera stopped');
+    await expect(ada.page.getByTestId('lobby-notice')).toContainText('Your microphone stopped');
+    await expect(ada.page.getByText('Camera stopped', { exact: true })).toBeVisible();
+    await ada.page.getByTestId('name-input').fill('Ada');
+    await ada.page.getByTestId('join').click();
+    const grace = await people.join('Grace', room);
+    const adaAtGrace = tileOf(grace, 'Ada');
+    await expect(adaAtGrace).toHaveAttribute('data-state', 'connected');
+    await expect(adaAtGrace).toHaveAttribute('data-cam', 'off');
+    await expect(adaAtGrace).toHaveAttribute('data-mic', 'off');
+    await expect(ada.page.getByTestId('device-notice')).toContainText('Your camera stopped');
+
+    await ada.context.grantPermissions(['camera', 'microphone']);
+    await ada.page.getByTestId('device-retry').click();
+    await expect(ada.page.getByTestId('device-notice')).toHaveCount(0);
+    await expect(adaAtGrace).toHaveAttribute('data-cam', 'on');
+    await expect(adaAtGrace).toHaveAttribute('data-mic', 'on');
+    await expectVideoFlowing(grace, 1);
+    await expectSoundArriving(grace);
+  });
+
   test('the lobby pickers follow devicechange too', async () => {
     const ada = await people.open('Ada', `/r/${roomName('lobby-devices')}`);
     await expect(ada.page.getByTestId('join')).toBeEnabled();
