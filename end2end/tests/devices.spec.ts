@@ -86,6 +86,17 @@ async function adaAndGrace(people: People, tag: string) {
   return { ada, grace, before };
 }
 
+/** Ada, in the lobby without a working camera, joins; then Grace. Grace sees Ada connected, camera off. */
+async function joinWithCameraOff(people: People, ada: Person, room: string) {
+  await ada.page.getByTestId('name-input').fill('Ada');
+  await ada.page.getByTestId('join').click();
+  const grace = await people.join('Grace', room);
+  const adaAtGrace = tileOf(grace, 'Ada');
+  await expect(adaAtGrace).toHaveAttribute('data-state', 'connected');
+  await expect(adaAtGrace).toHaveAttribute('data-cam', 'off');
+  return { grace, adaAtGrace };
+}
+
 test.describe('devices in a call', () => {
   let own: Awaited<ReturnType<typeof ownBrowser>>;
   let people: People;
@@ -219,12 +230,7 @@ test.describe('devices in a call', () => {
     // Nothing allowed: the lobby says so and Ada joins to watch and listen.
     const ada = await people.open('Ada', `/r/${room}`, undefined, []);
     await expect(ada.page.getByTestId('lobby-notice')).toContainText('blocked');
-    await ada.page.getByTestId('name-input').fill('Ada');
-    await ada.page.getByTestId('join').click();
-    const grace = await people.join('Grace', room);
-    const adaAtGrace = tileOf(grace, 'Ada');
-    await expect(adaAtGrace).toHaveAttribute('data-state', 'connected');
-    await expect(adaAtGrace).toHaveAttribute('data-cam', 'off');
+    const { grace, adaAtGrace } = await joinWithCameraOff(people, ada, room);
     await expectVideoFlowing(ada, 1);
     const built = (await Promise.all([ada, grace].map(negotiationCounts))).map((c) => c.built);
 
@@ -250,12 +256,7 @@ test.describe('devices in a call', () => {
     await expect(ada.page.getByTestId('lobby-notice')).toContainText('Your camera stopped');
     await expect(ada.page.getByTestId('lobby-notice')).toContainText('Your microphone stopped');
     await expect(ada.page.getByText('Camera stopped', { exact: true })).toBeVisible();
-    await ada.page.getByTestId('name-input').fill('Ada');
-    await ada.page.getByTestId('join').click();
-    const grace = await people.join('Grace', room);
-    const adaAtGrace = tileOf(grace, 'Ada');
-    await expect(adaAtGrace).toHaveAttribute('data-state', 'connected');
-    await expect(adaAtGrace).toHaveAttribute('data-cam', 'off');
+    const { grace, adaAtGrace } = await joinWithCameraOff(people, ada, room);
     await expect(adaAtGrace).toHaveAttribute('data-mic', 'off');
     await expect(ada.page.getByTestId('device-notice')).toContainText('Your camera stopped');
 
