@@ -13,7 +13,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import zlib from 'node:zlib';
+import { measureRoomPage } from './size.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const INSTRUMENT = path.join(HERE, 'instrument.js');
@@ -202,40 +202,8 @@ async function meshRun(browser, variant, n) {
   }
 }
 
-/** Gzipped bytes of everything the browser fetches for a room page (cold cache). */
-async function downloadSize(browser) {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  const wire = new Map();
-  const urls = new Map();
-  cdp.on('Network.responseReceived', (e) => urls.set(e.requestId, e.response.url));
-  cdp.on('Network.loadingFinished', (e) => { const u = urls.get(e.requestId); if (u) wire.set(u, (wire.get(u) ?? 0) + e.encodedDataLength); });
-  const responses = [];
-  page.on('response', (r) => { if (/^https?:/.test(r.url())) responses.push(r); });
-  await page.goto(`${opts.app}/r/${uniqueRoom('size')}`, { waitUntil: 'networkidle' });
-  await page.waitForFunction(() => { const v = document.querySelector('[data-testid=preview]'); return v && v.videoWidth > 0; }, null, { timeout: 30_000 });
-  // Join too: whatever the page fetches only for the call (config, lazy pieces) counts.
-  await page.locator('[data-testid=name-input]').fill('Size');
-  await page.locator('[data-testid=join]').click();
-  await page.locator('[data-testid=self-tile]').waitFor({ timeout: 15_000 });
-  await page.waitForLoadState('networkidle');
-  const files = [];
-  for (const r of responses) {
-    const body = await r.body().catch(() => Buffer.alloc(0));
-    const u = new URL(r.url());
-    files.push({
-      path: u.pathname, status: r.status(), type: r.headers()['content-type'] ?? '',
-      encoding: r.headers()['content-encoding'] ?? 'identity', raw: body.length,
-      gzip: zlib.gzipSync(body, { level: 9 }).length, wire: wire.get(r.url()) ?? null,
-    });
-  }
-  await context.close();
-  const total = (k) => files.reduce((a, f) => a + (f[k] ?? 0), 0);
-  return { files, raw: total('raw'), gzip: total('gzip'), wire: total('wire') };
-}
+/** Gzipped bytes of everything the browser fetches for a room page (cold cache): see size.mjs. */
+const downloadSize = (browser) => measureRoomPage(browser, opts.app, uniqueRoom('size'));
 
 // CPU seconds (user + system) of every process below this one (the Chromium that Playwright
 // started), in total and per thread name summed over processes, so a difference between meshcall
