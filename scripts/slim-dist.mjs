@@ -1,0 +1,138 @@
+// Trunk post-build hook (Trunk.toml): makes the wasm and its JS glue smaller without changing what runs.
+//
+// 1. Short import names. wasm-bindgen names every import after the JS it binds plus a 16-hex-digit hash
+// (`__wbg_setonmessage_8f5a...`), and each name is spelled twice in the download: in the wasm's import
+// section and as a key of the JS glue's import object. ~260 such names are ~10 KB per file, and the
+// hashes do not compress. This renames each import to a short name in both files, the same way, so
+// the module links exactly as before; then it rewrites the integrity hashes in index.html.
+// An import whose name the glue does not spell exactly once keeps its name.
+// 2. The glue without its indentation and comment lines (line breaks stay, so no statement changes),
+// kept only if node still parses it.
+// Then it rewrites the integrity hashes of both files in index.html.
+//
+// node scripts/slim-dist.mjs [dir]   (dir: TRUNK_STAGING_DIR by default)
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const dir = process.argv[2] ?? process.env.TRUNK_STAGING_DIR;
+if (!dir) throw new Error('usage: node scripts/slim-dist.mjs <dist dir> (or run as a Trunk hook)');
+
+const wasmName = fs.readdirSync(dir).find((f) => f.endsWith('_bg.wasm'));
+if (!wasmName) throw new Error(`no *_bg.wasm in ${dir}`);
+const jsName = wasmName.replace(/_bg\.wasm$/, '.js');
+const wasmPath = path.join(dir, wasmName);
+const jsPath = path.join(dir, jsName);
+const wasm = fs.readFileSync(wasmPath);
+let js = fs.readFileSync(jsPath, 'utf8');
+
+// --- the wasm binary: sections, the import section's entries, the export names ---
+function reader(buf, pos) {
+  return {
+    pos,
+    byte() { return buf[this.pos++]; },
+    u32() { let r = 0, s = 0, b; do { b = buf[this.pos++]; r += (b & 0x7f) * 2 ** s; s += 7; } while (b & 0x80); return r; },
+    s33() { let b; do { b = buf[this.pos++]; } while (b & 0x80); },
+    name() { const n = this.u32(); const v = buf.toString('utf8', this.pos, this.pos + n); this.pos += n; return v; },
+  };
+}
+function u32(n) {
+  const out = [];
+  do { let b = n & 0x7f; n = Math.floor(n / 128); if (n) b |= 0x80; out.push(b); } while (n);
+  return Buffer.from(out);
+}
+const nameBytes = (s) => { const b = Buffer.from(s, 'utf8'); return Buffer.concat([u32(b.length), b]); };
+
+if (wasm.readUInt32LE(0) !== 0x6d736100) throw new Error(`${wasmName} is not a wasm module`);
+const sections = [];
+for (const r = reader(wasm, 8); r.pos < wasm.length;) {
+  const at = r.pos;
+  const id = r.byte();
+  const size = r.u32();
+  sections.push({ id, at, start: r.pos, end: r.pos + size });
+  r.pos += size;
+}
+const importSection = sections.find((s) => s.id === 2);
+if (!importSection) throw new Error(`${wasmName} has no import section`);
+
+const imports = [];
+{
+  const r = reader(wasm, importSection.start);
+  for (let count = r.u32(); count > 0; count--) {
+    const module = r.name();
+    const field = r.name();
+    const descStart = r.pos;
+    const kind = r.byte();
+    const limits = () => { const flags = r.byte(); r.u32(); if (flags & 1) r.u32(); };
+    const valtype = () => { const t = r.byte(); if (t === 0x63 || t === 0x64) r.s33(); };
+    if (kind === 0) r.u32(); // function: type index
+    else if (kind === 1) { valtype(); limits(); } // table
+    else if (kind === 2) limits(); // memory
+    else if (kind === 3) { valtype(); r.byte(); } // global
+    else if (kind === 4) { r.byte(); r.u32(); } // tag
+    else throw new Error(`unknown import kind ${kind} in ${wasmName}`);
+    imports.push({ module, field, desc: wasm.subarray(descStart, r.pos) });
+  }
+  if (r.pos !== importSection.end) throw new Error(`import section of ${wasmName} did not parse to its end`);
+}
+const exportNames = new Set();
+for (const s of sections.filter((x) => x.id === 7)) {
+  const r = reader(wasm, s.start);
+  for (let count = r.u32(); count > 0; count--) { exportNames.add(r.name()); r.byte(); r.u32(); }
+}
+
+// --- new names: only wasm-bindgen's own, only where the glue spells them once as a key ---
+const TOKEN = /\b__wb(?:g|indgen)_[A-Za-z0-9_$]+/g;
+const inJs = new Map();
+for (const m of js.matchAll(TOKEN)) inJs.set(m[0], (inJs.get(m[0]) ?? 0) + 1);
+const ALPHA = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const shortName = (i) => { let s = ''; do { s = ALPHA[i % 52] + s; i = Math.floor(i / 52) - 1; } while (i >= 0); return s; };
+const rename = new Map();
+for (const imp of imports) {
+  if (rename.has(imp.field) || exportNames.has(imp.field)) continue;
+  if (!/^__wb(g|indgen)_/.test(imp.field) || inJs.get(imp.field) !== 1) continue;
+  // `_` first: no clash with the glue's own identifiers, no keyword.
+  rename.set(imp.field, `_${shortName(rename.size)}`);
+}
+const newImports = Buffer.concat([u32(imports.length), ...imports.map((imp) =>
+  Buffer.concat([nameBytes(imp.module), nameBytes(rename.get(imp.field) ?? imp.field), imp.desc]))]);
+const newWasm = Buffer.concat([
+  wasm.subarray(0, importSection.at),
+  Buffer.from([2]), u32(newImports.length), newImports,
+  wasm.subarray(importSection.end),
+]);
+js = js.replace(TOKEN, (t) => rename.get(t) ?? t);
+
+// --- the glue's indentation and comment lines, unless a template literal may span lines (a line
+// with an odd number of backticks) ---
+const rawJsLength = Buffer.byteLength(js);
+if (js.split('\n').every((line) => line.split('`').length % 2 === 1)) {
+  const slim = js.replace(/^[ \t]+/gm, '').replace(/^\/\*\*?[^]*?\*\/\n/gm, '').replace(/^\/\/.*\n/gm, '').replace(/\n{2,}/g, '\n');
+  const probe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'slim-dist-')), 'glue.mjs');
+  fs.writeFileSync(probe, slim);
+  try {
+    execFileSync(process.execPath, ['--check', probe], { stdio: 'ignore' });
+    js = slim;
+  } catch {
+    console.error('slim-dist: the glue without indentation did not parse; kept it as it was');
+  } finally {
+    fs.rmSync(path.dirname(probe), { recursive: true, force: true });
+  }
+}
+
+// --- write both, then the integrity hashes of both in index.html ---
+fs.writeFileSync(wasmPath, newWasm);
+fs.writeFileSync(jsPath, js);
+const htmlPath = path.join(dir, 'index.html');
+let html = fs.readFileSync(htmlPath, 'utf8');
+for (const [file, body] of [[wasmName, newWasm], [jsName, Buffer.from(js)]]) {
+  html = html.replace(/<link\b[^>]*>/g, (tag) => {
+    if (!tag.includes(file)) return tag;
+    return tag.replace(/integrity=("?)sha(256|384|512)-[A-Za-z0-9+/=]+\1/, (_, q, bits) =>
+      `integrity=${q}sha${bits}-${crypto.createHash(`sha${bits}`).update(body).digest('base64')}${q}`);
+  });
+}
+fs.writeFileSync(htmlPath, html);
+console.error(`slim-dist: ${rename.size} of ${imports.length} imports renamed; ${wasmName} ${wasm.length} -> ${newWasm.length} B; ${jsName} ${rawJsLength} -> ${Buffer.byteLength(js)} B`);
