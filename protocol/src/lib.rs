@@ -53,8 +53,13 @@ impl PeerSignal {
 
 /// Messages on the per-peer `RTCDataChannel` (label [`DATA_CHANNEL_LABEL`], negotiated id
 /// [`DATA_CHANNEL_ID`]): everything between peers that is not media and not signaling.
+///
+/// Read through [`Value`] (`try_from`), not serde's derive for internally tagged enums: that one
+/// buffers every message in serde's private `Content` tree and cost the app's wasm about 4 KB
+/// gzipped, while `Value` is decoded for signaling anyway. Every JSON object decodes as before
+/// (tests/decoders.rs checks it against the derive).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "Value")]
 pub enum PeerMessage {
     /// Who I am and what I send. Sent when the channel opens and whenever it changes.
     Hello {
@@ -75,6 +80,52 @@ pub enum PeerMessage {
     /// looks up; answered with [`PeerMessage::Pong`]. A closed tab never answers.
     Ping,
     Pong,
+}
+
+impl TryFrom<Value> for PeerMessage {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        let Value::Object(mut fields) = value else {
+            return Err("a peer message is a JSON object".into());
+        };
+        let mut take = |field: &str| fields.remove(field);
+        let string = |v: Option<Value>, field: &str| match v {
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err(format!("invalid type: `{field}` must be a string")),
+            None => Err(format!("missing field `{field}`")),
+        };
+        let flag = |v: Option<Value>, field: &str| match v {
+            Some(Value::Bool(b)) => Ok(b),
+            Some(_) => Err(format!("invalid type: `{field}` must be true or false")),
+            None => Err(format!("missing field `{field}`")),
+        };
+        let kind = string(take("type"), "type")?;
+        Ok(match kind.as_str() {
+            "hello" => PeerMessage::Hello {
+                name: string(take("name"), "name")?,
+                mic: flag(take("mic"), "mic")?,
+                cam: flag(take("cam"), "cam")?,
+                signaling_id: match take("signaling_id") {
+                    None | Some(Value::Null) => None,
+                    v => Some(string(v, "signaling_id")?),
+                },
+            },
+            "media" => PeerMessage::Media {
+                mic: flag(take("mic"), "mic")?,
+                cam: flag(take("cam"), "cam")?,
+            },
+            "rebind" => PeerMessage::Rebind {
+                signaling_id: string(take("signaling_id"), "signaling_id")?,
+            },
+            "chat" => PeerMessage::Chat {
+                text: string(take("text"), "text")?,
+            },
+            "ping" => PeerMessage::Ping,
+            "pong" => PeerMessage::Pong,
+            other => return Err(format!("unknown variant `{other}`")),
+        })
+    }
 }
 
 pub const DATA_CHANNEL_LABEL: &str = "meshcall";
