@@ -9,12 +9,14 @@ use std::rc::{Rc, Weak};
 use gloo_timers::future::TimeoutFuture;
 use meshcall::rtc::media::{acquire, LocalMedia};
 use meshcall::session::{CallSettings, Session};
-use meshcall_protocol::{ClientMessage, ServerMessage};
+use meshcall_protocol::{ClientMessage, PeerSignal, ServerMessage};
 
 #[derive(Default)]
 struct HubInner {
     next: u32,
     members: Vec<(String, Session)>,
+    /// Every relayed `Signal`, in order: (sender, receiver, "Offer" | "Answer" | "IceCandidate" | "other").
+    relayed: Vec<(String, String, &'static str)>,
 }
 
 /// Relays like a signaling server: ids, `NewPeer` to those already in, `Signal` stamped with the
@@ -34,6 +36,13 @@ impl Hub {
         session.set_outbound(move |msg| {
             let Some(hub) = hub.upgrade() else { return };
             if let ClientMessage::Signal { receiver, data } = msg {
+                let kind = match PeerSignal::from_value(data.clone()) {
+                    Ok(PeerSignal::Offer(_)) => "Offer",
+                    Ok(PeerSignal::Answer(_)) => "Answer",
+                    Ok(PeerSignal::IceCandidate(_)) => "IceCandidate",
+                    Err(_) => "other",
+                };
+                hub.borrow_mut().relayed.push((from.clone(), receiver.clone(), kind));
                 let target = hub.borrow().members.iter().find(|(id, _)| *id == receiver).map(|(_, s)| s.clone());
                 if let Some(target) = target {
                     target.deliver(ServerMessage::Signal { sender: from.clone(), data });
@@ -53,6 +62,16 @@ impl Hub {
     pub fn reconnect(&self, old: &str, session: &Session) -> String {
         self.leave(old);
         self.join(session)
+    }
+
+    /// How many signals of `kind` ("Offer", "Answer", "IceCandidate") the hub relayed so far.
+    pub fn relayed(&self, kind: &str) -> usize {
+        self.0.borrow().relayed.iter().filter(|(_, _, k)| *k == kind).count()
+    }
+
+    /// Offers plus answers relayed so far: a renegotiation adds to it, a `replaceTrack` does not.
+    pub fn descriptions(&self) -> usize {
+        self.relayed("Offer") + self.relayed("Answer")
     }
 
     pub fn leave(&self, id: &str) {
