@@ -800,3 +800,102 @@ async fn a_pick_still_opening_when_leaving_is_stopped() {
     )
     .await;
 }
+
+/// `p` has `n` tiles, all connected.
+fn all_connected(p: &Session, n: usize) -> bool {
+    p.view().tiles.with_untracked(|t| {
+        t.len() == n
+            && t.iter()
+                .all(|t| t.view.with_untracked(|v| v.state == PeerState::Connected))
+    })
+}
+
+/// `viewer`'s tile for the peer called `name`: its key and view.
+fn tile_of(viewer: &Session, name: &str) -> Option<(u32, PeerView)> {
+    viewer.view().tiles.with_untracked(|t| {
+        t.iter().find_map(|t| {
+            t.view
+                .with_untracked(|v| (v.name == name).then(|| (t.key, v.clone())))
+        })
+    })
+}
+
+#[wasm_bindgen_test]
+async fn a_camera_picked_again_reaches_every_connection_and_one_made_while_it_was_lost() {
+    let hub = Hub::default();
+    let (ada, bob, cy) = (
+        session("Ada").await,
+        session("Bob").await,
+        session("Cy").await,
+    );
+    for p in [&ada, &bob, &cy] {
+        hub.join(p);
+    }
+    until("a full mesh of three", 15_000, || {
+        [&ada, &bob, &cy].iter().all(|p| all_connected(p, 2))
+    })
+    .await;
+    let swaps = devices(&ada).swaps;
+
+    // Her camera stops, and Dan joins while it is lost: he is told it is off.
+    let old = local(&ada, "video").remove(0);
+    old.stop();
+    old.dispatch_event(&web_sys::Event::new("ended").unwrap())
+        .unwrap();
+    until("Ada's camera shows as stopped", 5_000, || {
+        devices(&ada).cam_trouble == Some(DeviceTrouble::Stopped)
+    })
+    .await;
+    let dan = session("Dan").await;
+    hub.join(&dan);
+    until(
+        "Dan connected to the three, Ada's camera off on his tile",
+        15_000,
+        || all_connected(&dan, 3) && matches!(tile_of(&dan, "Ada"), Some((_, v)) if !v.cam),
+    )
+    .await;
+    let ada_pcs = ada.connections();
+    assert_eq!(ada_pcs.len(), 3);
+    let descriptions = hub.descriptions();
+
+    // She picks a camera again: all three connections, the one made meanwhile too, send it.
+    ada.switch_device("video", None);
+    until("swapped", 10_000, || devices(&ada).swaps == swaps + 1).await;
+    let camera = local(&ada, "video").remove(0);
+    for pc in &ada_pcs {
+        assert!(
+            Object::is(&sent_one(pc, "video"), &camera) && live(&camera),
+            "every connection sends the new camera"
+        );
+    }
+    for viewer in [&bob, &cy, &dan] {
+        until(
+            "the viewer's tile shows Ada's camera on",
+            5_000,
+            || matches!(tile_of(viewer, "Ada"), Some((_, v)) if v.cam),
+        )
+        .await;
+        let (key, _) = tile_of(viewer, "Ada").unwrap();
+        until("a live video track from Ada", 10_000, || {
+            remote(viewer, key, "video").iter().any(live)
+        })
+        .await;
+        Screen::new(&viewer.remote_stream(key).unwrap())
+            .await
+            .advances("frames from Ada", 5)
+            .await;
+    }
+    assert_eq!(
+        hub.descriptions(),
+        descriptions,
+        "even the stopped sender of the newer connection is reused"
+    );
+    assert!(ada
+        .connections()
+        .iter()
+        .zip(&ada_pcs)
+        .all(|(a, b)| Object::is(a, b)));
+    for p in [&ada, &bob, &cy, &dan] {
+        p.leave();
+    }
+}
