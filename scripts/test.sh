@@ -54,6 +54,9 @@ suite "native tests: cargo test --workspace" cargo test --workspace
 wasm_tests() {
   export CHROMEDRIVER=/usr/bin/chromedriver
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+  # The runner gives each test file 20 s in all by default; tests/devices.rs needs ~10 s when well and
+  # more when one wait runs out, which must report as that test's failure, not as a runner timeout.
+  export WASM_BINDGEN_TEST_TIMEOUT=90
   cargo test --target wasm32-unknown-unknown -p meshcall --no-run &&
     scripts/netns.sh cargo test --offline --target wasm32-unknown-unknown -p meshcall
 }

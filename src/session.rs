@@ -38,6 +38,8 @@ pub struct Tile {
 pub struct CallView {
     pub tiles: ArcRwSignal<Vec<Tile>>,
     pub link: ArcRwSignal<LinkStatus>,
+    /// What the person wants: mic and camera on or off. A lost device does not change it, so a
+    /// device picked again comes back as it was; shown and sent as on only with a live track.
     pub mic: ArcRwSignal<bool>,
     pub cam: ArcRwSignal<bool>,
     pub devices: ArcRwSignal<DeviceView>,
@@ -101,6 +103,8 @@ impl DeviceView {
 
 pub struct CallSettings {
     pub name: String,
+    /// Whether the person wants the mic and camera on; the others see them on only while a
+    /// working track is sent.
     pub mic: bool,
     pub cam: bool,
     pub ice_servers: Vec<IceServer>,
@@ -144,7 +148,11 @@ impl Session {
         };
         let (events, mut queue) = mpsc::unbounded::<Event>();
         let inner = Rc::new(Inner {
-            room: RefCell::new(Room::new(settings.name, settings.mic, settings.cam)),
+            room: RefCell::new(Room::new(
+                settings.name,
+                settings.mic && devices.has_mic,
+                settings.cam && devices.has_cam,
+            )),
             edges: RefCell::default(),
             media: RefCell::default(),
             config: rtc_configuration(&settings.ice_servers),
@@ -244,27 +252,41 @@ impl Session {
 
     fn set_media(&self, mic: Option<bool>, cam: Option<bool>) {
         let view = &self.0.view;
-        let mic = mic.unwrap_or_else(|| view.mic.get_untracked());
-        let cam = cam.unwrap_or_else(|| view.cam.get_untracked());
+        if let Some(mic) = mic {
+            view.mic.set(mic);
+        }
+        if let Some(cam) = cam {
+            view.cam.set(cam);
+        }
+        self.publish_media();
+    }
+
+    /// Enables the tracks as the person wants them, and tells the others what they get: on only
+    /// where a working track is sent.
+    fn publish_media(&self) {
+        let view = &self.0.view;
+        let (mic, cam) = (view.mic.get_untracked(), view.cam.get_untracked());
         if let Some(media) = self.0.media.borrow().as_ref() {
             media.set_enabled("audio", mic);
             media.set_enabled("video", cam);
         }
-        view.mic.set(mic);
-        view.cam.set(cam);
-        let _ = self.0.events.unbounded_send(Event::LocalMedia { mic, cam });
+        let _ = self.0.events.unbounded_send(Event::LocalMedia {
+            mic: mic && self.has_live("audio"),
+            cam: cam && self.has_live("video"),
+        });
     }
 
     /// Turns our camera ("video") or mic ("audio") on or off. Turning on a kind without a working
-    /// track (joined without it, or it was lost) asks for a device instead.
+    /// track (joined without it, or it was lost) also asks for a device.
     pub fn turn(&self, kind: &'static str, on: bool) {
-        if on && !self.has_live(kind) {
-            let device = self.0.view.devices.with_untracked(|d| d.retry_choice(kind));
-            self.switch_device(kind, device);
-        } else if kind == "video" {
+        if kind == "video" {
             self.set_cam(on);
         } else {
             self.set_mic(on);
+        }
+        if on && !self.has_live(kind) {
+            let device = self.0.view.devices.with_untracked(|d| d.retry_choice(kind));
+            self.switch_device(kind, device);
         }
     }
 
@@ -281,7 +303,8 @@ impl Session {
         });
     }
 
-    /// A local track ended without us stopping it: say so, and tell the others it is off.
+    /// A local track ended without us stopping it: say so, and tell the others it is off (what
+    /// the person wants stays as it was).
     fn track_ended(&self, kind: &'static str) {
         let live = self
             .0
@@ -296,11 +319,7 @@ impl Session {
             .view
             .devices
             .update(|d| d.set(kind, false, String::new(), Some(DeviceTrouble::Stopped)));
-        if kind == "video" {
-            self.set_cam(false);
-        } else {
-            self.set_mic(false);
-        }
+        self.publish_media();
         self.refresh_devices();
     }
 
@@ -317,7 +336,13 @@ impl Session {
         let weak = Rc::downgrade(&self.0);
         wasm_bindgen_futures::spawn_local(async move {
             let result = acquire_track(kind, device.as_deref()).await;
-            let Some(inner) = weak.upgrade() else { return };
+            let Some(inner) = weak.upgrade() else {
+                // The call is gone: nobody will ever stop this track but us.
+                if let Ok(track) = result {
+                    track.stop();
+                }
+                return;
+            };
             if inner.picks.borrow()[slot] != pick || inner.media.borrow().is_none() {
                 // A newer pick, or the call ended: this track is not wanted.
                 if let Ok(track) = result {
@@ -351,15 +376,12 @@ impl Session {
                 return;
             }
         };
-        // A device that was lost comes back on; a working one keeps its on/off state.
-        let was_lost =
-            devices.with_untracked(|d| d.trouble(kind).is_some()) || !self.has_live(kind);
-        let on = was_lost
-            || if kind == "video" {
-                self.0.view.cam.get_untracked()
-            } else {
-                self.0.view.mic.get_untracked()
-            };
+        // On or off as the person wants it, whatever happened to the device before.
+        let on = if kind == "video" {
+            self.0.view.cam.get_untracked()
+        } else {
+            self.0.view.mic.get_untracked()
+        };
         track.set_enabled(on);
         let device = js_sys::Reflect::get(&track.get_settings(), &"deviceId".into())
             .ok()
@@ -378,11 +400,7 @@ impl Session {
             d.set(kind, true, device, None);
             d.swaps = d.swaps.wrapping_add(1);
         });
-        if kind == "video" {
-            self.set_cam(on);
-        } else {
-            self.set_mic(on);
-        }
+        self.publish_media();
         // Every connection at once; one that refuses is logged and keeps its old track.
         let swaps: Vec<_> = self
             .0

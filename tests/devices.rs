@@ -559,7 +559,8 @@ async fn camera_added_mid_call(ada_first: bool) {
     let offers = hub.relayed("Offer");
     let answers = hub.relayed("Answer");
 
-    ada.switch_device("video", None);
+    // What the camera button does for someone without a camera: turn it on, which asks for one.
+    ada.turn("video", true);
     until(
         "Bob receives a live video track from Ada and shows her camera on",
         15_000,
@@ -631,10 +632,8 @@ async fn a_camera_that_stops_shows_and_can_be_picked_again() {
         d.cam_trouble == Some(DeviceTrouble::Stopped) && !d.has_cam
     })
     .await;
-    assert!(
-        !ada.view().cam.with_untracked(|on| *on),
-        "her camera button shows off"
-    );
+    // The button shows what is sent (off); what she wants (on) is kept for when it is back.
+    assert!(ada.view().cam.with_untracked(|on| *on), "her wish is kept");
     until(
         "Bob's tile shows Ada's camera off",
         5_000,
@@ -898,4 +897,70 @@ async fn a_camera_picked_again_reaches_every_connection_and_one_made_while_it_wa
     for p in [&ada, &bob, &cy, &dan] {
         p.leave();
     }
+}
+
+#[wasm_bindgen_test]
+async fn a_pick_still_opening_when_the_session_is_dropped_is_stopped() {
+    let ada = session("Ada").await;
+    let tap = GumTap::install(false, None);
+    ada.switch_device("video", None);
+    ada.leave();
+    drop(ada);
+    until("the camera opened for the pick", 5_000, || tap.tapped().len() == 1).await;
+    let (_, track) = tap.tapped().remove(0);
+    drop(tap);
+    until("it is stopped: nothing holds the camera after leaving", 5_000, || !live(&track)).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_pick_does_not_unmute_later() {
+    let hub = Hub::default();
+    let ada = session("Ada").await;
+    let bob = session("Bob").await;
+    call(&hub, &ada, &bob).await;
+    ada.set_mic(false);
+    until("Bob's tile shows Ada muted", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.mic)).await;
+    let (_, mics) = list_devices().await.expect("devices listed");
+    let in1 = mic_named(&mics, "Fake Audio Input 1");
+    let swaps = devices(&ada).swaps;
+    let tap = GumTap::install(false, Some("NotReadableError"));
+    ada.switch_device("audio", Some(in1.id.clone()));
+    until("Ada is told the mic is busy", 10_000, || devices(&ada).mic_trouble == Some(DeviceTrouble::Busy)).await;
+    drop(tap);
+    ada.switch_device("audio", Some(in1.id.clone()));
+    until("swapped", 10_000, || devices(&ada).swaps == swaps + 1).await;
+    let audio = sent_one(&only_connection(&ada), "audio");
+    // What Bob sees once Ada's state settles: force a later hello and wait for it.
+    ada.set_cam(false);
+    until("Bob sees Ada's camera off", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.cam)).await;
+    assert!(matches!(tile(&bob), Some((_, v)) if !v.mic), "Bob's tile shows Ada's mic ON: she is heard although she muted");
+    assert!(!ada.view().mic.with_untracked(|on| *on), "mic button turned on by itself");
+    assert!(!audio.enabled(), "the new mic is sent live although Ada had muted");
+    ada.leave();
+    bob.leave();
+}
+
+#[wasm_bindgen_test]
+async fn a_camera_turned_off_then_lost_stays_off_when_picked_again() {
+    let hub = Hub::default();
+    let ada = session("Ada").await;
+    let bob = session("Bob").await;
+    call(&hub, &ada, &bob).await;
+    ada.set_cam(false);
+    until("Bob sees Ada's camera off", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.cam)).await;
+    let camera = local(&ada, "video").remove(0);
+    camera.stop();
+    camera.dispatch_event(&web_sys::Event::new("ended").unwrap()).unwrap();
+    until("Ada's camera shows as stopped", 5_000, || devices(&ada).cam_trouble == Some(DeviceTrouble::Stopped)).await;
+    let swaps = devices(&ada).swaps;
+    ada.switch_device("video", None);
+    until("a camera is back", 10_000, || devices(&ada).swaps == swaps + 1).await;
+    assert!(!ada.view().cam.with_untracked(|on| *on), "still off, as she left it");
+    assert!(!sent_one(&only_connection(&ada), "video").enabled(), "the new camera is sent disabled");
+    // What Bob sees once Ada's state settles: force a later message and wait for it.
+    ada.set_mic(false);
+    until("Bob sees Ada muted", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.mic)).await;
+    assert!(matches!(tile(&bob), Some((_, v)) if !v.cam), "Bob still sees Ada's camera off");
+    ada.leave();
+    bob.leave();
 }

@@ -90,8 +90,8 @@ fn Room(room: String) -> impl IntoView {
                 remember_name(&name);
                 let settings = CallSettings {
                     name,
-                    mic: state.mic_on.get_untracked() && media.has_live("audio"),
-                    cam: state.cam_on.get_untracked() && media.has_live("video"),
+                    mic: state.mic_on.get_untracked(),
+                    cam: state.cam_on.get_untracked(),
                     ice_servers: resolved.ice_servers,
                 };
                 let s = Session::new(settings, media);
