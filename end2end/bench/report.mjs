@@ -104,7 +104,7 @@ if (br.size?.gzip) {
   rows.push(['Download size of the room page (gzip -9 of every response, cold cache)', `**${kb(br.size.gzip)}** (${kb(br.size.raw)} raw, ${kb(br.size.wire)} on the wire as served)`, '< 250 KB', yes(ok)]);
   if (!ok) {
     const big = [...br.size.files].sort((a, b) => b.gzip - a.gzip)[0];
-    notes.push(`**Download size** is ${kb(br.size.gzip)}; the largest piece is \`${big.path}\` at ${kb(big.gzip)} gzipped. It is already built with opt-level "z", LTO, one codegen unit, \`panic = "abort"\` and Trunk's \`wasm-opt -Oz\`, so what would move it is less code in the wasm: fewer crates pulled into it (serde_json's float formatting, leptos_router), fewer \`format!\`/\`Debug\` strings, and web-sys features only where used.`);
+    notes.push(`**Download size** is ${kb(br.size.gzip)}; the largest piece is \`${big.path}\` at ${kb(big.gzip)} gzipped. The build already does what settings can (opt-level "z", LTO, one codegen unit, \`panic = "abort"\`, wasm-opt \`-Os\` with the flags in index.html, short import names and a slimmed glue from scripts/slim-dist.mjs), so what would move it is less code in the wasm: fewer crates and generic instantiations pulled into it (leptos_router, BTreeMap/HashMap per key type, serde derives that buffer), fewer \`format!\`/\`Debug\` strings.`);
   }
 } else rows.push(['Download size', 'n/a', '< 250 KB', yes(null)]);
 
