@@ -4,10 +4,10 @@
 // (`__wbg_setonmessage_8f5a...`), and each name is spelled twice in the download: in the wasm's import
 // section and as a key of the JS glue's import object. ~260 such names are ~10 KB per file, and the
 // hashes do not compress. This renames each import to a short name in both files, the same way, so
-// the module links exactly as before; then it rewrites the integrity hashes in index.html.
-// An import whose name the glue does not spell exactly once keeps its name.
-// 2. The glue without its indentation and comment lines (line breaks stay, so no statement changes),
-// kept only if node still parses it.
+// the module links exactly as before. An import whose name the glue does not spell exactly once
+// keeps its name.
+// 2. The glue without its indentation and its comment-only lines (line breaks stay, so no statement
+// changes), kept only if no template literal may span lines and node still parses the result.
 // Then it rewrites the integrity hashes of both files in index.html.
 //
 // node scripts/slim-dist.mjs [dir]   (dir: TRUNK_STAGING_DIR by default)
@@ -109,7 +109,12 @@ js = js.replace(TOKEN, (t) => rename.get(t) ?? t);
 // with an odd number of backticks) ---
 const rawJsLength = Buffer.byteLength(js);
 if (js.split('\n').every((line) => line.split('`').length % 2 === 1)) {
-  const slim = js.replace(/^[ \t]+/gm, '').replace(/^\/\*\*?[^]*?\*\/\n/gm, '').replace(/^\/\/.*\n/gm, '').replace(/\n{2,}/g, '\n');
+  const slim = js
+    .replace(/^[ \t]+/gm, '')
+    // A comment that starts a line and ends a line, with no `*/` inside: nothing else is on its lines.
+    .replace(/^\/\*(?:(?!\*\/)[^])*\*\/\n/gm, '')
+    .replace(/^\/\/.*\n/gm, '')
+    .replace(/\n{2,}/g, '\n');
   const probe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'slim-dist-')), 'glue.mjs');
   fs.writeFileSync(probe, slim);
   try {
