@@ -101,7 +101,7 @@ if (m6?.assembly?.n) {
 // Download size.
 if (br.size?.gzip) {
   const ok = br.size.gzip < 250_000;
-  rows.push(['Download size of the room page (gzip -9 of every response, cold cache)', `**${kb(br.size.gzip)}** (${kb(br.size.raw)} raw, ${kb(br.size.wire)} on the wire as served)`, '< 250 KB', yes(ok)]);
+  rows.push(['Download size of the room page (gzip -9 of every response, cold cache)', `**${kb(br.size.gzip)}** (${f0(br.size.gzip)} B; ${kb(br.size.raw)} raw, ${kb(br.size.wire)} on the wire as served)`, '< 250 KB', yes(ok)]);
   if (!ok) {
     const big = [...br.size.files].sort((a, b) => b.gzip - a.gzip)[0];
     notes.push(`**Download size** is ${kb(br.size.gzip)}; the largest piece is \`${big.path}\` at ${kb(big.gzip)} gzipped. The build already does what settings can (opt-level "z", LTO, one codegen unit, \`panic = "abort"\`, wasm-opt \`-Os\` with the flags in index.html, short import names and a slimmed glue from scripts/slim-dist.mjs), so what would move it is less code in the wasm: fewer crates and generic instantiations pulled into it (leptos_router, BTreeMap/HashMap per key type, serde derives that buffer), fewer \`format!\`/\`Debug\` strings.`);
@@ -224,7 +224,7 @@ md.push('## How it is measured', '',
   '- **The floor** (`end2end/bench/floor.html`, `floor.js`) is a hand-written page that does the matchbox exchange against the same meshcall-server: getUserMedia in the lobby, on `NewPeer` offer, answer, trickle candidates, same audio+video tracks and negotiated data channel, nothing else. meshcall and the floor alternate run by run so drift of the machine hits both alike.',
   '- **Time to first face**: the first person is in the call; the second has the lobby open with the camera preview playing and clicks Join. Measured from that click to the first presented remote frame on both pages (the later of the two). One warm-up run of each is discarded.',
   '- **Mesh assembly**: N people in the lobby with a 160x120 15 fps fake camera (a y4m clip), Join clicked on all pages in the same instant; measured from the first click to the moment every page shows N − 1 tiles each with a presented frame. "Retries" counts peer connections or sockets built beyond one per pair and one per person. Signaling messages are those the clients sent (KeepAlives excluded).',
-  '- **Download size**: a cold-cache load of `/r/<room>` until the preview plays, then Join, until the call view shows and the network is idle; every HTTP response body gzipped at level 9 and summed (the on-the-wire figure is what the server actually sent, with its own compression and headers).',
+  '- **Download size**: a cold-cache load of `/r/<room>` until the preview plays, then Join, until the call view shows and the network is idle; every HTTP response body compressed on its own by GNU `gzip -9` and summed (`end2end/bench/size.mjs`, the same code as `scripts/size.sh` and the table in README, which give the bytes; the on-the-wire figure is what the server actually sent, with its own compression and headers).',
   '- **Server**: `cargo run --release -p meshcall-server --example loadgen` against meshcall-server on loopback (inside the namespace), 10,000 sockets in rooms of 2–12, timestamped `Signal`s (200 B of padding, like a candidate) sent to a random room member at a steady total rate, stepped up, while 100 extra sockets a second join rooms that have space, stay 1 s and leave; each socket sends a `"KeepAlive"` every 10 s like matchbox clients. Latency is send-to-receive inside the generator. Server and generator share the 2 cores' + (run.load_priority && run.load_priority !== 'default' ? ` and run at a raised CPU priority (\`${run.load_priority}\`) so other work on the shared machine disturbs them less` : '') + '. Memory: the server\'s VmRSS before the first socket and with all sockets open and idle, divided by the sockets.',
   '- **Client CPU**: four people in a steady call (the same 160x120 15 fps clip, so the machine is not saturated and WebRTC does not adapt resolution or frame rate under CPU overuse), after 3 s of settling: user+system CPU of every Chromium process over ' + (br.options?.['cpu-seconds'] ?? '?') + ' s, and each page\'s main-thread task time (`Performance.getMetrics`).',
   '');
@@ -246,8 +246,8 @@ if (br.mesh) {
 }
 if (br.size?.files) {
   md.push('## Download size', '', '| path | type | raw | gzip -9 | as served |', '| --- | --- | --- | --- | --- |',
-    ...br.size.files.map((f) => `| \`${f.path}\` | ${f.type.split(';')[0]} | ${kb(f.raw)} | ${kb(f.gzip)} | ${kb(f.wire)} (${f.encoding}) |`),
-    `| **total** | | ${kb(br.size.raw)} | **${kb(br.size.gzip)}** | ${kb(br.size.wire)} |`, '');
+    ...br.size.files.map((f) => `| \`${f.path}\` | ${f.type.split(';')[0]} | ${f0(f.raw)} B | ${f0(f.gzip)} B | ${f0(f.wire)} B (${f.encoding}) |`),
+    `| **total** | | ${f0(br.size.raw)} B | **${f0(br.size.gzip)} B** | ${f0(br.size.wire)} B |`, '');
 }
 if (lg) {
   md.push('## Server under load', '');
