@@ -10,7 +10,9 @@ cd "$ROOT"
 OUT="$ROOT/target/size"
 
 if [ "${MESHCALL_IN_NETNS:-}" != 1 ]; then
-  timed "setup" setup_test
+  # What the build and one Chromium page need (not matchbox_server, which only the e2e suite uses).
+  setup_size() { setup_run && ensure_browser && ensure_e2e_deps; }
+  timed "setup" setup_size
   rm -rf "$OUT"
   mkdir -p "$OUT"
   # Own copy of dist/: other work in this checkout may rebuild dist/ meanwhile.
