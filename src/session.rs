@@ -4,13 +4,13 @@
 //! releases them all.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use futures::channel::mpsc;
 use futures::StreamExt;
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
+use litemap::LiteMap;
 use meshcall_protocol::{ClientMessage, IceServer, ServerMessage};
 use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
@@ -114,7 +114,8 @@ type Outbound = Rc<dyn Fn(ClientMessage)>;
 
 struct Inner {
     room: RefCell<Room>,
-    edges: RefCell<BTreeMap<PeerKey, PeerEdge>>,
+    /// A handful of peers: a sorted Vec (litemap) is smaller in the wasm than a BTreeMap.
+    edges: RefCell<LiteMap<PeerKey, PeerEdge>>,
     media: RefCell<Option<LocalMedia>>,
     config: RtcConfiguration,
     events: mpsc::UnboundedSender<Event>,
