@@ -64,13 +64,6 @@ pub struct DeviceView {
 }
 
 impl DeviceView {
-    pub fn trouble(&self, kind: &str) -> Option<DeviceTrouble> {
-        if kind == "video" {
-            self.cam_trouble
-        } else {
-            self.mic_trouble
-        }
-    }
 
     /// The device to try again for `kind`: the one in use before if it is still listed, else
     /// the first one listed, else whichever the browser picks.
