@@ -64,7 +64,6 @@ pub struct DeviceView {
 }
 
 impl DeviceView {
-
     /// The device to try again for `kind`: the one in use before if it is still listed, else
     /// the first one listed, else whichever the browser picks.
     pub fn retry_choice(&self, kind: &str) -> Option<String> {
