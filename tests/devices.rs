@@ -104,6 +104,23 @@ async fn call(hub: &Hub, first: &Session, second: &Session) -> (u32, u32) {
     (tile(first).unwrap().0, tile(second).unwrap().0)
 }
 
+/// Ada and Bob (fake camera and mic each) in a call through a new hub, both tiles connected.
+async fn ada_and_bob() -> (Hub, Session, Session) {
+    let hub = Hub::default();
+    let ada = session("Ada").await;
+    let bob = session("Bob").await;
+    call(&hub, &ada, &bob).await;
+    (hub, ada, bob)
+}
+
+/// What the browser does when a device goes away: the track ends and fires `ended`.
+fn unplug(track: &MediaStreamTrack) {
+    track.stop();
+    track
+        .dispatch_event(&web_sys::Event::new("ended").unwrap())
+        .unwrap();
+}
+
 /// A muted `<video>` playing a remote stream, as the peer tile does; removed on drop.
 struct Screen(HtmlVideoElement);
 
@@ -191,10 +208,8 @@ struct Watched {
 }
 
 async fn watched_call() -> Watched {
-    let hub = Hub::default();
-    let ada = session("Ada").await;
-    let bob = session("Bob").await;
-    let (_, ada_at_bob) = call(&hub, &ada, &bob).await;
+    let (hub, ada, bob) = ada_and_bob().await;
+    let ada_at_bob = tile(&bob).expect("Bob's tile of Ada").0;
     until("Bob receives Ada's video", 10_000, || {
         remote(&bob, ada_at_bob, "video").iter().any(live)
     })
@@ -437,10 +452,7 @@ impl Drop for GumTap {
 
 #[wasm_bindgen_test]
 async fn quick_successive_picks_keep_only_the_last_and_leak_no_track() {
-    let hub = Hub::default();
-    let ada = session("Ada").await;
-    let bob = session("Bob").await;
-    call(&hub, &ada, &bob).await;
+    let (hub, ada, bob) = ada_and_bob().await;
     let ada_pc = only_connection(&ada);
     let originals: Vec<MediaStreamTrack> = tracks(ada.local_stream().unwrap().get_tracks());
     let (cameras, mics) = list_devices().await.expect("devices listed");
@@ -623,10 +635,7 @@ async fn a_camera_that_stops_shows_and_can_be_picked_again() {
 
     // Unplugged: the browser ends the track and fires `ended`.
     let camera = local(&ada, "video").remove(0);
-    camera.stop();
-    camera
-        .dispatch_event(&web_sys::Event::new("ended").unwrap())
-        .unwrap();
+    unplug(&camera);
     until("Ada's camera shows as stopped", 5_000, || {
         let d = devices(&ada);
         d.cam_trouble == Some(DeviceTrouble::Stopped) && !d.has_cam
@@ -677,10 +686,7 @@ async fn a_camera_that_stops_shows_and_can_be_picked_again() {
 
 #[wasm_bindgen_test]
 async fn switching_while_off_keeps_the_mic_muted_and_the_camera_off() {
-    let hub = Hub::default();
-    let ada = session("Ada").await;
-    let bob = session("Bob").await;
-    call(&hub, &ada, &bob).await;
+    let (_hub, ada, bob) = ada_and_bob().await;
     ada.set_mic(false);
     ada.set_cam(false);
     until(
@@ -838,9 +844,7 @@ async fn a_camera_picked_again_reaches_every_connection_and_one_made_while_it_wa
 
     // Her camera stops, and Dan joins while it is lost: he is told it is off.
     let old = local(&ada, "video").remove(0);
-    old.stop();
-    old.dispatch_event(&web_sys::Event::new("ended").unwrap())
-        .unwrap();
+    unplug(&old);
     until("Ada's camera shows as stopped", 5_000, || {
         devices(&ada).cam_trouble == Some(DeviceTrouble::Stopped)
     })
@@ -914,10 +918,7 @@ async fn a_pick_still_opening_when_the_session_is_dropped_is_stopped() {
 
 #[wasm_bindgen_test]
 async fn a_refused_pick_does_not_unmute_later() {
-    let hub = Hub::default();
-    let ada = session("Ada").await;
-    let bob = session("Bob").await;
-    call(&hub, &ada, &bob).await;
+    let (_hub, ada, bob) = ada_and_bob().await;
     ada.set_mic(false);
     until("Bob's tile shows Ada muted", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.mic)).await;
     let (_, mics) = list_devices().await.expect("devices listed");
@@ -942,15 +943,11 @@ async fn a_refused_pick_does_not_unmute_later() {
 
 #[wasm_bindgen_test]
 async fn a_camera_turned_off_then_lost_stays_off_when_picked_again() {
-    let hub = Hub::default();
-    let ada = session("Ada").await;
-    let bob = session("Bob").await;
-    call(&hub, &ada, &bob).await;
+    let (_hub, ada, bob) = ada_and_bob().await;
     ada.set_cam(false);
     until("Bob sees Ada's camera off", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.cam)).await;
     let camera = local(&ada, "video").remove(0);
-    camera.stop();
-    camera.dispatch_event(&web_sys::Event::new("ended").unwrap()).unwrap();
+    unplug(&camera);
     until("Ada's camera shows as stopped", 5_000, || devices(&ada).cam_trouble == Some(DeviceTrouble::Stopped)).await;
     let swaps = devices(&ada).swaps;
     ada.switch_device("video", None);
