@@ -71,6 +71,7 @@ impl DeviceTrouble {
         }
     }
 
+    /// The one reading of getUserMedia's DOMException names, for the lobby and the call alike.
     fn of(error: &JsError) -> DeviceTrouble {
         match error.name.as_str() {
             "NotAllowedError" | "SecurityError" => DeviceTrouble::Blocked,
@@ -254,13 +255,16 @@ async fn get_user_media(
 /// Camera and microphone, as many as can be had. Never fails: at worst, no tracks and a reason.
 pub async fn acquire(camera: Option<&str>, microphone: Option<&str>) -> Acquired {
     let mut problems = Vec::new();
-    let stream = match get_user_media(Some(microphone), Some(camera)).await {
+    let stream = match get_user_media(Some(microphone), Some(camera))
+        .await
+        .map_err(|e| DeviceTrouble::of(&e))
+    {
         Ok(stream) => Some(stream),
-        Err(e) if e.name == "NotAllowedError" || e.name == "SecurityError" => {
+        Err(DeviceTrouble::Blocked) => {
             problems.push(MediaProblem::Blocked);
             None
         }
-        Err(e) if e.name == "NotSupportedError" || e.name == "TypeError" => {
+        Err(DeviceTrouble::Unsupported) => {
             problems.push(MediaProblem::Unsupported);
             None
         }
@@ -277,7 +281,7 @@ pub async fn acquire(camera: Option<&str>, microphone: Option<&str>) -> Acquired
                 (&video, MediaProblem::NoCamera, MediaProblem::CameraBusy),
             ] {
                 if let Err(e) = result {
-                    problems.push(if e.name == "NotReadableError" || e.name == "AbortError" {
+                    problems.push(if DeviceTrouble::of(e) == DeviceTrouble::Busy {
                         busy
                     } else {
                         missing
