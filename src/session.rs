@@ -78,17 +78,23 @@ impl DeviceView {
             .map(|d| d.id.clone())
     }
 
-    fn set(&mut self, kind: &str, live: bool, device: String, trouble: Option<DeviceTrouble>) {
-        if kind == "video" {
+    /// Records what `kind` has now; `device` is the id of a new track, `None` keeps the old one.
+    fn set(
+        &mut self,
+        kind: &str,
+        live: bool,
+        device: Option<String>,
+        trouble: Option<DeviceTrouble>,
+    ) {
+        let id = if kind == "video" {
             (self.has_cam, self.cam_trouble) = (live, trouble);
-            if live {
-                self.camera = device;
-            }
+            &mut self.camera
         } else {
             (self.has_mic, self.mic_trouble) = (live, trouble);
-            if live {
-                self.mic = device;
-            }
+            &mut self.mic
+        };
+        if let Some(device) = device {
+            *id = device;
         }
     }
 }
@@ -299,19 +305,13 @@ impl Session {
     /// A local track ended without us stopping it: say so, and tell the others it is off (what
     /// the person wants stays as it was).
     fn track_ended(&self, kind: &'static str) {
-        let live = self
-            .0
-            .media
-            .borrow()
-            .as_ref()
-            .is_some_and(|m| m.has_live(kind));
-        if live {
+        if self.has_live(kind) {
             return; // an old track's late event; its replacement is running
         }
         self.0
             .view
             .devices
-            .update(|d| d.set(kind, false, String::new(), Some(DeviceTrouble::Stopped)));
+            .update(|d| d.set(kind, false, None, Some(DeviceTrouble::Stopped)));
         self.publish_media();
         self.refresh_devices();
     }
@@ -329,21 +329,19 @@ impl Session {
         let weak = Rc::downgrade(&self.0);
         wasm_bindgen_futures::spawn_local(async move {
             let result = acquire_track(kind, device.as_deref()).await;
-            let Some(inner) = weak.upgrade() else {
-                // The call is gone: nobody will ever stop this track but us.
-                if let Ok(track) = result {
-                    track.stop();
+            let wanted = weak.upgrade().filter(|inner| {
+                inner.picks.borrow()[slot] == pick && inner.media.borrow().is_some()
+            });
+            match wanted {
+                Some(inner) => Session(inner).use_track(kind, result).await,
+                // The session is gone or left, or a newer pick runs: nobody else will ever stop
+                // this track.
+                None => {
+                    if let Ok(track) = result {
+                        track.stop();
+                    }
                 }
-                return;
-            };
-            if inner.picks.borrow()[slot] != pick || inner.media.borrow().is_none() {
-                // A newer pick, or the call ended: this track is not wanted.
-                if let Ok(track) = result {
-                    track.stop();
-                }
-                return;
             }
-            Session(inner).use_track(kind, result).await;
         });
     }
 
@@ -358,14 +356,7 @@ impl Session {
             Err(trouble) => {
                 // Keep a track that still works; only say what went wrong.
                 let live = self.has_live(kind);
-                devices.update(|d| {
-                    let id = if kind == "video" {
-                        d.camera.clone()
-                    } else {
-                        d.mic.clone()
-                    };
-                    d.set(kind, live, id, Some(trouble));
-                });
+                devices.update(|d| d.set(kind, live, None, Some(trouble)));
                 return;
             }
         };
@@ -376,21 +367,17 @@ impl Session {
             self.0.view.mic.get_untracked()
         };
         track.set_enabled(on);
-        let device = js_sys::Reflect::get(&track.get_settings(), &"deviceId".into())
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default();
-        let stream = {
+        let (stream, device) = {
             let mut media = self.0.media.borrow_mut();
             let Some(media) = media.as_mut() else {
                 track.stop();
                 return;
             };
             media.replace(Clone::clone(&track));
-            Clone::clone(media.stream())
+            (Clone::clone(media.stream()), media.device_id(kind))
         };
         devices.update(|d| {
-            d.set(kind, true, device, None);
+            d.set(kind, true, Some(device.unwrap_or_default()), None);
             d.swaps = d.swaps.wrapping_add(1);
         });
         self.publish_media();
