@@ -234,8 +234,8 @@ mod tests {
 
     #[test]
     fn refusals_are_sentences() {
-        assert!(refusal(close_code::ROOM_FULL).unwrap().contains("full"));
-        assert!(refusal(close_code::SERVER_FULL).unwrap().contains("full"));
+        assert!(refusal(close_code::ROOM_FULL).is_some_and(|r| r.contains("full")));
+        assert!(refusal(close_code::SERVER_FULL).is_some_and(|r| r.contains("full")));
         assert_eq!(
             refusal(1006),
             None,
