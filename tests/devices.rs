@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{no_media_session, session, until, Hub};
+use common::{ada_and_bob, call, no_media_session, only_tile as tile, session, until, Hub};
 use js_sys::{Array, Function, Object, Reflect};
 use leptos::prelude::WithUntracked;
 use meshcall::room::{PeerState, PeerView};
@@ -22,13 +22,6 @@ use web_sys::{
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn tile(s: &Session) -> Option<(u32, PeerView)> {
-    s.view().tiles.with_untracked(|t| match t.as_slice() {
-        [t] => Some((t.key, t.view.with_untracked(Clone::clone))),
-        _ => None,
-    })
-}
 
 fn devices(s: &Session) -> DeviceView {
     s.view().devices.with_untracked(Clone::clone)
@@ -88,29 +81,6 @@ fn only_connection(s: &Session) -> RtcPeerConnection {
     let mut all = s.connections();
     assert_eq!(all.len(), 1, "one connection");
     all.remove(0)
-}
-
-/// Ada and Bob in a call through `hub`, both tiles connected; returns (Bob's key at Ada, Ada's key
-/// at Bob).
-async fn call(hub: &Hub, first: &Session, second: &Session) -> (u32, u32) {
-    hub.join(first);
-    hub.join(second);
-    until("both tiles connected", 15_000, || {
-        [first, second]
-            .iter()
-            .all(|s| matches!(tile(s), Some((_, v)) if v.state == PeerState::Connected))
-    })
-    .await;
-    (tile(first).unwrap().0, tile(second).unwrap().0)
-}
-
-/// Ada and Bob (fake camera and mic each) in a call through a new hub, both tiles connected.
-async fn ada_and_bob() -> (Hub, Session, Session) {
-    let hub = Hub::default();
-    let ada = session("Ada").await;
-    let bob = session("Bob").await;
-    call(&hub, &ada, &bob).await;
-    (hub, ada, bob)
 }
 
 /// What the browser does when a device goes away: the track ends and fires `ended`.

@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{session, until, Hub};
+use common::{ada_and_bob, until};
 use leptos::prelude::WithUntracked;
-use meshcall::room::PeerState;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{MediaStreamTrack, MediaStreamTrackState, RtcPeerConnectionState};
@@ -15,15 +14,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn leave_stops_tracks_and_closes_connections() {
-    let hub = Hub::default();
-    let ada = session("Ada").await;
-    let bob = session("Bob").await;
-    hub.join(&ada);
-    hub.join(&bob);
-    until("connected", 15_000, || {
-        ada.view().tiles.with_untracked(|t| t.len() == 1 && t[0].view.with_untracked(|v| v.state == PeerState::Connected))
-    })
-    .await;
+    let (_hub, ada, bob) = ada_and_bob().await;
 
     let tracks: Vec<MediaStreamTrack> =
         ada.local_stream().unwrap().get_tracks().iter().map(|t| t.unchecked_into()).collect();

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{no_media_session, session, until, Hub};
+use common::{ada_and_bob, no_media_session, only_tile, session, until, Hub};
 use meshcall::room::PeerState;
 use meshcall::session::Session;
 use wasm_bindgen::JsCast;
@@ -14,14 +14,6 @@ use wasm_bindgen_test::*;
 use web_sys::{HtmlVideoElement, MediaStreamTrack};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn only_tile(s: &Session) -> Option<(u32, meshcall::room::PeerView)> {
-    let tiles = s.view().tiles.get_untracked_clone();
-    match tiles.as_slice() {
-        [t] => Some((t.key, t.view.get_untracked_clone())),
-        _ => None,
-    }
-}
 
 trait Untracked<T> {
     fn get_untracked_clone(&self) -> T;
@@ -155,15 +147,7 @@ fn ufrag(pc: &web_sys::RtcPeerConnection) -> Option<String> {
 /// settle both connections with fresh ICE credentials, and the call keeps working.
 #[wasm_bindgen_test]
 async fn simultaneous_renegotiation_settles() {
-    let hub = Hub::default();
-    let ada = session("Ada").await;
-    let bob = session("Bob").await;
-    hub.join(&ada);
-    hub.join(&bob);
-    until("connected", 15_000, || {
-        [&ada, &bob].iter().all(|s| matches!(only_tile(s), Some((_, v)) if v.state == PeerState::Connected))
-    })
-    .await;
+    let (_hub, ada, bob) = ada_and_bob().await;
     let pcs = [ada.connections().remove(0), bob.connections().remove(0)];
     let before: Vec<_> = pcs.iter().map(ufrag).collect();
     for pc in &pcs {

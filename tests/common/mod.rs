@@ -1,5 +1,6 @@
 //! Shared by the browser suites: an in-memory signaling server (the matchbox protocol, without a
-//! socket) and a bounded wait for something a person would observe.
+//! socket), two people in a call through it, and a bounded wait for something a person would
+//! observe.
 
 #![allow(dead_code)]
 
@@ -7,6 +8,8 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::WithUntracked;
+use meshcall::room::{PeerState, PeerView};
 use meshcall::rtc::media::{acquire, LocalMedia};
 use meshcall::session::{CallSettings, Session};
 use meshcall_protocol::{ClientMessage, PeerSignal, ServerMessage};
@@ -93,6 +96,39 @@ pub async fn session(name: &str) -> Session {
 pub fn no_media_session(name: &str) -> Session {
     let media = LocalMedia::none().expect("an empty MediaStream");
     Session::new(CallSettings { name: name.into(), mic: false, cam: false, ice_servers: vec![] }, media)
+}
+
+/// `s`'s one remote tile (its key and view); `None` unless there is exactly one.
+pub fn only_tile(s: &Session) -> Option<(u32, PeerView)> {
+    s.view().tiles.with_untracked(|t| match t.as_slice() {
+        [t] => Some((t.key, t.view.with_untracked(Clone::clone))),
+        _ => None,
+    })
+}
+
+/// `first`, then `second`, join `hub`; returns once each shows the other connected, with
+/// (second's key at first, first's key at second).
+pub async fn call(hub: &Hub, first: &Session, second: &Session) -> (u32, u32) {
+    hub.join(first);
+    hub.join(second);
+    until("both tiles connected", 15_000, || {
+        [first, second]
+            .iter()
+            .all(|s| matches!(only_tile(s), Some((_, v)) if v.state == PeerState::Connected))
+    })
+    .await;
+    let key = |s: &Session| only_tile(s).expect("one connected tile").0;
+    (key(first), key(second))
+}
+
+/// Ada and Bob (fake camera and mic each) in a call through a new hub, both tiles connected. Keep
+/// the hub alive for the length of the test: it is the signaling server.
+pub async fn ada_and_bob() -> (Hub, Session, Session) {
+    let hub = Hub::default();
+    let ada = session("Ada").await;
+    let bob = session("Bob").await;
+    call(&hub, &ada, &bob).await;
+    (hub, ada, bob)
 }
 
 /// Waits until `cond` holds, checking every 50 ms, failing after `ms` with `what`.
