@@ -23,6 +23,17 @@ fn cand(n: u32) -> String {
     format!(r#"{{"candidate":"candidate:{n} 1 udp 1 10.0.0.1 {n} typ host","sdpMid":"0"}}"#)
 }
 
+/// What the room commands when a peer goes: its connection closed, its tile removed.
+fn removal(key: PeerKey) -> Vec<Command> {
+    vec![Command::ClosePeer { key }, Command::PeerRemoved { key }]
+}
+
+/// Nothing happens a millisecond before `at`; at `at` the peer `key` goes.
+fn gone_exactly_at(r: &mut Room, at: u64, key: PeerKey) {
+    assert!(r.step(at - 1, Event::Tick).is_empty(), "{key} went before {at}");
+    assert_eq!(r.step(at, Event::Tick), removal(key), "{key} goes at {at}");
+}
+
 /// An existing peer `me` and newcomer `them` complete a first negotiation; returns the key.
 fn connected(r: &mut Room, them: &str) -> PeerKey {
     r.step(0, Event::PeerJoined(them.into()));
@@ -343,13 +354,7 @@ fn peer_leaving_mid_negotiation_is_released_and_late_events_do_nothing() {
     a.step(0, Event::PeerJoined("ccc".into()));
     let kb = a.key_of("bbb").unwrap();
     let out = a.step(1, Event::PeerLeft("bbb".into()));
-    assert_eq!(
-        out,
-        vec![
-            Command::ClosePeer { key: kb },
-            Command::PeerRemoved { key: kb }
-        ]
-    );
+    assert_eq!(out, removal(kb));
     // The browser finishes what was in flight; nothing may reach the gone peer.
     let late = [
         Event::LocalDescription {
@@ -556,13 +561,7 @@ fn data_channel_carries_name_and_media_state() {
 fn closed_data_channel_removes_the_peer() {
     let mut a = room("aaa");
     let kb = connected(&mut a, "bbb");
-    assert_eq!(
-        a.step(1, Event::ChannelClosed(kb)),
-        vec![
-            Command::ClosePeer { key: kb },
-            Command::PeerRemoved { key: kb }
-        ]
-    );
+    assert_eq!(a.step(1, Event::ChannelClosed(kb)), removal(kb));
     assert!(a.peer(kb).is_none());
 }
 
@@ -726,13 +725,7 @@ fn rebind_replaces_the_duplicate_connection() {
             text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into(),
         },
     );
-    assert_eq!(
-        out,
-        vec![
-            Command::ClosePeer { key: dup },
-            Command::PeerRemoved { key: dup }
-        ]
-    );
+    assert_eq!(out, removal(dup));
     assert_eq!(b.key_of("aaa2"), Some(ka));
     assert_eq!(b.key_of("aaa"), None);
     let out = b.step(
@@ -840,39 +833,19 @@ fn peer_left_with_a_live_connection_waits_for_its_rebind() {
             text: pong.into(),
         },
     );
-    assert!(b.step(100 + REBIND_GRACE_MS - 1, Event::Tick).is_empty());
-    assert_eq!(
-        b.step(100 + REBIND_GRACE_MS, Event::Tick),
-        vec![
-            Command::ClosePeer { key: ka },
-            Command::PeerRemoved { key: ka }
-        ]
-    );
+    gone_exactly_at(&mut b, 100 + REBIND_GRACE_MS, ka);
 
     // A closed tab never answers: its tile goes quickly.
     let mut b = room("bbb");
     let ka = connected(&mut b, "aaa");
     b.step(100, Event::PeerLeft("aaa".into()));
-    assert!(b.step(100 + PONG_TIMEOUT_MS - 1, Event::Tick).is_empty());
-    assert_eq!(
-        b.step(100 + PONG_TIMEOUT_MS, Event::Tick),
-        vec![
-            Command::ClosePeer { key: ka },
-            Command::PeerRemoved { key: ka }
-        ]
-    );
+    gone_exactly_at(&mut b, 100 + PONG_TIMEOUT_MS, ka);
 
     // A peer still negotiating goes at once.
     let mut b = room("bbb");
     b.step(0, Event::PeerJoined("ccc".into()));
     let kc = b.key_of("ccc").unwrap();
-    assert_eq!(
-        b.step(1, Event::PeerLeft("ccc".into())),
-        vec![
-            Command::ClosePeer { key: kc },
-            Command::PeerRemoved { key: kc }
-        ]
-    );
+    assert_eq!(b.step(1, Event::PeerLeft("ccc".into())), removal(kc));
 }
 
 #[test]
@@ -965,14 +938,7 @@ fn a_peer_silent_since_its_connection_went_bad_is_gone() {
             ice_restart: true
         }]
     );
-    assert!(z.step(1_000 + SILENT_PEER_MS - 1, Event::Tick).is_empty());
-    assert_eq!(
-        z.step(1_000 + SILENT_PEER_MS, Event::Tick),
-        vec![
-            Command::ClosePeer { key: k },
-            Command::PeerRemoved { key: k }
-        ]
-    );
+    gone_exactly_at(&mut z, 1_000 + SILENT_PEER_MS, k);
     // An answer (the media path is cut, the peer is fine) keeps it.
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
