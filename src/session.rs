@@ -141,8 +141,10 @@ impl Session {
             has_cam: media.has_live("video"),
             has_mic: media.has_live("audio"),
             // A track that ended while the lobby was open is as lost as one that ends in the call.
-            cam_trouble: (media.has("video") && !media.has_live("video")).then_some(DeviceTrouble::Stopped),
-            mic_trouble: (media.has("audio") && !media.has_live("audio")).then_some(DeviceTrouble::Stopped),
+            cam_trouble: (media.has("video") && !media.has_live("video"))
+                .then_some(DeviceTrouble::Stopped),
+            mic_trouble: (media.has("audio") && !media.has_live("audio"))
+                .then_some(DeviceTrouble::Stopped),
             ..DeviceView::default()
         };
         let (events, mut queue) = mpsc::unbounded::<Event>();

@@ -891,23 +891,45 @@ async fn a_camera_picked_again_reaches_every_connection_and_one_made_while_it_wa
 async fn a_refused_pick_does_not_unmute_later() {
     let (_hub, ada, bob) = ada_and_bob().await;
     ada.set_mic(false);
-    until("Bob's tile shows Ada muted", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.mic)).await;
+    until(
+        "Bob's tile shows Ada muted",
+        5_000,
+        || matches!(tile(&bob), Some((_, v)) if !v.mic),
+    )
+    .await;
     let (_, mics) = list_devices().await.expect("devices listed");
     let in1 = mic_named(&mics, "Fake Audio Input 1");
     let swaps = devices(&ada).swaps;
     let tap = GumTap::install(false, Some("NotReadableError"));
     ada.switch_device("audio", Some(in1.id.clone()));
-    until("Ada is told the mic is busy", 10_000, || devices(&ada).mic_trouble == Some(DeviceTrouble::Busy)).await;
+    until("Ada is told the mic is busy", 10_000, || {
+        devices(&ada).mic_trouble == Some(DeviceTrouble::Busy)
+    })
+    .await;
     drop(tap);
     ada.switch_device("audio", Some(in1.id.clone()));
     until("swapped", 10_000, || devices(&ada).swaps == swaps + 1).await;
     let audio = sent_one(&only_connection(&ada), "audio");
     // What Bob sees once Ada's state settles: force a later hello and wait for it.
     ada.set_cam(false);
-    until("Bob sees Ada's camera off", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.cam)).await;
-    assert!(matches!(tile(&bob), Some((_, v)) if !v.mic), "Bob's tile shows Ada's mic ON: she is heard although she muted");
-    assert!(!ada.view().mic.with_untracked(|on| *on), "mic button turned on by itself");
-    assert!(!audio.enabled(), "the new mic is sent live although Ada had muted");
+    until(
+        "Bob sees Ada's camera off",
+        5_000,
+        || matches!(tile(&bob), Some((_, v)) if !v.cam),
+    )
+    .await;
+    assert!(
+        matches!(tile(&bob), Some((_, v)) if !v.mic),
+        "Bob's tile shows Ada's mic ON: she is heard although she muted"
+    );
+    assert!(
+        !ada.view().mic.with_untracked(|on| *on),
+        "mic button turned on by itself"
+    );
+    assert!(
+        !audio.enabled(),
+        "the new mic is sent live although Ada had muted"
+    );
     ada.leave();
     bob.leave();
 }
@@ -916,19 +938,44 @@ async fn a_refused_pick_does_not_unmute_later() {
 async fn a_camera_turned_off_then_lost_stays_off_when_picked_again() {
     let (_hub, ada, bob) = ada_and_bob().await;
     ada.set_cam(false);
-    until("Bob sees Ada's camera off", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.cam)).await;
+    until(
+        "Bob sees Ada's camera off",
+        5_000,
+        || matches!(tile(&bob), Some((_, v)) if !v.cam),
+    )
+    .await;
     let camera = local(&ada, "video").remove(0);
     unplug(&camera);
-    until("Ada's camera shows as stopped", 5_000, || devices(&ada).cam_trouble == Some(DeviceTrouble::Stopped)).await;
+    until("Ada's camera shows as stopped", 5_000, || {
+        devices(&ada).cam_trouble == Some(DeviceTrouble::Stopped)
+    })
+    .await;
     let swaps = devices(&ada).swaps;
     ada.switch_device("video", None);
-    until("a camera is back", 10_000, || devices(&ada).swaps == swaps + 1).await;
-    assert!(!ada.view().cam.with_untracked(|on| *on), "still off, as she left it");
-    assert!(!sent_one(&only_connection(&ada), "video").enabled(), "the new camera is sent disabled");
+    until("a camera is back", 10_000, || {
+        devices(&ada).swaps == swaps + 1
+    })
+    .await;
+    assert!(
+        !ada.view().cam.with_untracked(|on| *on),
+        "still off, as she left it"
+    );
+    assert!(
+        !sent_one(&only_connection(&ada), "video").enabled(),
+        "the new camera is sent disabled"
+    );
     // What Bob sees once Ada's state settles: force a later message and wait for it.
     ada.set_mic(false);
-    until("Bob sees Ada muted", 5_000, || matches!(tile(&bob), Some((_, v)) if !v.mic)).await;
-    assert!(matches!(tile(&bob), Some((_, v)) if !v.cam), "Bob still sees Ada's camera off");
+    until(
+        "Bob sees Ada muted",
+        5_000,
+        || matches!(tile(&bob), Some((_, v)) if !v.mic),
+    )
+    .await;
+    assert!(
+        matches!(tile(&bob), Some((_, v)) if !v.cam),
+        "Bob still sees Ada's camera off"
+    );
     ada.leave();
     bob.leave();
 }

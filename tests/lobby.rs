@@ -20,7 +20,10 @@ fn query<T: JsCast>(selector: &str) -> Option<T> {
 }
 
 fn labels(select: &HtmlSelectElement) -> Vec<String> {
-    (0..select.length()).filter_map(|i| select.item(i)).map(|o| o.text_content().unwrap_or_default()).collect()
+    (0..select.length())
+        .filter_map(|i| select.item(i))
+        .map(|o| o.text_content().unwrap_or_default())
+        .collect()
 }
 
 #[wasm_bindgen_test]
@@ -34,7 +37,12 @@ async fn lobby_lists_fake_devices_and_previews_the_camera() {
         name: RwSignal::new("Ada".into()),
     };
     let joined = RwSignal::new(false);
-    let body: HtmlElement = web_sys::window().unwrap().document().unwrap().body().unwrap();
+    let body: HtmlElement = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .body()
+        .unwrap();
     let handle = leptos::mount::mount_to(body, move || {
         view! { <Lobby room="test-room".to_owned() state on_join=move |()| joined.set(true) joining=Signal::stored(false) /> }
     });
@@ -47,13 +55,25 @@ async fn lobby_lists_fake_devices_and_previews_the_camera() {
     .await;
     let cams = labels(&query("select[data-testid=camera-select]").unwrap());
     let mics = labels(&query("select[data-testid=mic-select]").unwrap());
-    assert!(!cams.is_empty() && cams.iter().all(|l| !l.is_empty()), "cameras: {cams:?}");
-    assert!(!mics.is_empty() && mics.iter().all(|l| !l.is_empty()), "microphones: {mics:?}");
-    assert!(query::<HtmlElement>("[data-testid=lobby-notice]").is_none(), "no device problem to report");
+    assert!(
+        !cams.is_empty() && cams.iter().all(|l| !l.is_empty()),
+        "cameras: {cams:?}"
+    );
+    assert!(
+        !mics.is_empty() && mics.iter().all(|l| !l.is_empty()),
+        "microphones: {mics:?}"
+    );
+    assert!(
+        query::<HtmlElement>("[data-testid=lobby-notice]").is_none(),
+        "no device problem to report"
+    );
 
     let preview: HtmlVideoElement = query("video[data-testid=preview]").unwrap();
     assert!(preview.muted());
-    let stream: MediaStream = preview.src_object().expect("preview has the camera").unchecked_into();
+    let stream: MediaStream = preview
+        .src_object()
+        .expect("preview has the camera")
+        .unchecked_into();
     assert_eq!(stream.get_video_tracks().length(), 1);
     let meter: HtmlElement = query("[data-testid=mic-level]").unwrap();
     let level: u32 = meter.get_attribute("data-level").unwrap().parse().unwrap();
@@ -63,7 +83,10 @@ async fn lobby_lists_fake_devices_and_previews_the_camera() {
     let mic: HtmlElement = query("button[data-testid=toggle-mic]").unwrap();
     assert_eq!(mic.get_attribute("aria-pressed").as_deref(), Some("true"));
     mic.click();
-    until("mic toggle pressed state", 2_000, || mic.get_attribute("aria-pressed").as_deref() == Some("false")).await;
+    until("mic toggle pressed state", 2_000, || {
+        mic.get_attribute("aria-pressed").as_deref() == Some("false")
+    })
+    .await;
     let audio: MediaStreamTrack = stream.get_audio_tracks().get(0).unchecked_into();
     assert!(!audio.enabled());
     assert_eq!(audio.ready_state(), web_sys::MediaStreamTrackState::Live);
@@ -75,5 +98,9 @@ async fn lobby_lists_fake_devices_and_previews_the_camera() {
     let video: MediaStreamTrack = stream.get_video_tracks().get(0).unchecked_into();
     drop(handle);
     state.media.set_value(None);
-    assert_eq!(video.ready_state(), web_sys::MediaStreamTrackState::Ended, "dropping the media stops it");
+    assert_eq!(
+        video.ready_state(),
+        web_sys::MediaStreamTrackState::Ended,
+        "dropping the media stops it"
+    );
 }

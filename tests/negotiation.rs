@@ -34,7 +34,10 @@ async fn frames_arrive(s: &Session, key: u32) {
     video.set_src_object(Some(&stream));
     doc.body().unwrap().append_child(&video).unwrap();
     let _ = JsFuture::from(video.play().unwrap()).await;
-    until("a decoded remote video frame", 10_000, || video.video_width() > 0).await;
+    until("a decoded remote video frame", 10_000, || {
+        video.video_width() > 0
+    })
+    .await;
     video.set_src_object(None);
     video.remove();
 }
@@ -69,7 +72,8 @@ async fn two_peers_exchange_video_and_channel_messages() {
     let (bob_at_ada, _) = only_tile(&ada).unwrap();
     let (ada_at_bob, _) = only_tile(&bob).unwrap();
     until("audio and video tracks both ways", 10_000, || {
-        live_kinds(&ada, bob_at_ada) == ["audio", "video"] && live_kinds(&bob, ada_at_bob) == ["audio", "video"]
+        live_kinds(&ada, bob_at_ada) == ["audio", "video"]
+            && live_kinds(&bob, ada_at_bob) == ["audio", "video"]
     })
     .await;
     frames_arrive(&ada, bob_at_ada).await;
@@ -78,9 +82,11 @@ async fn two_peers_exchange_video_and_channel_messages() {
     // Toggles reach the other side's tile over the channel.
     bob.set_cam(false);
     bob.set_mic(false);
-    until("Ada sees Bob's camera and mic off", 5_000, || {
-        matches!(only_tile(&ada), Some((_, v)) if !v.cam && !v.mic)
-    })
+    until(
+        "Ada sees Bob's camera and mic off",
+        5_000,
+        || matches!(only_tile(&ada), Some((_, v)) if !v.cam && !v.mic),
+    )
     .await;
     ada.leave();
     bob.leave();
@@ -118,7 +124,10 @@ async fn three_peers_form_a_full_mesh() {
     until("each sees two connected peers", 20_000, || {
         people.iter().all(|p| {
             let tiles = p.view().tiles.get_untracked_clone();
-            tiles.len() == 2 && tiles.iter().all(|t| t.view.get_untracked_clone().state == PeerState::Connected)
+            tiles.len() == 2
+                && tiles
+                    .iter()
+                    .all(|t| t.view.get_untracked_clone().state == PeerState::Connected)
         })
     })
     .await;
@@ -140,7 +149,9 @@ async fn three_peers_form_a_full_mesh() {
 
 fn ufrag(pc: &web_sys::RtcPeerConnection) -> Option<String> {
     let sdp = pc.local_description()?.sdp();
-    sdp.lines().find_map(|l| l.strip_prefix("a=ice-ufrag:")).map(str::to_owned)
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+        .map(str::to_owned)
 }
 
 /// Both sides renegotiate in the same instant (an ICE restart each): perfect negotiation must
@@ -154,17 +165,26 @@ async fn simultaneous_renegotiation_settles() {
         let restart = js_sys::Reflect::get(pc, &"restartIce".into()).unwrap();
         js_sys::Function::from(restart).call0(pc).unwrap();
     }
-    until("both stable again with new ICE credentials, connected", 15_000, || {
-        pcs.iter().zip(&before).all(|(pc, old)| {
-            pc.signaling_state() == web_sys::RtcSignalingState::Stable
-                && ufrag(pc) != *old
-                && pc.connection_state() == web_sys::RtcPeerConnectionState::Connected
-        })
-    })
+    until(
+        "both stable again with new ICE credentials, connected",
+        15_000,
+        || {
+            pcs.iter().zip(&before).all(|(pc, old)| {
+                pc.signaling_state() == web_sys::RtcSignalingState::Stable
+                    && ufrag(pc) != *old
+                    && pc.connection_state() == web_sys::RtcPeerConnectionState::Connected
+            })
+        },
+    )
     .await;
     // Nothing failed on the way, and the channel still carries messages.
     bob.set_mic(false);
-    until("Ada sees Bob's mic off", 5_000, || matches!(only_tile(&ada), Some((_, v)) if !v.mic && v.state == PeerState::Connected)).await;
+    until(
+        "Ada sees Bob's mic off",
+        5_000,
+        || matches!(only_tile(&ada), Some((_, v)) if !v.mic && v.state == PeerState::Connected),
+    )
+    .await;
     ada.leave();
     bob.leave();
 }

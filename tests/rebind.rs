@@ -15,7 +15,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn tiles(s: &Session) -> Vec<(u32, PeerState, String)> {
     s.view().tiles.with_untracked(|t| {
-        t.iter().map(|t| t.view.with_untracked(|v| (t.key, v.state, v.name.clone()))).collect()
+        t.iter()
+            .map(|t| t.view.with_untracked(|v| (t.key, v.state, v.name.clone())))
+            .collect()
     })
 }
 
@@ -27,7 +29,9 @@ async fn signaling_reconnect_keeps_the_connection() {
     let ada_id = hub.join(&ada);
     hub.join(&bob);
     until("connected", 15_000, || {
-        [&ada, &bob].iter().all(|s| matches!(tiles(s).as_slice(), [(_, PeerState::Connected, _)]))
+        [&ada, &bob]
+            .iter()
+            .all(|s| matches!(tiles(s).as_slice(), [(_, PeerState::Connected, _)]))
     })
     .await;
     let before_ada = tiles(&ada);
@@ -38,16 +42,37 @@ async fn signaling_reconnect_keeps_the_connection() {
     hub.reconnect(&ada_id, &ada);
 
     // Bob called Ada's new id meanwhile; after her rebind exactly the old connection remains.
-    until("the duplicate connection is gone", 10_000, || bob.connections().len() == 1 && tiles(&bob).len() == 1).await;
-    assert_eq!(tiles(&bob), before_bob, "same tile, same key, still connected");
+    until("the duplicate connection is gone", 10_000, || {
+        bob.connections().len() == 1 && tiles(&bob).len() == 1
+    })
+    .await;
+    assert_eq!(
+        tiles(&bob),
+        before_bob,
+        "same tile, same key, still connected"
+    );
     assert_eq!(tiles(&ada), before_ada);
-    assert!(js_sys::Object::is(&bob.connections()[0], &pc_bob[0]), "Bob kept the original connection");
-    assert!(js_sys::Object::is(&ada.connections()[0], &pc_ada[0]), "Ada kept the original connection");
+    assert!(
+        js_sys::Object::is(&bob.connections()[0], &pc_bob[0]),
+        "Bob kept the original connection"
+    );
+    assert!(
+        js_sys::Object::is(&ada.connections()[0], &pc_ada[0]),
+        "Ada kept the original connection"
+    );
 
     // The rebound pair still talks: toggles travel, and a later leave is seen.
     ada.set_cam(false);
-    until("Bob sees Ada's camera off", 5_000, || bob.view().tiles.with_untracked(|t| t[0].view.with_untracked(|v| !v.cam))).await;
+    until("Bob sees Ada's camera off", 5_000, || {
+        bob.view()
+            .tiles
+            .with_untracked(|t| t[0].view.with_untracked(|v| !v.cam))
+    })
+    .await;
     ada.leave();
-    until("Bob's tile for Ada is gone", 10_000, || tiles(&bob).is_empty()).await;
+    until("Bob's tile for Ada is gone", 10_000, || {
+        tiles(&bob).is_empty()
+    })
+    .await;
     bob.leave();
 }

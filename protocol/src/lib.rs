@@ -71,11 +71,18 @@ pub enum PeerMessage {
         signaling_id: Option<PeerId>,
     },
     /// Mic or camera turned on or off.
-    Media { mic: bool, cam: bool },
+    Media {
+        mic: bool,
+        cam: bool,
+    },
     /// My signaling id changed (the socket reconnected); keep our connection, address me by it.
-    Rebind { signaling_id: PeerId },
+    Rebind {
+        signaling_id: PeerId,
+    },
     /// A chat line.
-    Chat { text: String },
+    Chat {
+        text: String,
+    },
     /// Are you still there? Sent when the server reports the peer gone while its connection still
     /// looks up; answered with [`PeerMessage::Pong`]. A closed tab never answers.
     Ping,
@@ -172,7 +179,9 @@ pub mod close_code {
 /// Room names our server accepts: `[A-Za-z0-9_-]{1,64}`.
 pub fn is_valid_room_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]
@@ -183,11 +192,17 @@ mod tests {
     #[test]
     fn server_messages_match_matchbox_json() {
         let cases = [
-            (ServerMessage::IdAssigned("a".into()), r#"{"IdAssigned":"a"}"#),
+            (
+                ServerMessage::IdAssigned("a".into()),
+                r#"{"IdAssigned":"a"}"#,
+            ),
             (ServerMessage::NewPeer("b".into()), r#"{"NewPeer":"b"}"#),
             (ServerMessage::PeerLeft("c".into()), r#"{"PeerLeft":"c"}"#),
             (
-                ServerMessage::Signal { sender: "d".into(), data: json!({"Offer":"v=0"}) },
+                ServerMessage::Signal {
+                    sender: "d".into(),
+                    data: json!({"Offer":"v=0"}),
+                },
                 r#"{"Signal":{"sender":"d","data":{"Offer":"v=0"}}}"#,
             ),
         ];
@@ -202,7 +217,10 @@ mod tests {
         let cases = [
             (ClientMessage::KeepAlive, r#""KeepAlive""#),
             (
-                ClientMessage::Signal { receiver: "e".into(), data: json!(42) },
+                ClientMessage::Signal {
+                    receiver: "e".into(),
+                    data: json!(42),
+                },
                 r#"{"Signal":{"receiver":"e","data":42}}"#,
             ),
         ];
@@ -231,24 +249,47 @@ mod tests {
 
     #[test]
     fn malformed_input_is_an_error() {
-        for text in [r#"{"Nope":1}"#, r#"{"Signal":{"receiver":1,"data":2}}"#, "[]", "", "{"] {
-            assert!(serde_json::from_str::<ClientMessage>(text).is_err(), "{text}");
+        for text in [
+            r#"{"Nope":1}"#,
+            r#"{"Signal":{"receiver":1,"data":2}}"#,
+            "[]",
+            "",
+            "{",
+        ] {
+            assert!(
+                serde_json::from_str::<ClientMessage>(text).is_err(),
+                "{text}"
+            );
         }
         assert!(PeerSignal::from_value(json!({"Offer": 3})).is_err());
     }
 
     #[test]
     fn peer_messages_are_tagged() {
-        let msg = PeerMessage::Media { mic: false, cam: true };
+        let msg = PeerMessage::Media {
+            mic: false,
+            cam: true,
+        };
         let text = r#"{"type":"media","mic":false,"cam":true}"#;
         assert_eq!(serde_json::to_string(&msg).unwrap(), text);
         assert_eq!(serde_json::from_str::<PeerMessage>(text).unwrap(), msg);
-        assert_eq!(serde_json::to_string(&PeerMessage::Ping).unwrap(), r#"{"type":"ping"}"#);
-        assert_eq!(serde_json::from_str::<PeerMessage>(r#"{"type":"pong"}"#).unwrap(), PeerMessage::Pong);
+        assert_eq!(
+            serde_json::to_string(&PeerMessage::Ping).unwrap(),
+            r#"{"type":"ping"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<PeerMessage>(r#"{"type":"pong"}"#).unwrap(),
+            PeerMessage::Pong
+        );
         let hello = r#"{"type":"hello","name":"Ada","mic":true,"cam":false,"signaling_id":null}"#;
         assert_eq!(
             serde_json::from_str::<PeerMessage>(hello).unwrap(),
-            PeerMessage::Hello { name: "Ada".into(), mic: true, cam: false, signaling_id: None }
+            PeerMessage::Hello {
+                name: "Ada".into(),
+                mic: true,
+                cam: false,
+                signaling_id: None
+            }
         );
     }
 

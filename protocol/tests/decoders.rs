@@ -221,9 +221,17 @@ enum DerivedPeerMessage {
 impl From<DerivedPeerMessage> for PeerMessage {
     fn from(m: DerivedPeerMessage) -> Self {
         match m {
-            DerivedPeerMessage::Hello { name, mic, cam, signaling_id } => {
-                PeerMessage::Hello { name, mic, cam, signaling_id }
-            }
+            DerivedPeerMessage::Hello {
+                name,
+                mic,
+                cam,
+                signaling_id,
+            } => PeerMessage::Hello {
+                name,
+                mic,
+                cam,
+                signaling_id,
+            },
             DerivedPeerMessage::Media { mic, cam } => PeerMessage::Media { mic, cam },
             DerivedPeerMessage::Rebind { signaling_id } => PeerMessage::Rebind { signaling_id },
             DerivedPeerMessage::Chat { text } => PeerMessage::Chat { text },
@@ -258,12 +266,20 @@ fn peer_message_like() -> impl Strategy<Value = Value> {
             .prop_map(|k| Some(Value::String(k.to_owned()))),
         1 => field(word().prop_map(Value::String).boxed()),
     ];
-    let fields = (field(string()), field(flag()), field(flag()), field(string()), field(string()));
+    let fields = (
+        field(string()),
+        field(flag()),
+        field(flag()),
+        field(string()),
+        field(string()),
+    );
     let extra = prop::collection::vec((word(), any::<bool>().prop_map(Value::Bool)), 0..2);
     (kind, fields, extra).prop_map(|(kind, (name, mic, cam, signaling_id, text), extra)| {
         let mut map: Map<String, Value> = extra.into_iter().collect();
         let named = [("type", kind), ("name", name), ("mic", mic), ("cam", cam)];
-        let named = named.into_iter().chain([("signaling_id", signaling_id), ("text", text)]);
+        let named = named
+            .into_iter()
+            .chain([("signaling_id", signaling_id), ("text", text)]);
         for (key, value) in named {
             match value {
                 Some(value) => map.insert(key.to_owned(), value),

@@ -732,7 +732,8 @@ impl Room {
             let channel_silent = p.heartbeats
                 && p.ever_connected
                 && p.channel_open
-                && p.channel_heard_at.is_some_and(|h| now >= h + CHANNEL_SILENCE_MS);
+                && p.channel_heard_at
+                    .is_some_and(|h| now >= h + CHANNEL_SILENCE_MS);
             if channel_silent && p.bad_since.is_none() {
                 // Bad since the last word we heard, so a peer that answers over signaling after
                 // that (an ICE restart) counts as heard, and a frozen one does not.

@@ -30,7 +30,10 @@ fn removal(key: PeerKey) -> Vec<Command> {
 
 /// Nothing happens a millisecond before `at`; at `at` the peer `key` goes.
 fn gone_exactly_at(r: &mut Room, at: u64, key: PeerKey) {
-    assert!(r.step(at - 1, Event::Tick).is_empty(), "{key} went before {at}");
+    assert!(
+        r.step(at - 1, Event::Tick).is_empty(),
+        "{key} went before {at}"
+    );
     assert_eq!(r.step(at, Event::Tick), removal(key), "{key} goes at {at}");
 }
 
@@ -1010,7 +1013,9 @@ fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
         }]
     );
     // Quiet for less than the silence bound: nothing happens.
-    assert!(z.step(1_000 + CHANNEL_SILENCE_MS - 1, Event::Tick).is_empty());
+    assert!(z
+        .step(1_000 + CHANNEL_SILENCE_MS - 1, Event::Tick)
+        .is_empty());
     // Silent past it: the tile shows reconnecting and the impolite side restarts ICE.
     let out = z.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
     assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);

@@ -45,10 +45,20 @@ impl Hub {
                     Ok(PeerSignal::IceCandidate(_)) => "IceCandidate",
                     Err(_) => "other",
                 };
-                hub.borrow_mut().relayed.push((from.clone(), receiver.clone(), kind));
-                let target = hub.borrow().members.iter().find(|(id, _)| *id == receiver).map(|(_, s)| s.clone());
+                hub.borrow_mut()
+                    .relayed
+                    .push((from.clone(), receiver.clone(), kind));
+                let target = hub
+                    .borrow()
+                    .members
+                    .iter()
+                    .find(|(id, _)| *id == receiver)
+                    .map(|(_, s)| s.clone());
                 if let Some(target) = target {
-                    target.deliver(ServerMessage::Signal { sender: from.clone(), data });
+                    target.deliver(ServerMessage::Signal {
+                        sender: from.clone(),
+                        data,
+                    });
                 }
             }
         });
@@ -56,7 +66,10 @@ impl Hub {
         for (_, other) in self.0.borrow().members.iter() {
             other.deliver(ServerMessage::NewPeer(id.clone()));
         }
-        self.0.borrow_mut().members.push((id.clone(), session.clone()));
+        self.0
+            .borrow_mut()
+            .members
+            .push((id.clone(), session.clone()));
         id
     }
 
@@ -69,7 +82,12 @@ impl Hub {
 
     /// How many signals of `kind` ("Offer", "Answer", "IceCandidate") the hub relayed so far.
     pub fn relayed(&self, kind: &str) -> usize {
-        self.0.borrow().relayed.iter().filter(|(_, _, k)| *k == kind).count()
+        self.0
+            .borrow()
+            .relayed
+            .iter()
+            .filter(|(_, _, k)| *k == kind)
+            .count()
     }
 
     /// Offers plus answers relayed so far: a renegotiation adds to it, a `replaceTrack` does not.
@@ -88,14 +106,34 @@ impl Hub {
 /// A session with the fake camera and microphone Chromium provides under the test flags.
 pub async fn session(name: &str) -> Session {
     let got = acquire(None, None).await;
-    assert!(got.problems.is_empty(), "fake devices should be available: {:?}", got.problems);
+    assert!(
+        got.problems.is_empty(),
+        "fake devices should be available: {:?}",
+        got.problems
+    );
     assert!(got.media.has("audio") && got.media.has("video"));
-    Session::new(CallSettings { name: name.into(), mic: true, cam: true, ice_servers: vec![] }, got.media)
+    Session::new(
+        CallSettings {
+            name: name.into(),
+            mic: true,
+            cam: true,
+            ice_servers: vec![],
+        },
+        got.media,
+    )
 }
 
 pub fn no_media_session(name: &str) -> Session {
     let media = LocalMedia::none().expect("an empty MediaStream");
-    Session::new(CallSettings { name: name.into(), mic: false, cam: false, ice_servers: vec![] }, media)
+    Session::new(
+        CallSettings {
+            name: name.into(),
+            mic: false,
+            cam: false,
+            ice_servers: vec![],
+        },
+        media,
+    )
 }
 
 /// `s`'s one remote tile (its key and view); `None` unless there is exactly one.
