@@ -5,8 +5,9 @@ use leptos::task::spawn_local;
 
 use super::controls::{icon, Device, DevicePicker, MediaToggle};
 use super::tile::{PeerTile, SelfTile};
+use crate::devices::DeviceView;
 use crate::hooks::{copy_text, page_href};
-use crate::session::{CallView, DeviceView, Session};
+use crate::session::{CallView, Session};
 use crate::signaling::LinkStatus;
 
 /// Columns for `n` tiles on a wide screen: the smallest square grid that holds them.
