@@ -5,7 +5,9 @@
 use gloo_events::EventListener;
 use leptos::prelude::*;
 
-use crate::rtc::media::{list_devices, watch_devices, Device, DeviceTrouble, LocalMedia};
+use crate::rtc::media::{
+    list_devices, watch_devices, Device, DeviceTrouble, LocalMedia, MediaKind,
+};
 
 /// What can be picked, what is in use, and what went wrong with it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -27,11 +29,10 @@ pub struct DeviceView {
 impl DeviceView {
     /// The device to try again for `kind`: the one in use before if it is still listed, else
     /// the first one listed, else whichever the browser picks.
-    pub fn retry_choice(&self, kind: &str) -> Option<String> {
-        let (id, list) = if kind == "video" {
-            (&self.camera, &self.cameras)
-        } else {
-            (&self.mic, &self.mics)
+    pub fn retry_choice(&self, kind: MediaKind) -> Option<String> {
+        let (id, list) = match kind {
+            MediaKind::Video => (&self.camera, &self.cameras),
+            MediaKind::Audio => (&self.mic, &self.mics),
         };
         list.iter()
             .find(|d| d.id == *id)
@@ -42,27 +43,46 @@ impl DeviceView {
     /// Records what `kind` has now; `device` is the id of a new track, `None` keeps the old one.
     pub fn set(
         &mut self,
-        kind: &str,
+        kind: MediaKind,
         live: bool,
         device: Option<String>,
         trouble: Option<DeviceTrouble>,
     ) {
-        let id = if kind == "video" {
-            (self.has_cam, self.cam_trouble) = (live, trouble);
-            &mut self.camera
-        } else {
-            (self.has_mic, self.mic_trouble) = (live, trouble);
-            &mut self.mic
+        let id = match kind {
+            MediaKind::Video => {
+                (self.has_cam, self.cam_trouble) = (live, trouble);
+                &mut self.camera
+            }
+            MediaKind::Audio => {
+                (self.has_mic, self.mic_trouble) = (live, trouble);
+                &mut self.mic
+            }
         };
         if let Some(device) = device {
             *id = device;
         }
     }
 
+    /// What went wrong with `kind`, if anything.
+    pub fn trouble(&self, kind: MediaKind) -> Option<DeviceTrouble> {
+        match kind {
+            MediaKind::Video => self.cam_trouble,
+            MediaKind::Audio => self.mic_trouble,
+        }
+    }
+
+    /// A live track of `kind` is in use.
+    pub fn has(&self, kind: MediaKind) -> bool {
+        match kind {
+            MediaKind::Video => self.has_cam,
+            MediaKind::Audio => self.has_mic,
+        }
+    }
+
     /// Records the tracks `media` holds, in place of what was there. A track that already ended
     /// (while the lobby was open, say) is as lost as one that ends later.
     pub fn use_media(&mut self, media: &LocalMedia) {
-        for kind in ["audio", "video"] {
+        for kind in MediaKind::ALL {
             let live = media.has_live(kind);
             let trouble = (media.has(kind) && !live).then_some(DeviceTrouble::Stopped);
             self.set(
@@ -113,7 +133,7 @@ impl Devices {
 
     /// A track of `kind` ended without us stopping it (unplugged, permission taken back): say so,
     /// and re-read the lists, which an unplugged device leaves.
-    pub fn stopped(&self, kind: &str) {
+    pub fn stopped(&self, kind: MediaKind) {
         self.view
             .update(|d| d.set(kind, false, None, Some(DeviceTrouble::Stopped)));
         self.refresh();
@@ -123,7 +143,7 @@ impl Devices {
 #[cfg(test)]
 mod tests {
     use super::DeviceView;
-    use crate::rtc::media::Device;
+    use crate::rtc::media::{Device, MediaKind};
 
     fn device(id: &str) -> Device {
         Device {
@@ -139,10 +159,10 @@ mod tests {
             camera: "b".into(),
             ..DeviceView::default()
         };
-        assert_eq!(d.retry_choice("video").as_deref(), Some("b"));
+        assert_eq!(d.retry_choice(MediaKind::Video).as_deref(), Some("b"));
         d.camera = "unplugged".into();
-        assert_eq!(d.retry_choice("video").as_deref(), Some("a"));
+        assert_eq!(d.retry_choice(MediaKind::Video).as_deref(), Some("a"));
         // Nothing listed (e.g. permission gone hides the ids): let the browser choose.
-        assert_eq!(d.retry_choice("audio"), None);
+        assert_eq!(d.retry_choice(MediaKind::Audio), None);
     }
 }

@@ -5,9 +5,9 @@ use leptos::html::Video;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::controls::{Device as Kind, DevicePicker, MediaToggle};
+use super::controls::{DevicePicker, MediaToggle};
 use crate::devices::{DeviceView, Devices};
-use crate::rtc::media::{acquire, DeviceTrouble, LocalMedia, MediaProblem, MicMeter};
+use crate::rtc::media::{acquire, DeviceTrouble, LocalMedia, MediaKind, MediaProblem, MicMeter};
 
 /// What the lobby hands over on Join.
 #[derive(Clone, Copy)]
@@ -40,16 +40,8 @@ pub fn Lobby(
     let devices: RwSignal<DeviceView> = lists.view.clone().into();
     let has_cam = move || devices.with(|d| d.has_cam);
     let has_mic = move || devices.with(|d| d.has_mic);
-    let stopped = move |kind: &str| {
-        devices.with(|d| {
-            let trouble = if kind == "video" {
-                d.cam_trouble
-            } else {
-                d.mic_trouble
-            };
-            trouble == Some(DeviceTrouble::Stopped)
-        })
-    };
+    let stopped =
+        move |kind: MediaKind| devices.with(|d| d.trouble(kind) == Some(DeviceTrouble::Stopped));
     let ready = RwSignal::new(false);
     let generation = RwSignal::new(0u32);
     let meter = StoredValue::new_local(None::<MicMeter>);
@@ -70,13 +62,15 @@ pub fn Lobby(
             if generation.try_get_untracked() != Some(wanted) {
                 return;
             }
-            got.media.set_enabled("audio", mic_on.get_untracked());
-            got.media.set_enabled("video", cam_on.get_untracked());
+            got.media
+                .set_enabled(MediaKind::Audio, mic_on.get_untracked());
+            got.media
+                .set_enabled(MediaKind::Video, cam_on.get_untracked());
             devices.update(|d| d.use_media(&got.media));
             if let Some(video) = preview.get_untracked() {
                 video.set_src_object(Some(got.media.stream()));
             }
-            if got.media.has("audio") {
+            if got.media.has(MediaKind::Audio) {
                 let meter_level = level;
                 match MicMeter::new(got.media.stream(), move |l| meter_level.set(l)) {
                     Ok(m) => meter.set_value(Some(m)),
@@ -109,7 +103,7 @@ pub fn Lobby(
         mic_on.set(on);
         media.with_value(|m| {
             if let Some(m) = m {
-                m.set_enabled("audio", on)
+                m.set_enabled(MediaKind::Audio, on)
             }
         });
     };
@@ -118,7 +112,7 @@ pub fn Lobby(
         cam_on.set(on);
         media.with_value(|m| {
             if let Some(m) = m {
-                m.set_enabled("video", on)
+                m.set_enabled(MediaKind::Video, on)
             }
         });
     };
@@ -160,7 +154,7 @@ pub fn Lobby(
                                 "Camera off"
                             } else if !ready.get() {
                                 "Starting camera…"
-                            } else if stopped("video") {
+                            } else if stopped(MediaKind::Video) {
                                 "Camera stopped"
                             } else if problems.with(|p| p.contains(&MediaProblem::Blocked)) {
                                 "Camera blocked"
@@ -171,8 +165,8 @@ pub fn Lobby(
                     </div>
                 </Show>
                 <div class="preview-controls">
-                    <MediaToggle device=Kind::Mic testid="toggle-mic" on=Signal::derive(move || mic_on.get() && (has_mic() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_mic()) on_toggle=toggle_mic />
-                    <MediaToggle device=Kind::Cam testid="toggle-cam" on=Signal::derive(move || cam_on.get() && (has_cam() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_cam()) on_toggle=toggle_cam />
+                    <MediaToggle device=MediaKind::Audio testid="toggle-mic" on=Signal::derive(move || mic_on.get() && (has_mic() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_mic()) on_toggle=toggle_mic />
+                    <MediaToggle device=MediaKind::Video testid="toggle-cam" on=Signal::derive(move || cam_on.get() && (has_cam() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_cam()) on_toggle=toggle_cam />
                 </div>
             </div>
             <form class="lobby-side card" on:submit=join>
@@ -180,10 +174,10 @@ pub fn Lobby(
                     <span class="muted-text">"Room "</span>
                     {room}
                 </h1>
-                <Show when=move || !problems.get().is_empty() || stopped("video") || stopped("audio")>
+                <Show when=move || !problems.get().is_empty() || stopped(MediaKind::Video) || stopped(MediaKind::Audio)>
                     <div class="notice" data-testid="lobby-notice" role="status">
                         {move || problems.get().iter().map(|p| view! { <p>{p.sentence()}</p> }).collect_view()}
-                        {move || ["video", "audio"].into_iter().filter(|&k| stopped(k)).map(|k| view! { <p>{DeviceTrouble::Stopped.sentence(k)}</p> }).collect_view()}
+                        {move || [MediaKind::Video, MediaKind::Audio].into_iter().filter(|&k| stopped(k)).map(|k| view! { <p>{DeviceTrouble::Stopped.sentence(k)}</p> }).collect_view()}
                     </div>
                 </Show>
                 <label class="field">

@@ -16,7 +16,7 @@ use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
 use crate::devices::{DeviceView, Devices};
 use crate::room::{Event, PeerKey, PeerView, Room};
-use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia};
+use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
 use crate::rtc::peer::{rtc_configuration, PeerEdge};
 use crate::signaling::{LinkEvent, LinkStatus, SignalingClient};
 
@@ -81,8 +81,8 @@ pub struct Session(Rc<Inner>);
 
 impl Session {
     pub fn new(settings: CallSettings, mut media: LocalMedia) -> Session {
-        media.set_enabled("audio", settings.mic);
-        media.set_enabled("video", settings.cam);
+        media.set_enabled(MediaKind::Audio, settings.mic);
+        media.set_enabled(MediaKind::Video, settings.cam);
         let mut devices = DeviceView::default();
         devices.use_media(&media);
         let (has_mic, has_cam) = (devices.has_mic, devices.has_cam);
@@ -204,22 +204,21 @@ impl Session {
         let view = &self.0.view;
         let (mic, cam) = (view.mic.get_untracked(), view.cam.get_untracked());
         if let Some(media) = self.0.media.borrow().as_ref() {
-            media.set_enabled("audio", mic);
-            media.set_enabled("video", cam);
+            media.set_enabled(MediaKind::Audio, mic);
+            media.set_enabled(MediaKind::Video, cam);
         }
         let _ = self.0.events.unbounded_send(Event::LocalMedia {
-            mic: mic && self.has_live("audio"),
-            cam: cam && self.has_live("video"),
+            mic: mic && self.has_live(MediaKind::Audio),
+            cam: cam && self.has_live(MediaKind::Video),
         });
     }
 
-    /// Turns our camera ("video") or mic ("audio") on or off. Turning on a kind without a working
+    /// Turns our camera or mic on or off. Turning on a kind without a working
     /// track (joined without it, or it was lost) also asks for a device.
-    pub fn turn(&self, kind: &'static str, on: bool) {
-        if kind == "video" {
-            self.set_cam(on);
-        } else {
-            self.set_mic(on);
+    pub fn turn(&self, kind: MediaKind, on: bool) {
+        match kind {
+            MediaKind::Video => self.set_cam(on),
+            MediaKind::Audio => self.set_mic(on),
         }
         if on && !self.has_live(kind) {
             let device = self.0.view.devices.with_untracked(|d| d.retry_choice(kind));
@@ -234,7 +233,7 @@ impl Session {
 
     /// A local track ended without us stopping it: say so, and tell the others it is off (what
     /// the person wants stays as it was).
-    fn track_ended(&self, kind: &'static str) {
+    fn track_ended(&self, kind: MediaKind) {
         if self.has_live(kind) {
             return; // an old track's late event; its replacement is running
         }
@@ -242,11 +241,11 @@ impl Session {
         self.publish_media();
     }
 
-    /// Switches `kind` ("audio" or "video") to `device` (`None`: any), on every connection at
+    /// Switches `kind` to `device` (`None`: any), on every connection at
     /// once with `replaceTrack`, so no connection renegotiates. On failure the old track stays
     /// (if it still works) and the reason is shown.
-    pub fn switch_device(&self, kind: &'static str, device: Option<String>) {
-        let slot = usize::from(kind == "video");
+    pub fn switch_device(&self, kind: MediaKind, device: Option<String>) {
+        let slot = kind as usize;
         let pick = {
             let mut picks = self.0.picks.borrow_mut();
             picks[slot] = picks[slot].wrapping_add(1);
@@ -273,7 +272,7 @@ impl Session {
 
     async fn use_track(
         &self,
-        kind: &'static str,
+        kind: MediaKind,
         result: Result<web_sys::MediaStreamTrack, DeviceTrouble>,
     ) {
         let devices = self.0.view.devices.clone();
@@ -287,10 +286,9 @@ impl Session {
             }
         };
         // On or off as the person wants it, whatever happened to the device before.
-        let on = if kind == "video" {
-            self.0.view.cam.get_untracked()
-        } else {
-            self.0.view.mic.get_untracked()
+        let on = match kind {
+            MediaKind::Video => self.0.view.cam.get_untracked(),
+            MediaKind::Audio => self.0.view.mic.get_untracked(),
         };
         track.set_enabled(on);
         let (stream, device) = {
@@ -320,13 +318,16 @@ impl Session {
             .collect();
         for (key, result) in futures::future::join_all(swaps).await {
             if let Err(e) = result {
-                crate::rtc::peer::log(&format!("peer {key}: could not switch the {kind}: {e}"));
+                crate::rtc::peer::log(&format!(
+                    "peer {key}: could not switch the {}: {e}",
+                    kind.as_str()
+                ));
             }
         }
         self.refresh_devices();
     }
 
-    fn has_live(&self, kind: &str) -> bool {
+    fn has_live(&self, kind: MediaKind) -> bool {
         self.0
             .media
             .borrow()
