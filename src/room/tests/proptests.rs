@@ -527,7 +527,7 @@ proptest! {
         for i in 0..n {
             let data = match i % 5 {
                 0 => json!({"Nope": i}),
-                1 | 2 | 3 => PeerSignal::IceCandidate(candidate(i)).to_value(),
+                1..=3 => PeerSignal::IceCandidate(candidate(i)).to_value(),
                 _ => PeerSignal::Answer(sdp(1)).to_value(),
             };
             world.apply_event(Event::Signal { from: from.clone(), data })?;
