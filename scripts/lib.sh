@@ -29,6 +29,13 @@ ensure_wasm_target() {
   fi
 }
 
+# `make test`'s lint suite: rustfmt and clippy (rustup's minimal profile has neither).
+ensure_lint_tools() {
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    rustup component add rustfmt clippy
+  fi
+}
+
 ensure_trunk() {
   if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
     say "installing trunk $TRUNK_VERSION (about 10 minutes on 2 cores, once)"
@@ -125,6 +132,7 @@ setup_run() {
 
 setup_test() {
   setup_run
+  ensure_lint_tools
   ensure_browser
   ensure_e2e_deps
   ensure_matchbox_server

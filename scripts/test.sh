@@ -13,11 +13,12 @@ out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 
 # Counts what the runners report: cargo test and wasm-bindgen-test print "test result: ... N passed;
-# N failed;", Playwright prints "N passed" / "N failed" lines.
+# N failed;", Playwright prints "N passed" / "N failed" lines, the lint suite "lint passed: <check>" or
+# "lint failed: <check>" (one each).
 count_results() {
   local p
-  p=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^ +([0-9]+) passed( \(.*\))?$/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
-  reported_failures=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^ +([0-9]+) (failed|flaky|interrupted|did not run)$/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
+  p=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^ +([0-9]+) passed( \(.*\))?$/\1/p; s/^lint passed: .*/1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
+  reported_failures=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^ +([0-9]+) (failed|flaky|interrupted|did not run)$/\1/p; s/^lint failed: .*/1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
   passed_tests=$((passed_tests + p))
 }
 
@@ -46,6 +47,24 @@ summary() {
 
 # Setup and the release build are preconditions: without them no later suite means anything.
 timed "setup (wasm32 target, trunk, wasm-bindgen-cli, wasm-opt, chromium, chromedriver, npm deps)" setup_test || exit 1
+
+# Formatting and clippy, native (the whole workspace) and wasm (the app, as the browser runs it): a
+# warning fails the suite. Every check runs, so one run shows all of them.
+lint() {
+  local rc=0 check
+  for check in "cargo fmt --all --check" \
+    "cargo clippy --workspace --all-targets -- -D warnings" \
+    "cargo clippy --target wasm32-unknown-unknown -p meshcall --all-targets -- -D warnings"; do
+    if $check; then
+      echo "lint passed: $check"
+    else
+      echo "lint failed: $check"
+      rc=1
+    fi
+  done
+  return "$rc"
+}
+suite "lint: cargo fmt, cargo clippy (native and wasm)" lint
 
 suite "native tests: cargo test --workspace" cargo test --workspace
 

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod components;
+pub mod devices;
 pub mod hooks;
 pub mod room;
 pub mod rtc;

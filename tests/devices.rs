@@ -10,9 +10,10 @@ mod common;
 use common::{ada_and_bob, call, no_media_session, only_tile as tile, session, until, Hub};
 use js_sys::{Array, Function, Object, Reflect};
 use leptos::prelude::WithUntracked;
+use meshcall::devices::DeviceView;
 use meshcall::room::{PeerState, PeerView};
-use meshcall::rtc::media::{list_devices, Device, DeviceTrouble};
-use meshcall::session::{DeviceView, Session};
+use meshcall::rtc::media::{list_devices, Device, DeviceTrouble, MediaKind};
+use meshcall::session::Session;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -240,7 +241,7 @@ async fn switching_camera_and_mic_keeps_the_call_without_renegotiating() {
     // The camera: the same (only) fake camera by its id, so a fresh track from it.
     let (cameras, mics) = list_devices().await.expect("devices listed");
     let camera = cameras.first().expect("a fake camera").clone();
-    ada.switch_device("video", Some(camera.id.clone()));
+    ada.switch_device(MediaKind::Video, Some(camera.id.clone()));
     until("Ada sends a new live camera track", 10_000, || {
         devices(&ada).swaps == swaps + 1
             && sent(&ada_pc, "video")
@@ -264,7 +265,7 @@ async fn switching_camera_and_mic_keeps_the_call_without_renegotiating() {
 
     // The microphone: "Fake Audio Input 1" by id.
     let mic = mic_named(&mics, "Fake Audio Input 1");
-    ada.switch_device("audio", Some(mic.id.clone()));
+    ada.switch_device(MediaKind::Audio, Some(mic.id.clone()));
     until("Ada sends Fake Audio Input 1", 10_000, || {
         sent(&ada_pc, "audio")
             .iter()
@@ -329,7 +330,7 @@ async fn a_camera_that_is_gone_falls_back_to_any_camera() {
     let swaps = devices(&ada).swaps;
     let (cameras, _) = list_devices().await.expect("devices listed");
 
-    ada.switch_device("video", Some("a-camera-unplugged-since".into()));
+    ada.switch_device(MediaKind::Video, Some("a-camera-unplugged-since".into()));
     until("the switch settled", 10_000, || {
         let d = devices(&ada);
         d.swaps != swaps || d.cam_trouble.is_some()
@@ -437,10 +438,10 @@ async fn quick_successive_picks_keep_only_the_last_and_leak_no_track() {
     let tap = GumTap::install(true, None);
     // A person clicking through the pickers faster than the devices open; each first pick's
     // device answers last.
-    ada.switch_device("audio", Some(in1.id.clone()));
-    ada.switch_device("audio", Some(in2.id.clone()));
-    ada.switch_device("video", Some(camera.id.clone()));
-    ada.switch_device("video", None);
+    ada.switch_device(MediaKind::Audio, Some(in1.id.clone()));
+    ada.switch_device(MediaKind::Audio, Some(in2.id.clone()));
+    ada.switch_device(MediaKind::Video, Some(camera.id.clone()));
+    ada.switch_device(MediaKind::Video, None);
     until(
         "four tracks handed out, the last pick of each kind live and sent, the rest stopped",
         10_000,
@@ -542,7 +543,7 @@ async fn camera_added_mid_call(ada_first: bool) {
     let answers = hub.relayed("Answer");
 
     // What the camera button does for someone without a camera: turn it on, which asks for one.
-    ada.turn("video", true);
+    ada.turn(MediaKind::Video, true);
     until(
         "Bob receives a live video track from Ada and shows her camera on",
         15_000,
@@ -626,7 +627,7 @@ async fn a_camera_that_stops_shows_and_can_be_picked_again() {
     );
 
     // Picking a camera again brings it back for everyone.
-    ada.switch_device("video", None);
+    ada.switch_device(MediaKind::Video, None);
     until("Ada's camera is back", 10_000, || {
         let d = devices(&ada);
         d.cam_trouble.is_none() && d.has_cam
@@ -669,11 +670,11 @@ async fn switching_while_off_keeps_the_mic_muted_and_the_camera_off() {
     let swaps = devices(&ada).swaps;
     let (cameras, mics) = list_devices().await.expect("devices listed");
     ada.switch_device(
-        "audio",
+        MediaKind::Audio,
         Some(mic_named(&mics, "Fake Audio Input 1").id.clone()),
     );
     ada.switch_device(
-        "video",
+        MediaKind::Video,
         Some(cameras.first().expect("a fake camera").id.clone()),
     );
     until("both swapped", 10_000, || devices(&ada).swaps == swaps + 2).await;
@@ -723,7 +724,7 @@ async fn a_busy_camera_keeps_the_one_in_use_and_says_why() {
 
     // Another app holds the camera picked: the browser refuses it.
     let tap = GumTap::install(false, Some("NotReadableError"));
-    ada.switch_device("video", Some(camera.id.clone()));
+    ada.switch_device(MediaKind::Video, Some(camera.id.clone()));
     until("Ada is told the camera is busy", 10_000, || {
         devices(&ada).cam_trouble == Some(DeviceTrouble::Busy)
     })
@@ -742,7 +743,7 @@ async fn a_busy_camera_keeps_the_one_in_use_and_says_why() {
     screen.advances("Bob keeps seeing Ada", 10).await;
 
     // The other app let go: trying again works and the message goes.
-    ada.switch_device("video", d.retry_choice("video"));
+    ada.switch_device(MediaKind::Video, d.retry_choice(MediaKind::Video));
     until("the camera is swapped without trouble", 10_000, || {
         let d = devices(&ada);
         d.swaps == swaps + 1 && d.cam_trouble.is_none() && d.has_cam
@@ -761,7 +762,7 @@ async fn a_busy_camera_keeps_the_one_in_use_and_says_why() {
 async fn pick_in_flight_at_leave(dropped: bool) {
     let ada = session("Ada").await;
     let tap = GumTap::install(false, None);
-    ada.switch_device("video", None);
+    ada.switch_device(MediaKind::Video, None);
     ada.leave();
     if dropped {
         drop(ada);
@@ -846,7 +847,7 @@ async fn a_camera_picked_again_reaches_every_connection_and_one_made_while_it_wa
     let descriptions = hub.descriptions();
 
     // She picks a camera again: all three connections, the one made meanwhile too, send it.
-    ada.switch_device("video", None);
+    ada.switch_device(MediaKind::Video, None);
     until("swapped", 10_000, || devices(&ada).swaps == swaps + 1).await;
     let camera = local(&ada, "video").remove(0);
     for pc in &ada_pcs {
@@ -901,13 +902,13 @@ async fn a_refused_pick_does_not_unmute_later() {
     let in1 = mic_named(&mics, "Fake Audio Input 1");
     let swaps = devices(&ada).swaps;
     let tap = GumTap::install(false, Some("NotReadableError"));
-    ada.switch_device("audio", Some(in1.id.clone()));
+    ada.switch_device(MediaKind::Audio, Some(in1.id.clone()));
     until("Ada is told the mic is busy", 10_000, || {
         devices(&ada).mic_trouble == Some(DeviceTrouble::Busy)
     })
     .await;
     drop(tap);
-    ada.switch_device("audio", Some(in1.id.clone()));
+    ada.switch_device(MediaKind::Audio, Some(in1.id.clone()));
     until("swapped", 10_000, || devices(&ada).swaps == swaps + 1).await;
     let audio = sent_one(&only_connection(&ada), "audio");
     // What Bob sees once Ada's state settles: force a later hello and wait for it.
@@ -951,7 +952,7 @@ async fn a_camera_turned_off_then_lost_stays_off_when_picked_again() {
     })
     .await;
     let swaps = devices(&ada).swaps;
-    ada.switch_device("video", None);
+    ada.switch_device(MediaKind::Video, None);
     until("a camera is back", 10_000, || {
         devices(&ada).swaps == swaps + 1
     })

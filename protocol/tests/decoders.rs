@@ -179,7 +179,7 @@ fn graft(tree: &mut Value, pick: usize, graft: Value) {
         Value::Object(map) => map.len(),
         _ => 0,
     };
-    if len == 0 || pick % 3 == 0 {
+    if len == 0 || pick.is_multiple_of(3) {
         *tree = graft;
         return;
     }

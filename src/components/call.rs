@@ -3,10 +3,12 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::controls::{icon, Device, DevicePicker, MediaToggle};
+use super::controls::{icon, DevicePicker, MediaToggle};
 use super::tile::{PeerTile, SelfTile};
+use crate::devices::DeviceView;
 use crate::hooks::{copy_text, page_href};
-use crate::session::{CallView, DeviceView, Session};
+use crate::rtc::media::MediaKind;
+use crate::session::{CallView, Session};
 use crate::signaling::LinkStatus;
 
 /// Columns for `n` tiles on a wide screen: the smallest square grid that holds them.
@@ -34,13 +36,13 @@ pub fn Call(
     let has_cam = move || devices.with(|d| d.has_cam);
     let troubles = move || {
         devices.with(|d| {
-            [("video", d.cam_trouble), ("audio", d.mic_trouble)]
+            [MediaKind::Video, MediaKind::Audio]
                 .into_iter()
-                .filter_map(|(kind, t)| t.map(|t| (kind, t)))
+                .filter_map(|kind| d.trouble(kind).map(|t| (kind, t)))
                 .collect::<Vec<_>>()
         })
     };
-    let switch = move |kind: &'static str, device: Option<String>| {
+    let switch = move |kind: MediaKind, device: Option<String>| {
         session.with_value(|s| {
             if let Some(s) = s {
                 s.switch_device(kind, device)
@@ -56,15 +58,15 @@ pub fn Call(
     // Shown as on only while a working track is sent; turning on without one asks for a device.
     let mic_on = Signal::derive(move || mic.get() && has_mic());
     let cam_on = Signal::derive(move || cam.get() && has_cam());
-    let turn = move |kind: &'static str, on: bool| {
+    let turn = move |kind: MediaKind, on: bool| {
         session.with_value(|s| {
             if let Some(s) = s {
                 s.turn(kind, on)
             }
         });
     };
-    let toggle_mic = move |()| turn("audio", !mic_on.get_untracked());
-    let toggle_cam = move |()| turn("video", !cam_on.get_untracked());
+    let toggle_mic = move |()| turn(MediaKind::Audio, !mic_on.get_untracked());
+    let toggle_cam = move |()| turn(MediaKind::Video, !cam_on.get_untracked());
     let copy = move |_| {
         spawn_local(async move {
             let ok = copy_text(&page_href()).await;
@@ -114,8 +116,8 @@ pub fn Call(
                     <span data-testid="peer-count">{count}</span>
                     {move || if count() == 1 { " other" } else { " others" }}
                 </span>
-                <MediaToggle device=Device::Mic testid="call-mic" on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
-                <MediaToggle device=Device::Cam testid="call-cam" on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
+                <MediaToggle device=MediaKind::Audio testid="call-mic" on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
+                <MediaToggle device=MediaKind::Video testid="call-cam" on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
                 <button
                     type="button"
                     class="btn"
@@ -151,11 +153,11 @@ pub fn Call(
                         <DevicePicker label="Camera" empty="No camera" testid="call-camera-select"
                             devices=Signal::derive(move || devices.with(|d| d.cameras.clone()))
                             selected=Signal::derive(move || devices.with(|d| d.camera.clone()))
-                            on_pick=move |id: String| switch("video", Some(id).filter(|s| !s.is_empty())) />
+                            on_pick=move |id: String| switch(MediaKind::Video, Some(id).filter(|s| !s.is_empty())) />
                         <DevicePicker label="Microphone" empty="No microphone" testid="call-mic-select"
                             devices=Signal::derive(move || devices.with(|d| d.mics.clone()))
                             selected=Signal::derive(move || devices.with(|d| d.mic.clone()))
-                            on_pick=move |id: String| switch("audio", Some(id).filter(|s| !s.is_empty())) />
+                            on_pick=move |id: String| switch(MediaKind::Audio, Some(id).filter(|s| !s.is_empty())) />
                     </div>
                 </div>
             </Show>

@@ -3,13 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::rtc::media::Device as Choice;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Device {
-    Mic,
-    Cam,
-}
+use crate::rtc::media::{Device, MediaKind};
 
 /// 24px line icons (Feather-style paths), drawn with `currentColor`.
 pub fn icon(name: &'static str) -> impl IntoView {
@@ -33,19 +27,16 @@ pub fn icon(name: &'static str) -> impl IntoView {
 /// Mic or camera on/off. Disabled when the device is missing.
 #[component]
 pub fn MediaToggle(
-    device: Device,
+    device: MediaKind,
     testid: &'static str,
     #[prop(into)] on: Signal<bool>,
     #[prop(into)] disabled: Signal<bool>,
     #[prop(into)] on_toggle: Callback<()>,
 ) -> impl IntoView {
-    let (noun, icon_on, icon_off) = match device {
-        Device::Mic => ("microphone", "mic", "mic-off"),
-        Device::Cam => ("camera", "cam", "cam-off"),
-    };
-    let short = match device {
-        Device::Mic => "Mic",
-        Device::Cam => "Camera",
+    let noun = device.noun();
+    let (short, icon_on, icon_off) = match device {
+        MediaKind::Audio => ("Mic", "mic", "mic-off"),
+        MediaKind::Video => ("Camera", "cam", "cam-off"),
     };
     view! {
         <button
@@ -81,7 +72,7 @@ pub fn DevicePicker(
     /// Shown (and the select disabled) when the list is empty.
     empty: &'static str,
     testid: &'static str,
-    #[prop(into)] devices: Signal<Vec<Choice>>,
+    #[prop(into)] devices: Signal<Vec<Device>>,
     #[prop(into)] selected: Signal<String>,
     #[prop(into)] on_pick: Callback<String>,
 ) -> impl IntoView {

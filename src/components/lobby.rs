@@ -5,10 +5,9 @@ use leptos::html::Video;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::controls::{Device as Kind, DevicePicker, MediaToggle};
-use crate::rtc::media::{
-    acquire, list_devices, watch_devices, Device, DeviceTrouble, LocalMedia, MediaProblem, MicMeter,
-};
+use super::controls::{DevicePicker, MediaToggle};
+use crate::devices::{DeviceView, Devices};
+use crate::rtc::media::{acquire, DeviceTrouble, LocalMedia, MediaKind, MediaProblem, MicMeter};
 
 /// What the lobby hands over on Join.
 #[derive(Clone, Copy)]
@@ -35,30 +34,23 @@ pub fn Lobby(
     let preview = NodeRef::<Video>::new();
     let level = RwSignal::new(0u8);
     let problems = RwSignal::new(Vec::<MediaProblem>::new());
-    let cameras = RwSignal::new(Vec::<Device>::new());
-    let mics = RwSignal::new(Vec::<Device>::new());
-    let camera_id = RwSignal::new(String::new());
-    let mic_id = RwSignal::new(String::new());
-    let has_cam = RwSignal::new(false);
-    let has_mic = RwSignal::new(false);
+    // What can be picked and what is in use; a track that ended under us (unplugged, permission
+    // taken back) since the last pick shows as stopped.
+    let lists = Devices::new(DeviceView::default());
+    let devices: RwSignal<DeviceView> = lists.view.clone().into();
+    let has_cam = move || devices.with(|d| d.has_cam);
+    let has_mic = move || devices.with(|d| d.has_mic);
+    let stopped =
+        move |kind: MediaKind| devices.with(|d| d.trouble(kind) == Some(DeviceTrouble::Stopped));
     let ready = RwSignal::new(false);
     let generation = RwSignal::new(0u32);
     let meter = StoredValue::new_local(None::<MicMeter>);
-    // Kinds whose track ended under us (unplugged, permission taken back) since the last pick.
-    let stopped = RwSignal::new(Vec::<&'static str>::new());
-    let refresh = move || {
-        spawn_local(async move {
-            if let Ok((c, m)) = list_devices().await {
-                cameras.try_set(c);
-                mics.try_set(m);
-            }
-        })
-    };
-    let device_watch = StoredValue::new_local(watch_devices(move |_| refresh()));
+    let device_watch = StoredValue::new_local(lists.watch());
+    let lists = StoredValue::new(lists);
 
     let start = move |camera: Option<String>, mic: Option<String>| {
         ready.set(false);
-        stopped.set(Vec::new());
+        devices.update(|d| (d.cam_trouble, d.mic_trouble) = (None, None));
         // Release the old devices first: some cameras open only once.
         meter.try_set_value(None);
         media.try_set_value(None);
@@ -70,16 +62,15 @@ pub fn Lobby(
             if generation.try_get_untracked() != Some(wanted) {
                 return;
             }
-            got.media.set_enabled("audio", mic_on.get_untracked());
-            got.media.set_enabled("video", cam_on.get_untracked());
-            has_cam.set(got.media.has("video"));
-            has_mic.set(got.media.has("audio"));
-            camera_id.set(got.media.device_id("video").unwrap_or_default());
-            mic_id.set(got.media.device_id("audio").unwrap_or_default());
+            got.media
+                .set_enabled(MediaKind::Audio, mic_on.get_untracked());
+            got.media
+                .set_enabled(MediaKind::Video, cam_on.get_untracked());
+            devices.update(|d| d.use_media(&got.media));
             if let Some(video) = preview.get_untracked() {
                 video.set_src_object(Some(got.media.stream()));
             }
-            if got.media.has("audio") {
+            if got.media.has(MediaKind::Audio) {
                 let meter_level = level;
                 match MicMeter::new(got.media.stream(), move |l| meter_level.set(l)) {
                     Ok(m) => meter.set_value(Some(m)),
@@ -89,23 +80,13 @@ pub fn Lobby(
                 level.set(0);
             }
             problems.set(got.problems);
-            got.media.on_ended(move |kind| {
-                stopped.try_update(|s| {
-                    if !s.contains(&kind) {
-                        s.push(kind)
-                    }
-                });
-                let has = if kind == "video" { has_cam } else { has_mic };
-                has.try_set(false);
-                refresh();
-            });
+            let Some(lists) = lists.try_get_value() else {
+                return;
+            };
+            let on_ended = lists.clone();
+            got.media.on_ended(move |kind| on_ended.stopped(kind));
             media.set_value(Some(got.media));
-            if let Ok((c, m)) = list_devices().await {
-                if generation.try_get_untracked() == Some(wanted) {
-                    cameras.set(c);
-                    mics.set(m);
-                }
-            }
+            lists.read_lists().await;
             ready.set(true);
         });
     };
@@ -122,7 +103,7 @@ pub fn Lobby(
         mic_on.set(on);
         media.with_value(|m| {
             if let Some(m) = m {
-                m.set_enabled("audio", on)
+                m.set_enabled(MediaKind::Audio, on)
             }
         });
     };
@@ -131,19 +112,19 @@ pub fn Lobby(
         cam_on.set(on);
         media.with_value(|m| {
             if let Some(m) = m {
-                m.set_enabled("video", on)
+                m.set_enabled(MediaKind::Video, on)
             }
         });
     };
     let pick_camera = move |id: String| {
         start(
             Some(id),
-            Some(mic_id.get_untracked()).filter(|s| !s.is_empty()),
+            Some(devices.with_untracked(|d| d.mic.clone())).filter(|s| !s.is_empty()),
         );
     };
     let pick_mic = move |id: String| {
         start(
-            Some(camera_id.get_untracked()).filter(|s| !s.is_empty()),
+            Some(devices.with_untracked(|d| d.camera.clone())).filter(|s| !s.is_empty()),
             Some(id),
         );
     };
@@ -151,7 +132,7 @@ pub fn Lobby(
         ev.prevent_default();
         on_join.run(());
     };
-    let show_video = move || has_cam.get() && cam_on.get();
+    let show_video = move || has_cam() && cam_on.get();
 
     view! {
         <section class="lobby">
@@ -169,11 +150,11 @@ pub fn Lobby(
                 <Show when=move || !show_video()>
                     <div class="cam-off-big" aria-hidden="true">
                         {move || {
-                            if has_cam.get() {
+                            if has_cam() {
                                 "Camera off"
                             } else if !ready.get() {
                                 "Starting camera…"
-                            } else if stopped.with(|s| s.contains(&"video")) {
+                            } else if stopped(MediaKind::Video) {
                                 "Camera stopped"
                             } else if problems.with(|p| p.contains(&MediaProblem::Blocked)) {
                                 "Camera blocked"
@@ -184,8 +165,8 @@ pub fn Lobby(
                     </div>
                 </Show>
                 <div class="preview-controls">
-                    <MediaToggle device=Kind::Mic testid="toggle-mic" on=Signal::derive(move || mic_on.get() && (has_mic.get() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_mic.get()) on_toggle=toggle_mic />
-                    <MediaToggle device=Kind::Cam testid="toggle-cam" on=Signal::derive(move || cam_on.get() && (has_cam.get() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_cam.get()) on_toggle=toggle_cam />
+                    <MediaToggle device=MediaKind::Audio testid="toggle-mic" on=Signal::derive(move || mic_on.get() && (has_mic() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_mic()) on_toggle=toggle_mic />
+                    <MediaToggle device=MediaKind::Video testid="toggle-cam" on=Signal::derive(move || cam_on.get() && (has_cam() || !ready.get())) disabled=Signal::derive(move || ready.get() && !has_cam()) on_toggle=toggle_cam />
                 </div>
             </div>
             <form class="lobby-side card" on:submit=join>
@@ -193,10 +174,10 @@ pub fn Lobby(
                     <span class="muted-text">"Room "</span>
                     {room}
                 </h1>
-                <Show when=move || !problems.get().is_empty() || !stopped.get().is_empty()>
+                <Show when=move || !problems.get().is_empty() || stopped(MediaKind::Video) || stopped(MediaKind::Audio)>
                     <div class="notice" data-testid="lobby-notice" role="status">
                         {move || problems.get().iter().map(|p| view! { <p>{p.sentence()}</p> }).collect_view()}
-                        {move || stopped.get().into_iter().map(|k| view! { <p>{DeviceTrouble::Stopped.sentence(k)}</p> }).collect_view()}
+                        {move || [MediaKind::Video, MediaKind::Audio].into_iter().filter(|&k| stopped(k)).map(|k| view! { <p>{DeviceTrouble::Stopped.sentence(k)}</p> }).collect_view()}
                     </div>
                 </Show>
                 <label class="field">
@@ -211,8 +192,8 @@ pub fn Lobby(
                         on:input=move |ev| name.set(event_target_value(&ev))
                     />
                 </label>
-                <DevicePicker label="Camera" empty="No camera" testid="camera-select" devices=cameras selected=camera_id on_pick=pick_camera />
-                <DevicePicker label="Microphone" empty="No microphone" testid="mic-select" devices=mics selected=mic_id on_pick=pick_mic />
+                <DevicePicker label="Camera" empty="No camera" testid="camera-select" devices=Signal::derive(move || devices.with(|d| d.cameras.clone())) selected=Signal::derive(move || devices.with(|d| d.camera.clone())) on_pick=pick_camera />
+                <DevicePicker label="Microphone" empty="No microphone" testid="mic-select" devices=Signal::derive(move || devices.with(|d| d.mics.clone())) selected=Signal::derive(move || devices.with(|d| d.mic.clone())) on_pick=pick_mic />
                 <div class="meter-row">
                     <span>"Mic level"</span>
                     <div

@@ -1,7 +1,11 @@
-//! One remote peer as the room brain sees it: its negotiation flags (MDN "perfect negotiation"),
-//! what it told us over the data channel, and the timestamps that drive ICE restarts.
+//! One remote peer as the room brain sees it: what its tile shows, and the state each concern
+//! keeps about it ([`Negotiation`], [`Liveness`], [`Socket`]), each changed only by its module.
 
 use meshcall_protocol::PeerId;
+
+use super::identity::Socket;
+use super::liveness::Liveness;
+use super::negotiation::Negotiation;
 
 /// Stable local handle of a peer. Unlike the signaling id it never changes while the connection
 /// lives, so the UI and the browser edge key everything by it.
@@ -42,15 +46,6 @@ pub enum ConnState {
     Closed,
 }
 
-/// Our view of the connection's signaling state. `RemoteOffer` is entered as soon as we decide to
-/// accept an offer (the edge runs operations in order, so nothing can overtake it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signaling {
-    Stable,
-    LocalOffer,
-    RemoteOffer,
-}
-
 /// What a tile renders; cheap to clone and compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerView {
@@ -71,30 +66,11 @@ pub struct Peer {
     pub mic: bool,
     pub cam: bool,
     pub state: PeerState,
-    pub(crate) making_offer: bool,
-    pub(crate) signaling: Signaling,
-    pub(crate) ignore_offer: bool,
-    pub(crate) has_remote_description: bool,
-    pub(crate) pending_candidates: Vec<String>,
-    pub(crate) negotiated_once: bool,
-    /// `o=` session id of the remote SDP: a different one means a different remote connection.
-    pub(crate) remote_session: Option<String>,
-    pub(crate) conn: ConnState,
-    pub(crate) ever_connected: bool,
+    /// The data channel is open (and the peer not failed).
     pub(crate) channel_open: bool,
-    pub(crate) created_at: u64,
-    pub(crate) bad_since: Option<u64>,
-    pub(crate) last_restart: Option<u64>,
-    pub(crate) failed_at: Option<u64>,
-    /// The server said this peer's socket left while our connection still worked: it may be
-    /// reconnecting its signaling and `Rebind` shortly.
-    pub(crate) signaling_left_at: Option<u64>,
-    /// We asked "still there?" after `PeerLeft` and have no answer yet.
-    pub(crate) awaiting_pong: bool,
-    /// When the data channel last carried a message from the peer.
-    pub(crate) channel_heard_at: Option<u64>,
-    /// The peer sends heartbeats, so its channel's silence means something.
-    pub(crate) heartbeats: bool,
+    pub(crate) negotiation: Negotiation,
+    pub(crate) liveness: Liveness,
+    pub(crate) socket: Socket,
 }
 
 impl Peer {
@@ -109,24 +85,10 @@ impl Peer {
             mic: true,
             cam: true,
             state: PeerState::Connecting,
-            making_offer: false,
-            signaling: Signaling::Stable,
-            ignore_offer: false,
-            has_remote_description: false,
-            pending_candidates: Vec::new(),
-            negotiated_once: false,
-            remote_session: None,
-            conn: ConnState::New,
-            ever_connected: false,
             channel_open: false,
-            created_at: now,
-            bad_since: None,
-            last_restart: None,
-            failed_at: None,
-            signaling_left_at: None,
-            awaiting_pong: false,
-            channel_heard_at: None,
-            heartbeats: false,
+            negotiation: Negotiation::new(Vec::new()),
+            liveness: Liveness::new(now),
+            socket: Socket::Present,
         }
     }
 
@@ -139,15 +101,9 @@ impl Peer {
         }
     }
 
-    /// Ready to start an offer right now (nothing in flight).
-    pub(crate) fn can_offer(&self) -> bool {
-        !self.making_offer && self.signaling == Signaling::Stable && self.state != PeerState::Failed
+    /// The connection has been up at some point. Only a connected peer is ever shown
+    /// reconnecting, so the tile's state says it (a failed peer is never asked).
+    pub(crate) fn ever_connected(&self) -> bool {
+        matches!(self.state, PeerState::Connected | PeerState::Reconnecting)
     }
-}
-
-/// The session id of an SDP's `o=` line (`o=- <sess-id> <sess-version> IN IP4 ...`).
-pub(crate) fn sdp_session_id(sdp: &str) -> Option<&str> {
-    sdp.lines()
-        .find_map(|line| line.trim().strip_prefix("o="))
-        .and_then(|origin| origin.split_whitespace().nth(1))
 }

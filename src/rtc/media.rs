@@ -16,6 +16,43 @@ use web_sys::{
 
 use super::JsError;
 
+/// A camera or a microphone track. The browser's strings ("video", "audio") appear only where
+/// web-sys wants them: [`MediaKind::as_str`] and [`MediaKind::of`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    // Discriminants index per-kind arrays: [audio, video].
+    Audio = 0,
+    Video = 1,
+}
+
+impl MediaKind {
+    pub const ALL: [MediaKind; 2] = [MediaKind::Audio, MediaKind::Video];
+
+    /// `MediaStreamTrack.kind` and `addTransceiver`'s kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Audio => "audio",
+            MediaKind::Video => "video",
+        }
+    }
+
+    pub fn of(track: &MediaStreamTrack) -> Option<MediaKind> {
+        match track.kind().as_str() {
+            "audio" => Some(MediaKind::Audio),
+            "video" => Some(MediaKind::Video),
+            _ => None,
+        }
+    }
+
+    /// The device's name in a sentence.
+    pub fn noun(self) -> &'static str {
+        match self {
+            MediaKind::Audio => "microphone",
+            MediaKind::Video => "camera",
+        }
+    }
+}
+
 /// Why the lobby could not get everything, in terms a person can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaProblem {
@@ -55,13 +92,9 @@ pub enum DeviceTrouble {
 }
 
 impl DeviceTrouble {
-    /// A sentence for `kind` ("audio" or "video") that says what to do next.
-    pub fn sentence(self, kind: &str) -> String {
-        let noun = if kind == "video" {
-            "camera"
-        } else {
-            "microphone"
-        };
+    /// A sentence for `kind` that says what to do next.
+    pub fn sentence(self, kind: MediaKind) -> String {
+        let noun = kind.noun();
         match self {
             DeviceTrouble::Stopped => format!("Your {noun} stopped: it was unplugged, or the browser took back permission. Pick one or try again."),
             DeviceTrouble::Blocked => format!("The {noun} is blocked. Allow it in the address bar, then try again."),
@@ -82,7 +115,7 @@ impl DeviceTrouble {
     }
 }
 
-type OnEnded = Rc<dyn Fn(&'static str)>;
+type OnEnded = Rc<dyn Fn(MediaKind)>;
 
 /// The camera and microphone tracks this page holds. Dropping it stops them.
 pub struct LocalMedia {
@@ -114,9 +147,9 @@ impl LocalMedia {
         Ok(LocalMedia::of(MediaStream::new()?))
     }
 
-    /// Calls `f` with the kind ("audio" or "video") when a track ends without us stopping it:
-    /// the device was unplugged or the permission taken back. Replaces an earlier callback.
-    pub fn on_ended(&mut self, f: impl Fn(&'static str) + 'static) {
+    /// Calls `f` with the kind when a track ends without us stopping it: the device was
+    /// unplugged or the permission taken back. Replaces an earlier callback.
+    pub fn on_ended(&mut self, f: impl Fn(MediaKind) + 'static) {
         self.on_ended = Some(Rc::new(f));
         self.listen();
     }
@@ -125,10 +158,8 @@ impl LocalMedia {
         self.ended.clear();
         let Some(f) = &self.on_ended else { return };
         for track in self.tracks() {
-            let kind = if track.kind() == "video" {
-                "video"
-            } else {
-                "audio"
+            let Some(kind) = MediaKind::of(&track) else {
+                continue;
             };
             let f = Rc::clone(f);
             self.ended
@@ -149,7 +180,7 @@ impl LocalMedia {
     }
 
     /// A track of `kind` that still delivers (not ended).
-    pub fn has_live(&self, kind: &str) -> bool {
+    pub fn has_live(&self, kind: MediaKind) -> bool {
         self.track(kind)
             .is_some_and(|t| t.ready_state() == web_sys::MediaStreamTrackState::Live)
     }
@@ -168,22 +199,24 @@ impl LocalMedia {
             .collect()
     }
 
-    pub fn track(&self, kind: &str) -> Option<MediaStreamTrack> {
-        self.tracks().into_iter().find(|t| t.kind() == kind)
+    pub fn track(&self, kind: MediaKind) -> Option<MediaStreamTrack> {
+        self.tracks()
+            .into_iter()
+            .find(|t| MediaKind::of(t) == Some(kind))
     }
 
-    pub fn has(&self, kind: &str) -> bool {
+    pub fn has(&self, kind: MediaKind) -> bool {
         self.track(kind).is_some()
     }
 
     /// `track.enabled` is what peers expect: silence/black frames, the sender stays.
-    pub fn set_enabled(&self, kind: &str, on: bool) {
+    pub fn set_enabled(&self, kind: MediaKind, on: bool) {
         if let Some(t) = self.track(kind) {
             t.set_enabled(on);
         }
     }
 
-    pub fn device_id(&self, kind: &str) -> Option<String> {
+    pub fn device_id(&self, kind: MediaKind) -> Option<String> {
         let settings = self.track(kind)?.get_settings();
         js_sys::Reflect::get(&settings, &JsValue::from_str("deviceId"))
             .ok()?
@@ -311,12 +344,12 @@ pub async fn acquire(camera: Option<&str>, microphone: Option<&str>) -> Acquired
 /// One new track of `kind` from `device` (or, if that one is gone, from any device of the kind),
 /// to swap in during a call.
 pub async fn acquire_track(
-    kind: &str,
+    kind: MediaKind,
     device: Option<&str>,
 ) -> Result<MediaStreamTrack, DeviceTrouble> {
     let ask = |device: Option<&str>| {
         let device = device.map(str::to_owned);
-        let video = kind == "video";
+        let video = kind == MediaKind::Video;
         async move {
             let d = device.as_deref();
             if video {

@@ -17,6 +17,7 @@ use web_sys::{
     RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
+use super::media::MediaKind;
 use super::JsError;
 use crate::room::{ConnState, Event, PeerKey, SdpKind};
 
@@ -90,16 +91,16 @@ impl PeerEdge {
         if let Some(stream) = local {
             for track in stream.get_tracks().iter() {
                 let track: MediaStreamTrack = track.unchecked_into();
-                kinds_sent.push(track.kind());
+                kinds_sent.extend(MediaKind::of(&track));
                 pc.add_track_0(&track, stream);
             }
         }
         if offerer {
-            for kind in ["audio", "video"] {
-                if !kinds_sent.iter().any(|k| k == kind) {
+            for kind in MediaKind::ALL {
+                if !kinds_sent.contains(&kind) {
                     let init = RtcRtpTransceiverInit::new();
                     init.set_direction(RtcRtpTransceiverDirection::Recvonly);
-                    pc.add_transceiver_with_str_and_init(kind, &init);
+                    pc.add_transceiver_with_str_and_init(kind.as_str(), &init);
                 }
             }
         }

@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::WithUntracked;
 use meshcall::room::{PeerState, PeerView};
-use meshcall::rtc::media::{acquire, LocalMedia};
+use meshcall::rtc::media::{acquire, LocalMedia, MediaKind};
 use meshcall::session::{CallSettings, Session};
 use meshcall_protocol::{ClientMessage, PeerSignal, ServerMessage};
 
@@ -111,7 +111,7 @@ pub async fn session(name: &str) -> Session {
         "fake devices should be available: {:?}",
         got.problems
     );
-    assert!(got.media.has("audio") && got.media.has("video"));
+    assert!(got.media.has(MediaKind::Audio) && got.media.has(MediaKind::Video));
     Session::new(
         CallSettings {
             name: name.into(),

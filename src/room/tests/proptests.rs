@@ -11,6 +11,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::room::negotiation::{MAX_ORPHAN_SENDERS, MAX_QUEUED_CANDIDATES};
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -526,13 +527,13 @@ proptest! {
         for i in 0..n {
             let data = match i % 5 {
                 0 => json!({"Nope": i}),
-                1 | 2 | 3 => PeerSignal::IceCandidate(candidate(i)).to_value(),
+                1..=3 => PeerSignal::IceCandidate(candidate(i)).to_value(),
                 _ => PeerSignal::Answer(sdp(1)).to_value(),
             };
             world.apply_event(Event::Signal { from: from.clone(), data })?;
         }
         for p in world.room.peers() {
-            prop_assert!(p.pending_candidates.len() <= MAX_QUEUED_CANDIDATES);
+            prop_assert!(p.negotiation.queued() <= MAX_QUEUED_CANDIDATES);
         }
         for q in world.room.orphan_candidates.values() {
             prop_assert!(q.len() <= MAX_QUEUED_CANDIDATES);

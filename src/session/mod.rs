@@ -14,13 +14,13 @@ use litemap::LiteMap;
 use meshcall_protocol::{ClientMessage, IceServer, ServerMessage};
 use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
-use crate::room::{Command, Event, PeerKey, PeerView, Room};
-use crate::rtc::media::{
-    acquire_track, list_devices, watch_devices, Device, DeviceTrouble, LocalMedia,
-};
-use crate::rtc::now_ms;
-use crate::rtc::peer::{rtc_configuration, Op, PeerEdge};
+use crate::devices::{DeviceView, Devices};
+use crate::room::{Event, PeerKey, PeerView, Room};
+use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
+use crate::rtc::peer::{rtc_configuration, PeerEdge};
 use crate::signaling::{LinkEvent, LinkStatus, SignalingClient};
+
+mod execute;
 
 /// How often the brain's timers are checked.
 const TICK_MS: u32 = 1_000;
@@ -45,60 +45,6 @@ pub struct CallView {
     pub devices: ArcRwSignal<DeviceView>,
 }
 
-/// Our own camera and microphone during the call: what can be picked, what is in use, and
-/// what went wrong with it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeviceView {
-    pub cameras: Vec<Device>,
-    pub mics: Vec<Device>,
-    /// Device ids of the tracks we send (empty when none).
-    pub camera: String,
-    pub mic: String,
-    /// A live track of the kind is being sent.
-    pub has_cam: bool,
-    pub has_mic: bool,
-    pub cam_trouble: Option<DeviceTrouble>,
-    pub mic_trouble: Option<DeviceTrouble>,
-    /// Bumped whenever a local track is swapped, so the self view picks the new one up.
-    pub swaps: u32,
-}
-
-impl DeviceView {
-    /// The device to try again for `kind`: the one in use before if it is still listed, else
-    /// the first one listed, else whichever the browser picks.
-    pub fn retry_choice(&self, kind: &str) -> Option<String> {
-        let (id, list) = if kind == "video" {
-            (&self.camera, &self.cameras)
-        } else {
-            (&self.mic, &self.mics)
-        };
-        list.iter()
-            .find(|d| d.id == *id)
-            .or_else(|| list.first())
-            .map(|d| d.id.clone())
-    }
-
-    /// Records what `kind` has now; `device` is the id of a new track, `None` keeps the old one.
-    fn set(
-        &mut self,
-        kind: &str,
-        live: bool,
-        device: Option<String>,
-        trouble: Option<DeviceTrouble>,
-    ) {
-        let id = if kind == "video" {
-            (self.has_cam, self.cam_trouble) = (live, trouble);
-            &mut self.camera
-        } else {
-            (self.has_mic, self.mic_trouble) = (live, trouble);
-            &mut self.mic
-        };
-        if let Some(device) = device {
-            *id = device;
-        }
-    }
-}
-
 pub struct CallSettings {
     pub name: String,
     /// Whether the person wants the mic and camera on; the others see them on only while a
@@ -120,6 +66,8 @@ struct Inner {
     outbound: RefCell<Option<Outbound>>,
     link: RefCell<Option<SignalingClient>>,
     ticker: RefCell<Option<Interval>>,
+    /// Our camera and microphone as the call shows them.
+    devices: Devices,
     /// Refreshes the device pickers when cameras or microphones come and go.
     device_watch: RefCell<Option<gloo_events::EventListener>>,
     /// The latest device pick per kind ([audio, video]); an older one still in flight is dropped.
@@ -133,26 +81,18 @@ pub struct Session(Rc<Inner>);
 
 impl Session {
     pub fn new(settings: CallSettings, mut media: LocalMedia) -> Session {
-        media.set_enabled("audio", settings.mic);
-        media.set_enabled("video", settings.cam);
-        let devices = DeviceView {
-            camera: media.device_id("video").unwrap_or_default(),
-            mic: media.device_id("audio").unwrap_or_default(),
-            has_cam: media.has_live("video"),
-            has_mic: media.has_live("audio"),
-            // A track that ended while the lobby was open is as lost as one that ends in the call.
-            cam_trouble: (media.has("video") && !media.has_live("video"))
-                .then_some(DeviceTrouble::Stopped),
-            mic_trouble: (media.has("audio") && !media.has_live("audio"))
-                .then_some(DeviceTrouble::Stopped),
-            ..DeviceView::default()
-        };
+        media.set_enabled(MediaKind::Audio, settings.mic);
+        media.set_enabled(MediaKind::Video, settings.cam);
+        let mut devices = DeviceView::default();
+        devices.use_media(&media);
+        let (has_mic, has_cam) = (devices.has_mic, devices.has_cam);
+        let devices = Devices::new(devices);
         let (events, mut queue) = mpsc::unbounded::<Event>();
         let inner = Rc::new(Inner {
             room: RefCell::new(Room::new(
                 settings.name,
-                settings.mic && devices.has_mic,
-                settings.cam && devices.has_cam,
+                settings.mic && has_mic,
+                settings.cam && has_cam,
             )),
             edges: RefCell::default(),
             media: RefCell::default(),
@@ -168,8 +108,9 @@ impl Session {
                 link: ArcRwSignal::new(LinkStatus::Connecting),
                 mic: ArcRwSignal::new(settings.mic),
                 cam: ArcRwSignal::new(settings.cam),
-                devices: ArcRwSignal::new(devices),
+                devices: devices.view.clone(),
             },
+            devices,
         });
         let weak = Rc::downgrade(&inner);
         media.on_ended(move |kind| {
@@ -178,12 +119,7 @@ impl Session {
             }
         });
         *inner.media.borrow_mut() = Some(media);
-        let weak = Rc::downgrade(&inner);
-        *inner.device_watch.borrow_mut() = watch_devices(move |_| {
-            if let Some(inner) = weak.upgrade() {
-                Session(inner).refresh_devices();
-            }
-        });
+        *inner.device_watch.borrow_mut() = inner.devices.watch();
         let ticks = events.clone();
         *inner.ticker.borrow_mut() = Some(Interval::new(TICK_MS, move || {
             let _ = ticks.unbounded_send(Event::Heartbeat);
@@ -268,22 +204,21 @@ impl Session {
         let view = &self.0.view;
         let (mic, cam) = (view.mic.get_untracked(), view.cam.get_untracked());
         if let Some(media) = self.0.media.borrow().as_ref() {
-            media.set_enabled("audio", mic);
-            media.set_enabled("video", cam);
+            media.set_enabled(MediaKind::Audio, mic);
+            media.set_enabled(MediaKind::Video, cam);
         }
         let _ = self.0.events.unbounded_send(Event::LocalMedia {
-            mic: mic && self.has_live("audio"),
-            cam: cam && self.has_live("video"),
+            mic: mic && self.has_live(MediaKind::Audio),
+            cam: cam && self.has_live(MediaKind::Video),
         });
     }
 
-    /// Turns our camera ("video") or mic ("audio") on or off. Turning on a kind without a working
+    /// Turns our camera or mic on or off. Turning on a kind without a working
     /// track (joined without it, or it was lost) also asks for a device.
-    pub fn turn(&self, kind: &'static str, on: bool) {
-        if kind == "video" {
-            self.set_cam(on);
-        } else {
-            self.set_mic(on);
+    pub fn turn(&self, kind: MediaKind, on: bool) {
+        match kind {
+            MediaKind::Video => self.set_cam(on),
+            MediaKind::Audio => self.set_mic(on),
         }
         if on && !self.has_live(kind) {
             let device = self.0.view.devices.with_untracked(|d| d.retry_choice(kind));
@@ -293,36 +228,24 @@ impl Session {
 
     /// Re-reads the cameras and microphones for the pickers.
     pub fn refresh_devices(&self) {
-        let devices = self.0.view.devices.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Ok((cameras, mics)) = list_devices().await {
-                devices.update(|d| {
-                    d.cameras = cameras;
-                    d.mics = mics;
-                });
-            }
-        });
+        self.0.devices.refresh();
     }
 
     /// A local track ended without us stopping it: say so, and tell the others it is off (what
     /// the person wants stays as it was).
-    fn track_ended(&self, kind: &'static str) {
+    fn track_ended(&self, kind: MediaKind) {
         if self.has_live(kind) {
             return; // an old track's late event; its replacement is running
         }
-        self.0
-            .view
-            .devices
-            .update(|d| d.set(kind, false, None, Some(DeviceTrouble::Stopped)));
+        self.0.devices.stopped(kind);
         self.publish_media();
-        self.refresh_devices();
     }
 
-    /// Switches `kind` ("audio" or "video") to `device` (`None`: any), on every connection at
+    /// Switches `kind` to `device` (`None`: any), on every connection at
     /// once with `replaceTrack`, so no connection renegotiates. On failure the old track stays
     /// (if it still works) and the reason is shown.
-    pub fn switch_device(&self, kind: &'static str, device: Option<String>) {
-        let slot = usize::from(kind == "video");
+    pub fn switch_device(&self, kind: MediaKind, device: Option<String>) {
+        let slot = kind as usize;
         let pick = {
             let mut picks = self.0.picks.borrow_mut();
             picks[slot] = picks[slot].wrapping_add(1);
@@ -349,7 +272,7 @@ impl Session {
 
     async fn use_track(
         &self,
-        kind: &'static str,
+        kind: MediaKind,
         result: Result<web_sys::MediaStreamTrack, DeviceTrouble>,
     ) {
         let devices = self.0.view.devices.clone();
@@ -363,10 +286,9 @@ impl Session {
             }
         };
         // On or off as the person wants it, whatever happened to the device before.
-        let on = if kind == "video" {
-            self.0.view.cam.get_untracked()
-        } else {
-            self.0.view.mic.get_untracked()
+        let on = match kind {
+            MediaKind::Video => self.0.view.cam.get_untracked(),
+            MediaKind::Audio => self.0.view.mic.get_untracked(),
         };
         track.set_enabled(on);
         let (stream, device) = {
@@ -396,13 +318,16 @@ impl Session {
             .collect();
         for (key, result) in futures::future::join_all(swaps).await {
             if let Err(e) = result {
-                crate::rtc::peer::log(&format!("peer {key}: could not switch the {kind}: {e}"));
+                crate::rtc::peer::log(&format!(
+                    "peer {key}: could not switch the {}: {e}",
+                    kind.as_str()
+                ));
             }
         }
         self.refresh_devices();
     }
 
-    fn has_live(&self, kind: &str) -> bool {
+    fn has_live(&self, kind: MediaKind) -> bool {
         self.0
             .media
             .borrow()
@@ -457,119 +382,5 @@ fn server_event(msg: ServerMessage) -> Event {
         ServerMessage::NewPeer(id) => Event::PeerJoined(id),
         ServerMessage::PeerLeft(id) => Event::PeerLeft(id),
         ServerMessage::Signal { sender, data } => Event::Signal { from: sender, data },
-    }
-}
-
-impl Inner {
-    fn handle(&self, event: Event) {
-        let commands = self.room.borrow_mut().step(now_ms(), event);
-        for c in commands {
-            self.execute(c);
-        }
-    }
-
-    fn edge_op(&self, key: PeerKey, op: Op) {
-        if let Some(edge) = self.edges.borrow().get(&key) {
-            edge.run(op);
-        }
-    }
-
-    fn execute(&self, command: Command) {
-        match command {
-            Command::CreatePeer { key, offerer } => {
-                let media = self.media.borrow();
-                let local = media.as_ref().map(LocalMedia::stream);
-                match PeerEdge::new(key, &self.config, local, offerer, self.events.clone()) {
-                    Ok(edge) => {
-                        self.edges.borrow_mut().insert(key, edge);
-                    }
-                    Err(err) => {
-                        let _ = self.events.unbounded_send(Event::NegotiationFailed {
-                            key,
-                            error: err.to_string(),
-                        });
-                    }
-                }
-            }
-            Command::MakeOffer { key, ice_restart } => {
-                self.edge_op(key, Op::MakeOffer { ice_restart })
-            }
-            Command::AcceptOffer { key, sdp } => self.edge_op(key, Op::AcceptOffer(sdp)),
-            Command::AcceptAnswer { key, sdp } => self.edge_op(key, Op::AcceptAnswer(sdp)),
-            Command::AddCandidate { key, candidate } => {
-                self.edge_op(key, Op::AddCandidate(candidate))
-            }
-            Command::SendSignal { to, signal } => {
-                let send = self.outbound.borrow().clone();
-                if let Some(send) = send {
-                    send(ClientMessage::Signal {
-                        receiver: to,
-                        data: signal.to_value(),
-                    });
-                }
-            }
-            Command::SendToPeer { key, message } => {
-                if let (Some(edge), Ok(text)) = (
-                    self.edges.borrow().get(&key),
-                    serde_json::to_string(&message),
-                ) {
-                    edge.send(&text);
-                }
-            }
-            Command::ClosePeer { key } => {
-                let edge = self.edges.borrow_mut().remove(&key);
-                drop(edge);
-            }
-            Command::PeerUpdated { key } => {
-                let Some(view) = self.room.borrow().peer(key).map(|p| p.view()) else {
-                    return;
-                };
-                let existing = self
-                    .view
-                    .tiles
-                    .with_untracked(|t| t.iter().find(|t| t.key == key).map(|t| t.view.clone()));
-                match existing {
-                    Some(signal) => {
-                        if signal.with_untracked(|v| *v != view) {
-                            signal.set(view);
-                        }
-                    }
-                    None => self.view.tiles.update(|t| {
-                        t.push(Tile {
-                            key,
-                            view: ArcRwSignal::new(view),
-                        })
-                    }),
-                }
-            }
-            Command::PeerRemoved { key } => self.view.tiles.update(|t| t.retain(|t| t.key != key)),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::DeviceView;
-    use crate::rtc::media::Device;
-
-    fn device(id: &str) -> Device {
-        Device {
-            id: id.into(),
-            label: id.to_uppercase(),
-        }
-    }
-
-    #[test]
-    fn try_again_prefers_the_device_in_use_then_any_listed_one() {
-        let mut d = DeviceView {
-            cameras: vec![device("a"), device("b")],
-            camera: "b".into(),
-            ..DeviceView::default()
-        };
-        assert_eq!(d.retry_choice("video").as_deref(), Some("b"));
-        d.camera = "unplugged".into();
-        assert_eq!(d.retry_choice("video").as_deref(), Some("a"));
-        // Nothing listed (e.g. permission gone hides the ids): let the browser choose.
-        assert_eq!(d.retry_choice("audio"), None);
     }
 }

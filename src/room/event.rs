@@ -1,0 +1,115 @@
+//! What goes into the room brain ([`Event`]) and what comes out ([`Command`]). Plain data: the
+//! edges build events from browser and server callbacks and run the commands, in order.
+
+use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
+use serde_json::Value;
+
+use super::{ConnState, PeerKey};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SdpKind {
+    Offer,
+    Answer,
+}
+
+/// Everything that happens to a room, from the server, the browser or the person.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The server gave our socket an id (again, after a reconnect).
+    IdAssigned(PeerId),
+    /// The signaling socket dropped; peer connections stay up.
+    SignalingLost,
+    /// `NewPeer`: someone joined after us; we call them.
+    PeerJoined(PeerId),
+    PeerLeft(PeerId),
+    Signal {
+        from: PeerId,
+        data: Value,
+    },
+    NegotiationNeeded(PeerKey),
+    /// The edge set a local description; it goes to the peer.
+    LocalDescription {
+        key: PeerKey,
+        kind: SdpKind,
+        sdp: String,
+    },
+    /// A trickled local candidate (`RTCIceCandidateInit` as JSON).
+    LocalCandidate {
+        key: PeerKey,
+        candidate: String,
+    },
+    /// An offer, answer or description the browser rejected: this peer cannot go on.
+    NegotiationFailed {
+        key: PeerKey,
+        error: String,
+    },
+    ConnectionState {
+        key: PeerKey,
+        state: ConnState,
+    },
+    ChannelOpen(PeerKey),
+    ChannelClosed(PeerKey),
+    ChannelMessage {
+        key: PeerKey,
+        text: String,
+    },
+    /// The person toggled mic or camera.
+    LocalMedia {
+        mic: bool,
+        cam: bool,
+    },
+    /// Time passes (timers are checked here, never inside the edge).
+    Tick,
+    /// Send every open data channel a `Ping` (the edge does so about once a second), so that
+    /// the other side can tell silence from a quiet call.
+    Heartbeat,
+}
+
+/// What the edges must do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Make an `RTCPeerConnection` with our tracks and the negotiated data channel. The offerer
+    /// also adds receive-only transceivers for kinds it does not send, so it can still receive.
+    CreatePeer {
+        key: PeerKey,
+        offerer: bool,
+    },
+    /// `setLocalDescription()` with an offer (after `restartIce()` if asked).
+    MakeOffer {
+        key: PeerKey,
+        ice_restart: bool,
+    },
+    /// `setRemoteDescription(offer)` (rolling back ours if any), then answer.
+    AcceptOffer {
+        key: PeerKey,
+        sdp: String,
+    },
+    AcceptAnswer {
+        key: PeerKey,
+        sdp: String,
+    },
+    AddCandidate {
+        key: PeerKey,
+        candidate: String,
+    },
+    SendSignal {
+        to: PeerId,
+        signal: PeerSignal,
+    },
+    SendToPeer {
+        key: PeerKey,
+        message: PeerMessage,
+    },
+    /// Close the connection and release everything it holds. The tile may stay (failed).
+    ClosePeer {
+        key: PeerKey,
+    },
+    /// The tile's view changed.
+    PeerUpdated {
+        key: PeerKey,
+    },
+    /// The tile goes.
+    PeerRemoved {
+        key: PeerKey,
+    },
+}

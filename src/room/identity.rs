@@ -1,0 +1,205 @@
+//! Identity: signaling ids and the stable keys behind them. Our own id (and a new one after a
+//! reconnect, announced with `Rebind`), peers whose socket left while their connection still
+//! works, `NewPeer`s held back while a rebind may claim them. It owns each peer's [`Socket`] and
+//! the id tables; it never negotiates.
+
+use meshcall_protocol::{PeerId, PeerMessage};
+
+use super::{Command, Peer, PeerKey, PeerState, Room};
+
+/// A connected peer whose socket left gets this long to come back with `Rebind`.
+pub const REBIND_GRACE_MS: u64 = 15_000;
+/// ... provided it answers our ping within this long: a closed tab does not, and its tile must go
+/// well before ICE would notice.
+pub const PONG_TIMEOUT_MS: u64 = 2_000;
+/// After a signaling reconnect a `NewPeer` may be someone we are still connected to, back under a
+/// new id, whose `Rebind` is on its way over the data channel: wait this long for it before
+/// building a second connection to that id.
+pub const REBIND_WAIT_MS: u64 = 3_000;
+
+/// Where the peer's signaling socket is, as far as we know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Socket {
+    /// In the room.
+    Present,
+    /// The server said it left while our connection still worked: it may be reconnecting its
+    /// signaling and `Rebind` shortly. We asked "still there?" and have no answer yet.
+    Asked { left_at: u64 },
+    /// ... and it answered: it lives, and gets the rebind grace.
+    Answered { left_at: u64 },
+}
+
+impl Socket {
+    pub(crate) fn left_at(self) -> Option<u64> {
+        match self {
+            Socket::Present => None,
+            Socket::Asked { left_at } | Socket::Answered { left_at } => Some(left_at),
+        }
+    }
+
+    /// The peer whose socket left has had its time: no pong, or no rebind within the grace.
+    pub(crate) fn expired(self, now: u64) -> bool {
+        match self {
+            Socket::Present => false,
+            Socket::Asked { left_at } => {
+                now >= left_at + PONG_TIMEOUT_MS || now >= left_at + REBIND_GRACE_MS
+            }
+            Socket::Answered { left_at } => now >= left_at + REBIND_GRACE_MS,
+        }
+    }
+
+    pub(crate) fn pong(self) -> Socket {
+        match self {
+            Socket::Asked { left_at } => Socket::Answered { left_at },
+            other => other,
+        }
+    }
+}
+
+impl Room {
+    pub(super) fn new_peer(&mut self, signaling_id: PeerId) -> PeerKey {
+        self.next_key += 1;
+        let key = self.next_key;
+        // Both sides compute the same answer from the two ids: the smaller id is polite.
+        let polite = self
+            .my_id
+            .as_deref()
+            .is_none_or(|me| me < signaling_id.as_str());
+        self.by_signaling_id.insert(signaling_id.clone(), key);
+        self.peers
+            .insert(key, Peer::new(key, signaling_id, polite, self.now));
+        key
+    }
+
+    pub(super) fn on_id_assigned(&mut self, id: PeerId, out: &mut Vec<Command>) {
+        self.signaling_up_since = Some(self.now);
+        let previous = self.my_id.replace(id.clone());
+        if previous.is_none() || previous.as_deref() == Some(id.as_str()) {
+            return;
+        }
+        // Our socket reconnected under a new id. Established peers learn it over their data
+        // channel and keep their connection; half-negotiated ones sent their answers to an id
+        // that is gone, and will call our new id (NewPeer) anyway.
+        let keys: Vec<PeerKey> = self.peers.keys().copied().collect();
+        for key in keys {
+            let p = &self.peers[&key];
+            if p.channel_open {
+                // If the server restarted, their ids changed too: their Rebind will tell.
+                self.unconfirmed.insert(key, self.now);
+                out.push(Command::SendToPeer {
+                    key,
+                    message: PeerMessage::Rebind {
+                        signaling_id: id.clone(),
+                    },
+                });
+            } else if p.state != PeerState::Failed {
+                self.remove(key, out);
+            }
+        }
+    }
+
+    pub(super) fn on_peer_left(&mut self, id: PeerId, out: &mut Vec<Command>) {
+        self.orphan_candidates.remove(&id);
+        self.deferred_joins.retain(|(d, _)| *d != id);
+        let Some(key) = self.key_of(&id) else { return };
+        let now = self.now;
+        match self.peers.get_mut(&key) {
+            // The connection looks up: maybe only its signaling socket dropped, maybe the tab
+            // closed and ICE has not noticed yet. Ask over the channel; only a live peer answers.
+            Some(p) if p.channel_open && p.state == PeerState::Connected => {
+                p.socket = Socket::Asked { left_at: now };
+                self.by_signaling_id.remove(&id);
+                out.push(Command::SendToPeer {
+                    key,
+                    message: PeerMessage::Ping,
+                });
+            }
+            _ => self.remove(key, out),
+        }
+    }
+
+    /// The peer answered our "still there?" after its socket left.
+    pub(super) fn on_pong(&mut self, key: PeerKey) {
+        if let Some(p) = self.peers.get_mut(&key) {
+            p.socket = p.socket.pong();
+        }
+    }
+
+    /// A peer we are connected to may be about to announce a new signaling id.
+    fn rebind_expected(&self) -> bool {
+        let now = self.now;
+        let live = |key: &PeerKey| {
+            self.peers
+                .get(key)
+                .is_some_and(|p| p.state != PeerState::Failed && p.channel_open)
+        };
+        self.unconfirmed
+            .iter()
+            .any(|(key, &since)| now < since + REBIND_GRACE_MS && live(key))
+            || self
+                .peers
+                .values()
+                .any(|p| p.socket.left_at().is_some() && live(&p.key))
+    }
+
+    pub(super) fn on_peer_joined(&mut self, id: PeerId, out: &mut Vec<Command>) {
+        if self.my_id.as_deref() == Some(id.as_str()) || self.by_signaling_id.contains_key(&id) {
+            return;
+        }
+        if self.rebind_expected() {
+            // Maybe someone we already have, back with a new id: give its Rebind a moment
+            // rather than build a connection that the Rebind would then throw away.
+            if !self.deferred_joins.iter().any(|(d, _)| *d == id) {
+                self.deferred_joins.push((id, self.now));
+            }
+            return;
+        }
+        self.call(id, out);
+    }
+
+    /// Calls the `NewPeer`s held back whose wait is over, or all of them once no rebind is
+    /// expected any more.
+    pub(super) fn run_deferred_joins(&mut self, out: &mut Vec<Command>) {
+        if self.deferred_joins.is_empty() {
+            return;
+        }
+        let now = self.now;
+        let expected = self.rebind_expected();
+        let (due, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred_joins)
+            .into_iter()
+            .partition(|(_, at)| !expected || now >= at + REBIND_WAIT_MS);
+        self.deferred_joins = wait;
+        for (id, _) in due {
+            self.call(id, out);
+        }
+    }
+
+    /// The peer behind `key` now has signaling id `id`. A connection we made towards that id in
+    /// the meantime (we saw it as a NewPeer) is a duplicate of this one and goes.
+    pub(super) fn rebind(&mut self, key: PeerKey, id: PeerId, out: &mut Vec<Command>) {
+        let Some(current) = self.peers.get(&key).map(|p| p.signaling_id.clone()) else {
+            return;
+        };
+        if current == id {
+            self.unconfirmed.remove(&key);
+        }
+        if current == id || self.my_id.as_deref() == Some(id.as_str()) {
+            return;
+        }
+        if let Some(duplicate) = self.key_of(&id).filter(|&k| k != key) {
+            self.remove(duplicate, out);
+        }
+        self.orphan_candidates.remove(&id);
+        self.unconfirmed.remove(&key);
+        // The NewPeer we held back for this id was this peer: no second connection.
+        self.deferred_joins.retain(|(d, _)| *d != id);
+        if self.by_signaling_id.get(&current) == Some(&key) {
+            self.by_signaling_id.remove(&current);
+        }
+        self.by_signaling_id.insert(id.clone(), key);
+        if let Some(p) = self.peers.get_mut(&key) {
+            p.signaling_id = id;
+            p.socket = Socket::Present;
+        }
+    }
+}

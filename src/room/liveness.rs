@@ -1,0 +1,229 @@
+//! Liveness: connection states, data channel heartbeats and silence, ICE restarts when the path is
+//! lost, and the timers that give up on a peer. It owns each peer's [`Liveness`]; it never
+//! negotiates itself (a restart goes through [`Peer::restart_ice`]).
+
+use meshcall_protocol::PeerMessage;
+
+use super::{Command, ConnState, PeerKey, PeerState, Room};
+
+/// A failed tile stays this long so people see what happened, then goes.
+pub const FAILED_TILE_MS: u64 = 4_000;
+/// `disconnected` for this long counts as lost: restart ICE.
+pub const DISCONNECTED_RESTART_MS: u64 = 3_000;
+/// The polite side restarts ICE itself if the impolite side has not within this long.
+pub const POLITE_RESTART_MS: u64 = 6_000;
+/// A connection that went bad, from a peer we have heard nothing from since (no answer to our ICE
+/// restart, no restart of its own) while our own signaling was up this long, has vanished: a
+/// frozen or cut-off machine whose socket the server has not noticed yet. Its tile goes.
+pub const SILENT_PEER_MS: u64 = 5_000;
+/// A connection that stays lost this long cannot be restored: drop the peer.
+pub const GIVE_UP_MS: u64 = 25_000;
+/// A first negotiation that has not connected by then will not.
+pub const CONNECT_TIMEOUT_MS: u64 = 30_000;
+/// A connected peer that has shown it heartbeats (sent us a `Ping`) and then goes this long without
+/// a word on its data channel has lost its path, whatever ICE says yet: Chromium takes close to
+/// 10 s to call a frozen or cut-off peer `disconnected`, and a vanished tile must go within 10 s.
+pub const CHANNEL_SILENCE_MS: u64 = 3_000;
+
+/// What the peer's data channel has told us about it being there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Voice {
+    /// Not a word yet.
+    Silent,
+    /// It spoke last at `at`.
+    Heard { at: u64 },
+    /// It sends heartbeats (it sent a `Ping`), so its silence means something; last word at `at`.
+    Heartbeats { at: u64 },
+}
+
+impl Voice {
+    fn heard_at(self) -> Option<u64> {
+        match self {
+            Voice::Silent => None,
+            Voice::Heard { at } | Voice::Heartbeats { at } => Some(at),
+        }
+    }
+}
+
+/// One peer's liveness state.
+#[derive(Debug, Clone)]
+pub struct Liveness {
+    conn: ConnState,
+    created_at: u64,
+    /// Since when the connection looks lost.
+    bad_since: Option<u64>,
+    pub(crate) last_restart: Option<u64>,
+    pub(crate) failed_at: Option<u64>,
+    voice: Voice,
+}
+
+impl Liveness {
+    pub(crate) fn new(now: u64) -> Self {
+        Liveness {
+            conn: ConnState::New,
+            created_at: now,
+            bad_since: None,
+            last_restart: None,
+            failed_at: None,
+            voice: Voice::Silent,
+        }
+    }
+}
+
+impl Room {
+    pub(super) fn on_connection_state(
+        &mut self,
+        key: PeerKey,
+        state: ConnState,
+        out: &mut Vec<Command>,
+    ) {
+        let now = self.now;
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
+        if p.state == PeerState::Failed {
+            return;
+        }
+        p.liveness.conn = state;
+        let before = p.state;
+        match state {
+            ConnState::Connected => {
+                p.liveness.bad_since = None;
+                p.state = PeerState::Connected;
+            }
+            ConnState::Disconnected | ConnState::Failed => {
+                p.liveness.bad_since.get_or_insert(now);
+                if p.ever_connected() {
+                    p.state = PeerState::Reconnecting;
+                }
+            }
+            ConnState::New | ConnState::Connecting | ConnState::Closed => {}
+        }
+        if state == ConnState::Failed && !p.polite {
+            p.restart_ice(now, out);
+        }
+        if p.state != before {
+            out.push(Command::PeerUpdated { key });
+        }
+    }
+
+    /// Any message on the channel is a sign of life: a tile made reconnecting by the channel's
+    /// silence alone is connected again.
+    pub(super) fn channel_heard(&mut self, key: PeerKey, out: &mut Vec<Command>) {
+        let now = self.now;
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
+        let l = &mut p.liveness;
+        l.voice = match l.voice {
+            Voice::Heartbeats { .. } => Voice::Heartbeats { at: now },
+            _ => Voice::Heard { at: now },
+        };
+        if l.conn == ConnState::Connected && l.bad_since.is_some() {
+            l.bad_since = None;
+            if p.state == PeerState::Reconnecting {
+                p.state = PeerState::Connected;
+                out.push(Command::PeerUpdated { key });
+            }
+        }
+    }
+
+    /// A `Ping` from the peer's data channel: it heartbeats, answer it.
+    pub(super) fn on_ping(&mut self, key: PeerKey, out: &mut Vec<Command>) {
+        if let Some(p) = self.peers.get_mut(&key) {
+            if let Voice::Heard { at } = p.liveness.voice {
+                p.liveness.voice = Voice::Heartbeats { at };
+            }
+            out.push(Command::SendToPeer {
+                key,
+                message: PeerMessage::Pong,
+            });
+        }
+    }
+
+    pub(super) fn on_heartbeat(&self, out: &mut Vec<Command>) {
+        for p in self
+            .peers
+            .values()
+            .filter(|p| p.channel_open && p.state != PeerState::Failed)
+        {
+            out.push(Command::SendToPeer {
+                key: p.key,
+                message: PeerMessage::Ping,
+            });
+        }
+    }
+
+    /// Every peer's timers: failed tiles that have been shown long enough, sockets gone for good,
+    /// first connections that never came, silent channels, lost paths to restart or give up.
+    pub(super) fn check_peers(&mut self, out: &mut Vec<Command>) {
+        let now = self.now;
+        let mut fail = Vec::new();
+        let mut remove = Vec::new();
+        let mut updated = Vec::new();
+        for p in self.peers.iter_mut().map(|(_, p)| p) {
+            if p.state == PeerState::Failed {
+                if p.liveness
+                    .failed_at
+                    .is_some_and(|t| now >= t + FAILED_TILE_MS)
+                {
+                    remove.push(p.key);
+                }
+                continue;
+            }
+            if p.socket.expired(now) {
+                remove.push(p.key);
+                continue;
+            }
+            if !p.ever_connected() && now >= p.liveness.created_at + CONNECT_TIMEOUT_MS {
+                fail.push(p.key);
+                continue;
+            }
+            let ever_connected = p.ever_connected();
+            let l = &mut p.liveness;
+            let channel_silent = matches!(l.voice, Voice::Heartbeats { at } if now >= at + CHANNEL_SILENCE_MS)
+                && ever_connected
+                && p.channel_open;
+            if channel_silent && l.bad_since.is_none() {
+                // Bad since the last word we heard, so a peer that answers over signaling after
+                // that (an ICE restart) counts as heard, and a frozen one does not.
+                l.bad_since = l.voice.heard_at();
+                p.state = PeerState::Reconnecting;
+                updated.push(p.key);
+            }
+            let Some(since) = l.bad_since else { continue };
+            let heard = self.last_heard.get(&p.key).is_some_and(|&t| t >= since);
+            let listening = self.signaling_up_since.map(|t| t.max(since));
+            if ever_connected && !heard && listening.is_some_and(|t| now >= t + SILENT_PEER_MS) {
+                remove.push(p.key);
+                continue;
+            }
+            if now >= since + GIVE_UP_MS {
+                fail.push(p.key);
+                continue;
+            }
+            let lost = match l.conn {
+                ConnState::Failed => true,
+                ConnState::Disconnected => now >= since + DISCONNECTED_RESTART_MS,
+                _ => channel_silent,
+            };
+            // The impolite side restarts first; the polite one steps in if that never came.
+            let our_turn = !p.polite || now >= since + POLITE_RESTART_MS;
+            if lost && our_turn {
+                p.restart_ice(now, out);
+            }
+        }
+        // A tile that fails or goes in this same tick gets no separate update.
+        for key in updated {
+            if !fail.contains(&key) && !remove.contains(&key) {
+                out.push(Command::PeerUpdated { key });
+            }
+        }
+        for key in fail {
+            self.fail(key, out);
+        }
+        for key in remove {
+            self.remove(key, out);
+        }
+    }
+}

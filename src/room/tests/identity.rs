@@ -1,0 +1,243 @@
+//! Identity: ids that join and leave, our reconnect under a new id, peers that rebind.
+
+use super::*;
+
+#[test]
+fn joined_peer_is_never_ourselves_or_twice() {
+    let mut a = room("aaa");
+    assert!(a.step(0, Event::PeerJoined("aaa".into())).is_empty());
+    a.step(0, Event::PeerJoined("bbb".into()));
+    assert!(a.step(0, Event::PeerJoined("bbb".into())).is_empty());
+    assert_eq!(a.peers().count(), 1);
+}
+
+#[test]
+fn peer_leaving_mid_negotiation_is_released_and_late_events_do_nothing() {
+    let mut a = room("aaa");
+    a.step(0, Event::PeerJoined("bbb".into()));
+    a.step(0, Event::PeerJoined("ccc".into()));
+    let kb = a.key_of("bbb").unwrap();
+    let out = a.step(1, Event::PeerLeft("bbb".into()));
+    assert_eq!(out, removal(kb));
+    // The browser finishes what was in flight; nothing may reach the gone peer.
+    let late = [
+        Event::LocalDescription {
+            key: kb,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+        Event::LocalCandidate {
+            key: kb,
+            candidate: cand(1),
+        },
+        Event::ConnectionState {
+            key: kb,
+            state: ConnState::Closed,
+        },
+        Event::ChannelClosed(kb),
+        Event::NegotiationFailed {
+            key: kb,
+            error: "closed".into(),
+        },
+        signal("bbb", PeerSignal::Answer(ANSWER_B.into())),
+        Event::PeerLeft("bbb".into()),
+    ];
+    for event in late {
+        assert!(a.step(2, event.clone()).is_empty(), "{event:?}");
+    }
+    assert_eq!(
+        a.peers()
+            .map(|p| p.signaling_id.as_str())
+            .collect::<Vec<_>>(),
+        ["ccc"]
+    );
+}
+
+#[test]
+fn signaling_reconnect_rebinds_established_peers_and_drops_half_negotiated_ones() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    a.step(0, Event::PeerJoined("ccc".into()));
+    let kc = a.key_of("ccc").unwrap();
+    assert!(a.step(1, Event::SignalingLost).is_empty());
+    let out = a.step(2, Event::IdAssigned("aaa2".into()));
+    assert_eq!(
+        out,
+        vec![
+            Command::SendToPeer {
+                key: kb,
+                message: PeerMessage::Rebind {
+                    signaling_id: "aaa2".into()
+                }
+            },
+            Command::ClosePeer { key: kc },
+            Command::PeerRemoved { key: kc },
+        ]
+    );
+    // bbb saw us as a new peer and called our new id from a second connection: ignored.
+    assert!(a
+        .step(3, signal("bbb", PeerSignal::Offer(OFFER_OTHER_PC.into())))
+        .is_empty());
+    // A renegotiation of the existing connection is still answered.
+    assert_eq!(
+        a.step(4, signal("bbb", PeerSignal::Offer(ANSWER_B.into()))),
+        vec![Command::AcceptOffer {
+            key: kb,
+            sdp: ANSWER_B.into()
+        }]
+    );
+}
+
+#[test]
+fn rebind_replaces_the_duplicate_connection() {
+    let mut b = room("bbb");
+    let ka = connected(&mut b, "aaa");
+    // aaa's socket reconnected as aaa2: the server announces it as new and we call it ...
+    b.step(1, Event::PeerJoined("aaa2".into()));
+    let dup = b.key_of("aaa2").unwrap();
+    // ... until its rebind over the old connection arrives.
+    let out = b.step(
+        2,
+        Event::ChannelMessage {
+            key: ka,
+            text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into(),
+        },
+    );
+    assert_eq!(out, removal(dup));
+    assert_eq!(b.key_of("aaa2"), Some(ka));
+    assert_eq!(b.key_of("aaa"), None);
+    let out = b.step(
+        3,
+        Event::LocalCandidate {
+            key: ka,
+            candidate: cand(1),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![Command::SendSignal {
+            to: "aaa2".into(),
+            signal: PeerSignal::IceCandidate(cand(1))
+        }]
+    );
+}
+
+#[test]
+fn peer_left_with_a_live_connection_waits_for_its_rebind() {
+    let ping = |key| {
+        vec![Command::SendToPeer {
+            key,
+            message: PeerMessage::Ping,
+        }]
+    };
+    let pong = r#"{"type":"pong"}"#;
+    // Signaling socket of a connected peer dropped: we ask whether it is still there ...
+    let mut b = room("bbb");
+    let ka = connected(&mut b, "aaa");
+    assert_eq!(b.step(100, Event::PeerLeft("aaa".into())), ping(ka));
+    assert!(b
+        .step(
+            101,
+            Event::ChannelMessage {
+                key: ka,
+                text: pong.into()
+            }
+        )
+        .is_empty());
+    assert!(
+        b.step(100 + PONG_TIMEOUT_MS, Event::Tick).is_empty(),
+        "it answered: the call goes on"
+    );
+    assert_eq!(b.peer(ka).unwrap().state, PeerState::Connected);
+    // ... it comes back under a new id: the server's NewPeer waits for its rebind over the
+    // channel, which re-keys the connection we have, so no second one is ever built.
+    assert!(b.step(200, Event::PeerJoined("aaa2".into())).is_empty());
+    let out = b.step(
+        300,
+        Event::ChannelMessage {
+            key: ka,
+            text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into(),
+        },
+    );
+    assert_eq!(out, vec![]);
+    assert_eq!(b.key_of("aaa2"), Some(ka));
+    assert!(
+        b.step(100 + REBIND_GRACE_MS, Event::Tick).is_empty(),
+        "rebound: no longer on the clock"
+    );
+
+    // One that answers but never comes back goes after the grace period.
+    let mut b = room("bbb");
+    let ka = connected(&mut b, "aaa");
+    b.step(100, Event::PeerLeft("aaa".into()));
+    b.step(
+        150,
+        Event::ChannelMessage {
+            key: ka,
+            text: pong.into(),
+        },
+    );
+    gone_exactly_at(&mut b, 100 + REBIND_GRACE_MS, ka);
+
+    // A closed tab never answers: its tile goes quickly.
+    let mut b = room("bbb");
+    let ka = connected(&mut b, "aaa");
+    b.step(100, Event::PeerLeft("aaa".into()));
+    gone_exactly_at(&mut b, 100 + PONG_TIMEOUT_MS, ka);
+
+    // A peer still negotiating goes at once.
+    let mut b = room("bbb");
+    b.step(0, Event::PeerJoined("ccc".into()));
+    let kc = b.key_of("ccc").unwrap();
+    assert_eq!(b.step(1, Event::PeerLeft("ccc".into())), removal(kc));
+}
+
+#[test]
+fn after_a_server_restart_a_rebinding_peer_gets_no_second_connection() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    let kc = connected(&mut a, "ccc");
+    a.step(1, Event::SignalingLost);
+    a.step(2, Event::IdAssigned("aaa2".into()));
+    // The restarted server announces bbb under its new id before bbb's rebind reaches us: wait.
+    assert!(a.step(3, Event::PeerJoined("bbb2".into())).is_empty());
+    let rebind = |id: &str| Event::ChannelMessage {
+        key: kb,
+        text: format!(r#"{{"type":"rebind","signaling_id":"{id}"}}"#),
+    };
+    assert!(
+        a.step(4, rebind("bbb2")).is_empty(),
+        "no duplicate to build or drop"
+    );
+    assert_eq!(a.key_of("bbb2"), Some(kb));
+    assert!(a.step(5 + REBIND_WAIT_MS, Event::Tick).is_empty());
+    // A real newcomer while ccc has not rebound yet is called once the wait is over.
+    assert!(a
+        .step(6 + REBIND_WAIT_MS, Event::PeerJoined("ddd".into()))
+        .is_empty());
+    let out = a.step(7 + 2 * REBIND_WAIT_MS, Event::Tick);
+    let kd = a.key_of("ddd").expect("ddd called");
+    assert_eq!(
+        out[..2],
+        [
+            Command::CreatePeer {
+                key: kd,
+                offerer: true
+            },
+            Command::MakeOffer {
+                key: kd,
+                ice_restart: false
+            }
+        ]
+    );
+    // Once everyone has rebound, newcomers are called at once.
+    a.step(
+        8 + 2 * REBIND_WAIT_MS,
+        Event::ChannelMessage {
+            key: kc,
+            text: r#"{"type":"rebind","signaling_id":"ccc2"}"#.into(),
+        },
+    );
+    let out = a.step(9 + 2 * REBIND_WAIT_MS, Event::PeerJoined("eee".into()));
+    assert!(matches!(out[0], Command::CreatePeer { offerer: true, .. }));
+}

@@ -1,0 +1,296 @@
+//! Liveness: lost connections, ICE restarts, silence, the timers that give up.
+
+use super::*;
+
+#[test]
+fn ice_failure_restarts_on_the_impolite_side_then_gives_up() {
+    // "zzz" > "aaa": zzz is impolite towards aaa.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    let out = z.step(
+        100,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Failed,
+        },
+    );
+    assert_eq!(
+        out,
+        vec![
+            Command::MakeOffer {
+                key: k,
+                ice_restart: true
+            },
+            Command::PeerUpdated { key: k }
+        ]
+    );
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    z.step(
+        101,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    z.step(102, signal("aaa", PeerSignal::Answer(ANSWER_B.into())));
+    let out = z.step(
+        200,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Connected,
+        },
+    );
+    assert_eq!(out, vec![Command::PeerUpdated { key: k }]);
+
+    // The polite side waits for the impolite one, then steps in.
+    let mut a = room("aaa");
+    let k = connected(&mut a, "zzz");
+    let out = a.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Failed,
+        },
+    );
+    assert_eq!(out, vec![Command::PeerUpdated { key: k }]);
+    // It is alive (its signals still arrive) but does not restart.
+    a.step(1_001, signal("zzz", PeerSignal::IceCandidate(cand(1))));
+    assert!(a
+        .step(1_000 + POLITE_RESTART_MS - 1, Event::Tick)
+        .is_empty());
+    assert_eq!(
+        a.step(1_000 + POLITE_RESTART_MS, Event::Tick),
+        vec![Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }]
+    );
+    a.step(
+        1_000 + POLITE_RESTART_MS,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    a.step(
+        1_000 + POLITE_RESTART_MS,
+        signal("zzz", PeerSignal::Answer(ANSWER_B.into())),
+    );
+    // Never comes back: the peer fails, and its tile goes.
+    let out = a.step(1_000 + GIVE_UP_MS, Event::Tick);
+    assert_eq!(
+        out,
+        vec![
+            Command::ClosePeer { key: k },
+            Command::PeerUpdated { key: k }
+        ]
+    );
+    let out = a.step(1_000 + GIVE_UP_MS + FAILED_TILE_MS, Event::Tick);
+    assert_eq!(out, vec![Command::PeerRemoved { key: k }]);
+}
+
+#[test]
+fn disconnected_for_a_while_counts_as_lost() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        0,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
+    assert!(z.step(DISCONNECTED_RESTART_MS - 1, Event::Tick).is_empty());
+    assert_eq!(
+        z.step(DISCONNECTED_RESTART_MS, Event::Tick),
+        vec![Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }]
+    );
+}
+
+#[test]
+fn first_negotiation_that_never_connects_fails() {
+    let mut a = room("aaa");
+    a.step(0, Event::PeerJoined("bbb".into()));
+    let k = a.key_of("bbb").unwrap();
+    assert!(a.step(CONNECT_TIMEOUT_MS - 1, Event::Tick).is_empty());
+    assert_eq!(
+        a.step(CONNECT_TIMEOUT_MS, Event::Tick),
+        vec![
+            Command::ClosePeer { key: k },
+            Command::PeerUpdated { key: k }
+        ]
+    );
+}
+
+#[test]
+fn a_peer_silent_since_its_connection_went_bad_is_gone() {
+    // Frozen or cut off: no answer to our ICE restart, nothing else either, while our own
+    // signaling is up. Its tile goes without waiting out the give-up time.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
+    assert_eq!(
+        z.step(1_000 + DISCONNECTED_RESTART_MS, Event::Tick),
+        vec![Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }]
+    );
+    gone_exactly_at(&mut z, 1_000 + SILENT_PEER_MS, k);
+    // An answer (the media path is cut, the peer is fine) keeps it.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
+    z.step(1_000 + DISCONNECTED_RESTART_MS, Event::Tick);
+    z.step(
+        1_000 + DISCONNECTED_RESTART_MS,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    z.step(
+        1_000 + DISCONNECTED_RESTART_MS + 1,
+        signal("aaa", PeerSignal::Answer(ANSWER_B.into())),
+    );
+    assert!(z.step(1_000 + SILENT_PEER_MS + 1, Event::Tick).is_empty());
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    // While our own socket is down we cannot hear anyone: nobody is judged silent.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(900, Event::SignalingLost);
+    z.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
+    z.step(1_000 + SILENT_PEER_MS, Event::Tick);
+    assert!(z.peer(k).is_some());
+}
+
+/// A connected peer that heartbeats over the data channel and then falls silent (a frozen tab)
+/// goes `SILENT_PEER_MS` after its last word, long before Chromium calls its ICE `disconnected`.
+#[test]
+fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    let ping = |at: u64, z: &mut Room| {
+        z.step(
+            at,
+            Event::ChannelMessage {
+                key: k,
+                text: r#"{"type":"ping"}"#.into(),
+            },
+        )
+    };
+    // We heartbeat on every open channel.
+    assert_eq!(
+        z.step(500, Event::Heartbeat),
+        vec![Command::SendToPeer {
+            key: k,
+            message: PeerMessage::Ping
+        }]
+    );
+    assert_eq!(
+        ping(1_000, &mut z),
+        vec![Command::SendToPeer {
+            key: k,
+            message: PeerMessage::Pong
+        }]
+    );
+    // Quiet for less than the silence bound: nothing happens.
+    assert!(z
+        .step(1_000 + CHANNEL_SILENCE_MS - 1, Event::Tick)
+        .is_empty());
+    // Silent past it: the tile shows reconnecting and the impolite side restarts ICE.
+    let out = z.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    assert!(out.contains(&Command::PeerUpdated { key: k }), "{out:?}");
+    assert!(
+        out.contains(&Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }),
+        "{out:?}"
+    );
+    // Nothing heard over signaling either: gone SILENT_PEER_MS after its last word.
+    assert!(z.peer(k).is_some());
+    let out = z.step(1_000 + SILENT_PEER_MS, Event::Tick);
+    assert!(out.contains(&Command::PeerRemoved { key: k }), "{out:?}");
+    assert!(z.peer(k).is_none());
+}
+
+/// A silent channel whose peer still answers over signaling (the media path is cut) is kept, and
+/// the tile is connected again as soon as the channel speaks.
+#[test]
+fn a_silent_channel_whose_peer_answers_over_signaling_is_kept() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        1_000,
+        Event::ChannelMessage {
+            key: k,
+            text: r#"{"type":"ping"}"#.into(),
+        },
+    );
+    z.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
+    z.step(
+        1_000 + CHANNEL_SILENCE_MS,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    z.step(
+        1_000 + CHANNEL_SILENCE_MS + 1,
+        signal("aaa", PeerSignal::Answer(ANSWER_B.into())),
+    );
+    z.step(1_000 + SILENT_PEER_MS + 1_000, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    let out = z.step(
+        1_000 + SILENT_PEER_MS + 1_500,
+        Event::ChannelMessage {
+            key: k,
+            text: r#"{"type":"pong"}"#.into(),
+        },
+    );
+    assert!(out.contains(&Command::PeerUpdated { key: k }), "{out:?}");
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+}
+
+/// A peer that never heartbeats (an older client) is not judged by its channel's silence.
+#[test]
+fn a_peer_without_heartbeats_is_not_judged_by_silence() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        1_000,
+        Event::ChannelMessage {
+            key: k,
+            text: r#"{"type":"media","mic":true,"cam":true}"#.into(),
+        },
+    );
+    assert!(z.step(1_000 + GIVE_UP_MS, Event::Tick).is_empty());
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+}

@@ -1,0 +1,73 @@
+//! The room brain's unit tests, one file per concern like the brain itself; the helpers here drive
+//! a room through the common steps.
+
+mod channel;
+mod identity;
+mod liveness;
+mod negotiation;
+// proptest is a native-only dev-dependency: the wasm test build must not see this module.
+#[cfg(not(target_arch = "wasm32"))]
+mod proptests;
+
+pub(super) use super::*;
+pub(super) use meshcall_protocol::{PeerMessage, PeerSignal};
+
+pub(super) const OFFER_A: &str = "v=0\r\no=- 111 2 IN IP4 127.0.0.1\r\ns=-\r\n";
+pub(super) const OFFER_A2: &str = "v=0\r\no=- 111 3 IN IP4 127.0.0.1\r\ns=-\r\n";
+pub(super) const OFFER_OTHER_PC: &str = "v=0\r\no=- 999 2 IN IP4 127.0.0.1\r\ns=-\r\n";
+pub(super) const ANSWER_B: &str = "v=0\r\no=- 222 2 IN IP4 127.0.0.1\r\ns=-\r\n";
+
+pub(super) fn room(id: &str) -> Room {
+    let mut r = Room::new("me", true, true);
+    assert!(r.step(0, Event::IdAssigned(id.into())).is_empty());
+    r
+}
+
+pub(super) fn signal(from: &str, s: PeerSignal) -> Event {
+    Event::Signal {
+        from: from.into(),
+        data: s.to_value(),
+    }
+}
+
+pub(super) fn cand(n: u32) -> String {
+    format!(r#"{{"candidate":"candidate:{n} 1 udp 1 10.0.0.1 {n} typ host","sdpMid":"0"}}"#)
+}
+
+/// What the room commands when a peer goes: its connection closed, its tile removed.
+pub(super) fn removal(key: PeerKey) -> Vec<Command> {
+    vec![Command::ClosePeer { key }, Command::PeerRemoved { key }]
+}
+
+/// Nothing happens a millisecond before `at`; at `at` the peer `key` goes.
+pub(super) fn gone_exactly_at(r: &mut Room, at: u64, key: PeerKey) {
+    assert!(
+        r.step(at - 1, Event::Tick).is_empty(),
+        "{key} went before {at}"
+    );
+    assert_eq!(r.step(at, Event::Tick), removal(key), "{key} goes at {at}");
+}
+
+/// An existing peer `me` and newcomer `them` complete a first negotiation; returns the key.
+pub(super) fn connected(r: &mut Room, them: &str) -> PeerKey {
+    r.step(0, Event::PeerJoined(them.into()));
+    let key = r.key_of(them).unwrap();
+    r.step(
+        0,
+        Event::LocalDescription {
+            key,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+    );
+    r.step(0, signal(them, PeerSignal::Answer(ANSWER_B.into())));
+    r.step(
+        0,
+        Event::ConnectionState {
+            key,
+            state: ConnState::Connected,
+        },
+    );
+    r.step(0, Event::ChannelOpen(key));
+    key
+}

@@ -1,0 +1,366 @@
+//! Negotiation: who calls whom, perfect negotiation on glare, early candidates, bad SDP.
+
+use super::*;
+use crate::room::negotiation::Phase;
+use serde_json::json;
+
+#[test]
+fn existing_peer_calls_the_newcomer() {
+    let mut a = room("aaa");
+    let out = a.step(1, Event::PeerJoined("bbb".into()));
+    let key = a.key_of("bbb").unwrap();
+    assert_eq!(
+        out,
+        vec![
+            Command::CreatePeer { key, offerer: true },
+            Command::MakeOffer {
+                key,
+                ice_restart: false
+            },
+            Command::PeerUpdated { key },
+        ]
+    );
+    let out = a.step(
+        2,
+        Event::LocalDescription {
+            key,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![Command::SendSignal {
+            to: "bbb".into(),
+            signal: PeerSignal::Offer(OFFER_A.into())
+        }]
+    );
+}
+
+#[test]
+fn newcomer_answers_the_caller() {
+    let mut b = room("bbb");
+    let out = b.step(1, signal("aaa", PeerSignal::Offer(OFFER_A.into())));
+    let key = b.key_of("aaa").unwrap();
+    assert_eq!(
+        out,
+        vec![
+            Command::CreatePeer {
+                key,
+                offerer: false
+            },
+            Command::PeerUpdated { key },
+            Command::AcceptOffer {
+                key,
+                sdp: OFFER_A.into()
+            },
+        ]
+    );
+    let out = b.step(
+        2,
+        Event::LocalDescription {
+            key,
+            kind: SdpKind::Answer,
+            sdp: ANSWER_B.into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![Command::SendSignal {
+            to: "aaa".into(),
+            signal: PeerSignal::Answer(ANSWER_B.into())
+        }]
+    );
+    assert_eq!(b.peer(key).unwrap().negotiation.phase, Phase::Stable);
+}
+
+#[test]
+fn roles_are_opposite_and_agreed_from_ids() {
+    let pairs = [
+        ("a", "b"),
+        ("b", "a"),
+        ("0f3e", "0f3d"),
+        ("x-1", "x-10"),
+        ("Z", "a"),
+    ];
+    for (me, them) in pairs {
+        let mut mine = room(me);
+        mine.step(0, Event::PeerJoined(them.into()));
+        let mut theirs = room(them);
+        theirs.step(0, signal(me, PeerSignal::Offer(OFFER_A.into())));
+        let p1 = mine.peer(mine.key_of(them).unwrap()).unwrap().polite;
+        let p2 = theirs.peer(theirs.key_of(me).unwrap()).unwrap().polite;
+        assert_ne!(p1, p2, "{me} vs {them}: exactly one side is polite");
+    }
+}
+
+/// Both sides renegotiate at once. Table: whether the polite side's own offer was already set
+/// locally when the impolite offer reached it.
+#[test]
+fn glare_resolves_with_polite_rolling_back() {
+    for polite_offer_already_set in [true, false] {
+        // "aaa" < "bbb": aaa is polite.
+        let mut a = room("aaa");
+        let mut b = room("bbb");
+        let ka = connected(&mut a, "bbb");
+        let kb = {
+            b.step(0, signal("aaa", PeerSignal::Offer(OFFER_A.into())));
+            let k = b.key_of("aaa").unwrap();
+            b.step(
+                0,
+                Event::LocalDescription {
+                    key: k,
+                    kind: SdpKind::Answer,
+                    sdp: ANSWER_B.into(),
+                },
+            );
+            b.step(
+                0,
+                Event::ConnectionState {
+                    key: k,
+                    state: ConnState::Connected,
+                },
+            );
+            k
+        };
+        assert!(a.peer(ka).unwrap().polite && !b.peer(kb).unwrap().polite);
+
+        assert_eq!(
+            a.step(5, Event::NegotiationNeeded(ka)),
+            vec![Command::MakeOffer {
+                key: ka,
+                ice_restart: false
+            }]
+        );
+        assert_eq!(
+            b.step(5, Event::NegotiationNeeded(kb)),
+            vec![Command::MakeOffer {
+                key: kb,
+                ice_restart: false
+            }]
+        );
+        let b_offer = b.step(
+            6,
+            Event::LocalDescription {
+                key: kb,
+                kind: SdpKind::Offer,
+                sdp: ANSWER_B.into(),
+            },
+        );
+        assert_eq!(b_offer.len(), 1);
+
+        if polite_offer_already_set {
+            let sent = a.step(
+                6,
+                Event::LocalDescription {
+                    key: ka,
+                    kind: SdpKind::Offer,
+                    sdp: OFFER_A2.into(),
+                },
+            );
+            assert_eq!(
+                sent,
+                vec![Command::SendSignal {
+                    to: "bbb".into(),
+                    signal: PeerSignal::Offer(OFFER_A2.into())
+                }]
+            );
+            // The impolite side ignores the colliding offer.
+            assert!(b
+                .step(7, signal("aaa", PeerSignal::Offer(OFFER_A2.into())))
+                .is_empty());
+        }
+        // The polite side accepts the impolite offer (implicit rollback).
+        let out = a.step(7, signal("bbb", PeerSignal::Offer(ANSWER_B.into())));
+        assert_eq!(
+            out,
+            vec![Command::AcceptOffer {
+                key: ka,
+                sdp: ANSWER_B.into()
+            }]
+        );
+        if !polite_offer_already_set {
+            // Its own offer finishes after the decision: it is rolled back, never sent.
+            assert!(a
+                .step(
+                    8,
+                    Event::LocalDescription {
+                        key: ka,
+                        kind: SdpKind::Offer,
+                        sdp: OFFER_A2.into()
+                    }
+                )
+                .is_empty());
+        }
+        let answer = a.step(
+            9,
+            Event::LocalDescription {
+                key: ka,
+                kind: SdpKind::Answer,
+                sdp: OFFER_A2.into(),
+            },
+        );
+        assert_eq!(
+            answer,
+            vec![Command::SendSignal {
+                to: "bbb".into(),
+                signal: PeerSignal::Answer(OFFER_A2.into())
+            }]
+        );
+        let out = b.step(10, signal("aaa", PeerSignal::Answer(OFFER_A2.into())));
+        assert_eq!(
+            out,
+            vec![Command::AcceptAnswer {
+                key: kb,
+                sdp: OFFER_A2.into()
+            }]
+        );
+        for p in [a.peer(ka).unwrap(), b.peer(kb).unwrap()] {
+            assert_eq!(p.negotiation.phase, Phase::Stable);
+            assert_eq!(p.state, PeerState::Connected);
+        }
+    }
+}
+
+#[test]
+fn candidates_before_the_remote_description_are_queued_in_order() {
+    // Caller side: candidates overtake the answer.
+    let mut a = room("aaa");
+    a.step(0, Event::PeerJoined("bbb".into()));
+    let key = a.key_of("bbb").unwrap();
+    a.step(
+        0,
+        Event::LocalDescription {
+            key,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+    );
+    for n in 1..=2 {
+        assert!(a
+            .step(1, signal("bbb", PeerSignal::IceCandidate(cand(n))))
+            .is_empty());
+    }
+    let out = a.step(2, signal("bbb", PeerSignal::Answer(ANSWER_B.into())));
+    assert_eq!(
+        out,
+        vec![
+            Command::AcceptAnswer {
+                key,
+                sdp: ANSWER_B.into()
+            },
+            Command::AddCandidate {
+                key,
+                candidate: cand(1)
+            },
+            Command::AddCandidate {
+                key,
+                candidate: cand(2)
+            },
+        ]
+    );
+    assert_eq!(
+        a.step(3, signal("bbb", PeerSignal::IceCandidate(cand(3)))),
+        vec![Command::AddCandidate {
+            key,
+            candidate: cand(3)
+        }]
+    );
+
+    // Newcomer side: candidates from a sender we do not know yet, then its offer.
+    let mut b = room("bbb");
+    assert!(b
+        .step(1, signal("aaa", PeerSignal::IceCandidate(cand(7))))
+        .is_empty());
+    let out = b.step(2, signal("aaa", PeerSignal::Offer(OFFER_A.into())));
+    let key = b.key_of("aaa").unwrap();
+    assert_eq!(
+        out.last(),
+        Some(&Command::AddCandidate {
+            key,
+            candidate: cand(7)
+        })
+    );
+}
+
+#[test]
+fn a_peer_sending_garbage_fails_alone() {
+    let garbage = [
+        json!("nonsense"),
+        json!({"Offer": 5}),
+        json!({"Bogus": "x"}),
+        json!(null),
+    ];
+    for data in garbage {
+        let mut a = room("aaa");
+        let kb = connected(&mut a, "bbb");
+        let kc = connected(&mut a, "ccc");
+        let out = a.step(
+            10,
+            Event::Signal {
+                from: "bbb".into(),
+                data: data.clone(),
+            },
+        );
+        assert_eq!(
+            out,
+            vec![
+                Command::ClosePeer { key: kb },
+                Command::PeerUpdated { key: kb }
+            ],
+            "{data}"
+        );
+        assert_eq!(a.peer(kb).unwrap().state, PeerState::Failed);
+        assert_eq!(a.peer(kc).unwrap().state, PeerState::Connected);
+        // Still-usable peer keeps working.
+        assert_eq!(
+            a.step(11, signal("ccc", PeerSignal::IceCandidate(cand(1)))),
+            vec![Command::AddCandidate {
+                key: kc,
+                candidate: cand(1)
+            }]
+        );
+        // The failed tile goes after a moment; nothing is closed twice.
+        assert!(a.step(10 + FAILED_TILE_MS - 1, Event::Tick).is_empty());
+        assert_eq!(
+            a.step(10 + FAILED_TILE_MS, Event::Tick),
+            vec![Command::PeerRemoved { key: kb }]
+        );
+        assert!(a.peer(kc).is_some());
+    }
+    // Garbage from an unknown sender touches nobody.
+    let mut a = room("aaa");
+    let kc = connected(&mut a, "ccc");
+    assert!(a
+        .step(
+            1,
+            Event::Signal {
+                from: "zzz".into(),
+                data: json!([1, 2])
+            }
+        )
+        .is_empty());
+    assert_eq!(a.peer(kc).unwrap().state, PeerState::Connected);
+}
+
+#[test]
+fn an_sdp_the_browser_rejects_fails_that_peer() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    let kc = connected(&mut a, "ccc");
+    let out = a.step(
+        1,
+        Event::NegotiationFailed {
+            key: kb,
+            error: "bad sdp".into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![
+            Command::ClosePeer { key: kb },
+            Command::PeerUpdated { key: kb }
+        ]
+    );
+    assert_eq!(a.peer(kc).unwrap().state, PeerState::Connected);
+}

@@ -1,0 +1,98 @@
+//! The command interpreter: runs each of the room brain's commands on the edges (peer
+//! connections, the signaling socket, the tiles). It decides nothing; the brain did.
+
+use leptos::prelude::*;
+use meshcall_protocol::ClientMessage;
+
+use super::{Inner, Tile};
+use crate::room::{Command, Event, PeerKey};
+use crate::rtc::media::LocalMedia;
+use crate::rtc::now_ms;
+use crate::rtc::peer::{Op, PeerEdge};
+
+impl Inner {
+    pub(super) fn handle(&self, event: Event) {
+        let commands = self.room.borrow_mut().step(now_ms(), event);
+        for c in commands {
+            self.execute(c);
+        }
+    }
+
+    fn edge_op(&self, key: PeerKey, op: Op) {
+        if let Some(edge) = self.edges.borrow().get(&key) {
+            edge.run(op);
+        }
+    }
+
+    pub(super) fn execute(&self, command: Command) {
+        match command {
+            Command::CreatePeer { key, offerer } => {
+                let media = self.media.borrow();
+                let local = media.as_ref().map(LocalMedia::stream);
+                match PeerEdge::new(key, &self.config, local, offerer, self.events.clone()) {
+                    Ok(edge) => {
+                        self.edges.borrow_mut().insert(key, edge);
+                    }
+                    Err(err) => {
+                        let _ = self.events.unbounded_send(Event::NegotiationFailed {
+                            key,
+                            error: err.to_string(),
+                        });
+                    }
+                }
+            }
+            Command::MakeOffer { key, ice_restart } => {
+                self.edge_op(key, Op::MakeOffer { ice_restart })
+            }
+            Command::AcceptOffer { key, sdp } => self.edge_op(key, Op::AcceptOffer(sdp)),
+            Command::AcceptAnswer { key, sdp } => self.edge_op(key, Op::AcceptAnswer(sdp)),
+            Command::AddCandidate { key, candidate } => {
+                self.edge_op(key, Op::AddCandidate(candidate))
+            }
+            Command::SendSignal { to, signal } => {
+                let send = self.outbound.borrow().clone();
+                if let Some(send) = send {
+                    send(ClientMessage::Signal {
+                        receiver: to,
+                        data: signal.to_value(),
+                    });
+                }
+            }
+            Command::SendToPeer { key, message } => {
+                if let (Some(edge), Ok(text)) = (
+                    self.edges.borrow().get(&key),
+                    serde_json::to_string(&message),
+                ) {
+                    edge.send(&text);
+                }
+            }
+            Command::ClosePeer { key } => {
+                let edge = self.edges.borrow_mut().remove(&key);
+                drop(edge);
+            }
+            Command::PeerUpdated { key } => {
+                let Some(view) = self.room.borrow().peer(key).map(|p| p.view()) else {
+                    return;
+                };
+                let existing = self
+                    .view
+                    .tiles
+                    .with_untracked(|t| t.iter().find(|t| t.key == key).map(|t| t.view.clone()));
+                match existing {
+                    Some(signal) => {
+                        if signal.with_untracked(|v| *v != view) {
+                            signal.set(view);
+                        }
+                    }
+                    None => self.view.tiles.update(|t| {
+                        t.push(Tile {
+                            key,
+                            view: ArcRwSignal::new(view),
+                        })
+                    }),
+                }
+            }
+            Command::PeerRemoved { key } => self.view.tiles.update(|t| t.retain(|t| t.key != key)),
+        }
+    }
+}
