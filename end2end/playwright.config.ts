@@ -8,24 +8,11 @@
 // navigator.mediaDevices is undefined there unless Chromium gets --unsafely-treat-insecure-origin-as-secure.)
 import { defineConfig } from '@playwright/test';
 
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 import { BASE_URL, PORT, SMALL_ROOM_LIMIT, SMALL_ROOM_PORT } from './env';
 
 const server = process.env.MESHCALL_SERVER_BIN ?? '../target/release/meshcall-server';
 const dist = process.env.MESHCALL_DIST ?? '../dist';
-
-// Flags that work headless as root on this machine; the fake devices give a moving test pattern and a beep.
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 function serve(port: number, extra: string[] = []) {
   return {
@@ -61,8 +48,8 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     permissions: ['camera', 'microphone'],
     launchOptions: {
-      executablePath: process.env.MESHCALL_CHROMIUM ?? '/usr/bin/chromium',
-      args: chromiumArgs,
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
     },
   },
   webServer: [

@@ -4,7 +4,7 @@
 # Not part of `make test`: it reports figures against targets, it does not pass or fail on them.
 #
 # Everything runs inside a private network namespace (scripts/netns.sh): the load generator and the
-# browsers only ever talk to that namespace's loopback and veth pair. About 15 minutes on 2 cores.
+# browsers only ever talk to that namespace's loopback and veth pair. About 40 minutes on 2 cores.
 #   bash scripts/bench.sh            the full run that BENCHMARKS.md records
 #   bash scripts/bench.sh --quick    fewer runs and sockets, to try a change (still rewrites the report)
 #   bash scripts/bench.sh --report   rewrite BENCHMARKS.md and the plot from the last run's JSON
@@ -19,11 +19,13 @@ OUT="$ROOT/target/bench"
 MODE="${1:-full}"
 case "$MODE" in full | --quick | --report) ;; *) echo "usage: scripts/bench.sh [--quick|--report]" >&2; exit 2 ;; esac
 
+# report [--append 1]: BENCHMARKS.md and the plot from $OUT; a full run also appends its headline
+# figures to the committed history (docs/bench-history.jsonl), which the report shows.
 report() {
   local command="bash scripts/bench.sh"
   if grep -q '^bench:' "$ROOT/Makefile"; then command="make bench"; fi
   node "$ROOT/end2end/bench/report.mjs" --dir "$OUT" --md "$ROOT/BENCHMARKS.md" \
-    --svg "$ROOT/docs/bench-mesh-assembly.svg" --command "$command"
+    --svg "$ROOT/docs/bench-mesh-assembly.svg" --history docs/bench-history.jsonl --command "$command" "$@"
 }
 
 if [ "${MESHCALL_IN_NETNS:-}" != 1 ]; then
@@ -44,10 +46,12 @@ fi
 # --- inside the namespace from here on ---
 if [ "$MODE" = --quick ]; then
   SOCKETS=2000 RATES=1000,5000 STEP_SECS=5
-  BROWSER_OPTS=(--runs 3 --mesh-runs 1 --cpu-runs 1 --cpu-seconds 5)
+  BROWSER_OPTS=(--runs 3 --mesh-runs 1 --mesh-ns 2,3,6 --big-n 0 --cpu-runs 1 --cpu-seconds 5)
 else
   SOCKETS=10000 RATES=1000,5000,10000,20000,40000 STEP_SECS=10
-  BROWSER_OPTS=(--runs 7 --mesh-runs 4 --cpu-runs 3 --cpu-seconds 12)
+  # Mesh: N = 2,3,4,5,6,8, all at once and spread over 1 s, 4 runs each; a room of 12 twice.
+  BROWSER_OPTS=(--runs 7 --mesh-runs 4 --mesh-ns 2,3,4,5,6,8 --spreads 0,1000 --big-n 12 --big-runs 2
+    --cpu-runs 3 --cpu-seconds 12)
 fi
 SERVER_BIN="$OUT/bin/meshcall-server"
 LOADGEN="$OUT/bin/loadgen"
@@ -109,8 +113,9 @@ PRIO=()
 if [ "$(id -u)" = 0 ]; then PRIO=(nice -n -10); fi
 wait_quiet
 say "server under load: $SOCKETS sockets, rooms of 2..12, steps of $RATES msg/s, 100 joins/s meanwhile"
-start_server meshcall-load 18190 "${PRIO[@]}" "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$DIST" \
-  --max-connections 15000
+# Not the defaults (BENCHMARKS.md lists them): room for 10,000 sockets plus the joins meanwhile.
+LOAD_FLAGS=(--max-connections 15000)
+start_server meshcall-load 18190 "${PRIO[@]}" "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$DIST" "${LOAD_FLAGS[@]}"
 PRIORITY="${PRIO[*]:-default}"
 "${PRIO[@]}" "$LOADGEN" --url ws://127.0.0.1:18190/ws/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
   --duration "$STEP_SECS" --churn 100 --server-pid "$SERVER_PID" --json "$OUT/loadgen-meshcall.json" |
@@ -129,15 +134,16 @@ fi
 wait_quiet
 say "browsers: time to first face, mesh assembly N=2..6, download size, client CPU (meshcall vs floor)"
 # The floor page is served by browser.mjs on 127.0.0.1:18199 and signals through this server.
-start_server meshcall-browser 18180 "$SERVER_BIN" --addr 127.0.0.1:18180 --static-dir "$DIST" \
-  --allowed-origin http://127.0.0.1:18199
+BROWSER_FLAGS=(--allowed-origin http://127.0.0.1:18199)
+start_server meshcall-browser 18180 "$SERVER_BIN" --addr 127.0.0.1:18180 --static-dir "$DIST" "${BROWSER_FLAGS[@]}"
 P0="$(pressure)" T0="$(date +%s)"
 (cd "$ROOT/end2end" && node bench/browser.mjs --app http://127.0.0.1:18180 --floor-port 18199 \
   --out "$OUT/browser.json" "${BROWSER_OPTS[@]}")
 stop_server
 BROWSER_PRESSURE=$(( ($(pressure) - P0) / 10000 / ($(date +%s) - T0 + 1) ))
 
-printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s","browser_cpu_pressure_percent":%s,"dirty":%s,"load_priority":"%s"}\n' \
+printf '{"started":"%s","finished":"%s","commit":"%s","mode":"%s","loadavg_start":"%s","loadavg_end":"%s","browser_cpu_pressure_percent":%s,"dirty":%s,"load_priority":"%s","load_server_flags":"%s","browser_server_flags":"%s","open_files":"%s","quiet_wait_s":%s}\n' \
   "$STARTED" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD)" "$MODE" "$LOAD_START" \
-  "$(cut -d' ' -f1-3 /proc/loadavg)" "$BROWSER_PRESSURE" "$DIRTY" "$PRIORITY" >"$OUT/run.json"
-report
+  "$(cut -d' ' -f1-3 /proc/loadavg)" "$BROWSER_PRESSURE" "$DIRTY" "$PRIORITY" "${LOAD_FLAGS[*]}" \
+  "${BROWSER_FLAGS[*]}" "$(ulimit -n)" "$QUIET_WAIT" >"$OUT/run.json"
+if [ "$MODE" = full ]; then report --append 1; else report; fi

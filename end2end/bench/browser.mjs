@@ -1,25 +1,22 @@
-// Browser benchmarks of issue 6, side by side with the floor page (floor.html: the least a page can
-// do to join a matchbox room): time to first face, mesh assembly for N = 2..6, download size, and
-// client CPU in a four-person call. scripts/bench.sh runs it inside the private network namespace
+// Browser benchmarks of issues 6 and 14, side by side with the floor page (floor.html: the least a page
+// can do to join a matchbox room): time to first face, mesh assembly for N = 2..8 (joining at once and
+// spread over a second) and a room of 12, download size, and client CPU in a four-person call. Every
+// section alternates meshcall and the floor run by run, so drift of the machine hits both alike. scripts/bench.sh runs it inside the private network namespace
 // (WebRTC needs the veth pair there) with meshcall-server already listening; it writes raw samples
 // and summaries as JSON. It measures; it never asserts.
 //
 // node end2end/bench/browser.mjs --app http://127.0.0.1:18180 --out /tmp/browser.json
-//   [--runs 7] [--mesh-runs 3] [--max-n 6] [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,mesh,size,cpu]
-import { chromium } from '@playwright/test';
+//   [--runs 7] [--mesh-runs 3] [--mesh-ns 2,3,4,5,6,8] [--spreads 0,1000] [--big-n 12] [--big-runs 2]
+//   [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,mesh,size,cpu]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { NO_BACKGROUND_THROTTLING, smallVideoFlag } from '../chromium.mjs';
+import { benchState, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
 import { measureRoomPage } from './size.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const INSTRUMENT = path.join(HERE, 'instrument.js');
-
 const opts = {
-  app: 'http://127.0.0.1:18180', out: '', runs: 7, 'mesh-runs': 3, 'max-n': 6, 'cpu-runs': 3,
+  app: 'http://127.0.0.1:18180', out: '', runs: 7, 'mesh-runs': 3, 'mesh-ns': '2,3,4,5,6,8',
+  spreads: '0,1000', 'big-n': 12, 'big-runs': 2, 'cpu-runs': 3,
   'cpu-seconds': 15, only: 'ttff,mesh,size,cpu', 'floor-port': 18199, variants: 'meshcall,floor', signaling: '',
 };
 for (let i = 2; i < process.argv.length; i += 2) {
@@ -32,99 +29,8 @@ const VARIANTS = opts.variants.split(',');
 const order = (i) => (i % 2 ? [...VARIANTS].reverse() : VARIANTS);
 const signaling = opts.signaling || opts.app.replace(/^http/, 'ws') + '/ws/';
 const log = (...a) => console.error('[bench]', ...a);
-
-// Headless flags that work as root here (as the e2e suite's), plus no throttling of pages that
-// Chromium might consider in the background: every page of a call is a person in front of a screen.
-const BASE_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
-  '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
-  '--disable-backgrounding-occluded-windows',
-];
-const launch = (extra = []) =>
-  chromium.launch({ executablePath: process.env.MESHCALL_CHROMIUM ?? '/usr/bin/chromium', args: [...BASE_ARGS, ...extra] });
-
-// A tiny 160x120 y4m clip (moving bars) for the mesh runs, so decoding 30 streams does not make the
-// machine the bottleneck. Chromium loops it as the fake camera.
-function smallVideo() {
-  const file = path.join(os.tmpdir(), 'meshcall-bench-160x120.y4m');
-  const w = 160, h = 120, frames = 30;
-  const parts = [Buffer.from(`YUV4MPEG2 W${w} H${h} F15:1 Ip A1:1 C420jpeg\n`)];
-  for (let f = 0; f < frames; f++) {
-    const y = Buffer.alloc(w * h);
-    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) y[r * w + c] = ((c + f * 5) % 40) < 20 ? 40 : 200;
-    parts.push(Buffer.from('FRAME\n'), y, Buffer.alloc((w * h) / 2, 128));
-  }
-  fs.writeFileSync(file, Buffer.concat(parts));
-  return file;
-}
-
-// The floor page, served from this process on its own port; it signals through meshcall-server.
-function serveFloor(port) {
-  const files = { '/floor.html': 'text/html', '/floor.js': 'text/javascript' };
-  const server = http.createServer((req, res) => {
-    const p = new URL(req.url, 'http://x').pathname;
-    if (!files[p]) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': files[p], 'cache-control': 'no-store' });
-    res.end(fs.readFileSync(path.join(HERE, p.slice(1))));
-  });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
-}
-const FLOOR = `http://127.0.0.1:${opts['floor-port']}`;
-
-const roomUrl = (variant, room) =>
-  variant === 'meshcall'
-    ? `${opts.app}/r/${room}`
-    : `${FLOOR}/floor.html?room=${room}&signaling=${encodeURIComponent(signaling)}`;
-let roomSeq = 0;
-const uniqueRoom = (tag) => `bench-${tag}-${Date.now().toString(36)}-${roomSeq++}`;
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no result in ${ms} ms`)), ms); }),
-  ]);
-}
-
-/** A person in the lobby: own context, camera preview showing, name typed, ready to press Join. */
-async function lobby(browser, variant, room, name) {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1280, height: 720 } });
-  await context.addInitScript({ path: INSTRUMENT });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(roomUrl(variant, room));
-  await page.waitForFunction(() => {
-    const v = document.querySelector('[data-testid=preview]');
-    return v && v.videoWidth > 0;
-  }, null, { timeout: 30_000 });
-  await page.locator('[data-testid=name-input]').fill(name);
-  await page.locator('[data-testid=join]:enabled').waitFor({ timeout: 10_000 });
-  return { context, page, errors };
-}
-
-/** What a page shows when a run times out, so a failure in BENCHMARKS.md explains itself. */
-async function diagnose(people) {
-  const parts = await Promise.all(people.map(async (p, i) => {
-    const seen = await p.page.evaluate(() => ({
-      tiles: [...document.querySelectorAll('[data-testid=peer-tile]')].map((t) => t.dataset.state ?? '?'),
-      error: document.querySelector('[data-testid=error]')?.textContent?.trim() ?? null,
-      pcs: window.__bench.pcs, connected: window.__bench.connectedAt.length, faces: window.__bench.faces.length,
-      sent: window.__bench.sentKinds,
-    })).catch((e) => ({ unreadable: e.message }));
-    return `page ${i + 1}: ${JSON.stringify(seen)}${p.errors.length ? ` errors: ${p.errors.slice(0, 2).join(' | ')}` : ''}`;
-  }));
-  return parts.join('; ');
-}
-
-const benchState = (p) => p.page.evaluate(() => {
-  const b = window.__bench;
-  return { joinAt: b.joinAt, socketAt: b.socketAt, idAt: b.idAt, sockets: b.sockets, pcs: b.pcs, sent: b.sent, received: b.received,
-    keepAlives: b.keepAlives, sentKinds: b.sentKinds, receivedKinds: b.receivedKinds,
-    connectedAt: b.connectedAt, faces: b.faces, attached: b.attached, decoded: b.decoded };
-});
+const where = { app: opts.app, floor: `http://127.0.0.1:${opts['floor-port']}`, signaling };
+const enter = (browser, variant, room, name) => lobby(browser, roomUrl(where, variant, room), name);
 
 function addKinds(into, from) {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
@@ -136,11 +42,11 @@ async function ttffRun(browser, variant) {
   const room = uniqueRoom('ttff');
   const people = [];
   try {
-    const a = await lobby(browser, variant, room, 'Ada');
+    const a = await enter(browser, variant, room, 'Ada');
     people.push(a);
     await a.page.locator('[data-testid=join]').click();
     await a.page.waitForFunction(() => (window.__bench.receivedKinds.IdAssigned ?? 0) >= 1, null, { timeout: 15_000 });
-    const b = await lobby(browser, variant, room, 'Bo');
+    const b = await enter(browser, variant, room, 'Bo');
     people.push(b);
     const faceA = a.page.evaluate(() => window.__bench.facesShown(1));
     const faceB = b.page.evaluate(() => window.__bench.facesShown(1));
@@ -168,15 +74,16 @@ function lastOfAll(perPage, k) {
   return Math.max(...perPage.map((evs) => (evs.length >= k ? evs.map((e) => e.at).sort((a, b) => a - b)[k - 1] : NaN)));
 }
 
-/** N people press Join at the same moment: time until every page shows every other face. */
-async function meshRun(browser, variant, n) {
+/** N people press Join at the same moment (or spread evenly over `spread` ms): time from the first
+ * click until every page shows every other face. */
+async function meshRun(browser, variant, n, spread) {
   const room = uniqueRoom(`mesh${n}`);
   const people = [];
   try {
-    for (let i = 0; i < n; i++) people.push(await lobby(browser, variant, room, `P${i + 1}`));
+    for (let i = 0; i < n; i++) people.push(await enter(browser, variant, room, `P${i + 1}`));
     const shown = people.map((p) => p.page.evaluate((k) => window.__bench.facesShown(k), n - 1));
-    await Promise.all(people.map((p) => p.page.evaluate(() => document.querySelector('[data-testid=join]').click())));
-    const done = await withTimeout(Promise.all(shown), 30_000, `${variant} mesh of ${n}`)
+    await joinAll(people, spread);
+    const done = await withTimeout(Promise.all(shown), 60_000, `${variant} mesh of ${n}`)
       .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
     const states = await Promise.all(people.map(benchState));
     const t0 = Math.min(...states.map((s) => s.joinAt));
@@ -249,11 +156,11 @@ function descendantsCpu() {
 async function cpuRun(variant, seconds) {
   // The small clip: at 640x480 four pages saturate both cores, WebRTC then lowers resolution and
   // frame rate by itself, and the page's own cost drowns in that adaptation.
-  const browser = await launch([`--use-file-for-fake-video-capture=${smallVideo()}`]);
+  const browser = await launch([smallVideoFlag()]);
   const room = uniqueRoom('cpu');
   const people = [];
   try {
-    for (let i = 0; i < 4; i++) people.push(await lobby(browser, variant, room, `C${i + 1}`));
+    for (let i = 0; i < 4; i++) people.push(await enter(browser, variant, room, `C${i + 1}`));
     const shown = people.map((p) => p.page.evaluate(() => window.__bench.facesShown(3)));
     for (const p of people) await p.page.locator('[data-testid=join]').click();
     await withTimeout(Promise.all(shown), 30_000, `${variant} four-person call`)
@@ -303,7 +210,9 @@ async function attempt(what, fn, failures) {
 }
 
 async function main() {
-  const result = { started: new Date().toISOString(), chromium: '', options: opts, failures: [] };
+  const result = { started: new Date().toISOString(), chromium: '', options: opts, failures: [],
+    // What the browsers ran with beyond the e2e suite's own flags (CHROMIUM_ARGS), for the report.
+    settings: { extra_chromium_args: NO_BACKGROUND_THROTTLING, small_video: smallVideoFlag(), viewport: '1280x720' } };
   const floor = await serveFloor(opts['floor-port']);
   try {
     if (only.has('ttff') || only.has('size')) {
@@ -315,11 +224,13 @@ async function main() {
       }
       if (only.has('ttff')) {
         const samples = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+        const perRun = Object.fromEntries(VARIANTS.map((v) => [v, []]));
         for (const v of VARIANTS) await attempt(`ttff warm-up ${v}`, () => ttffRun(browser, v), result.failures);
         for (let i = 0; i < opts.runs; i++) {
           // Alternate which goes first, so drift of the machine hits both the same.
           for (const v of order(i)) {
             const r = await attempt(`ttff ${v} #${i + 1}`, () => ttffRun(browser, v), result.failures);
+            perRun[v].push(r ? r.both_ms : null);
             if (r) { samples[v].push(r); log(`ttff ${v} #${i + 1}: ${r.both_ms.toFixed(0)} ms`); }
           }
         }
@@ -328,29 +239,46 @@ async function main() {
           present: summary(rs.map((r) => r.present_ms)), connected: summary(rs.map((r) => r.connected_ms)),
           socket: summary(rs.map((r) => r.socket_ms)), id: summary(rs.map((r) => r.id_ms)),
           attached: summary(rs.map((r) => r.attached_ms)), decoded: summary(rs.map((r) => r.decoded_ms)), messages: summary(rs.map((r) => r.messages)), samples: rs,
+          per_run_ms: perRun[v], runs: rs.length, attempted: opts.runs,
         }]));
       }
       await browser.close();
     }
     if (only.has('mesh')) {
-      const browser = await launch([`--use-file-for-fake-video-capture=${smallVideo()}`]);
+      const browser = await launch([smallVideoFlag()]);
       result.chromium ||= browser.version();
-      result.mesh = Object.fromEntries(VARIANTS.map((v) => [v, {}]));
-      for (let n = 2; n <= opts['max-n']; n++) {
-        for (const v of VARIANTS) {
-          const rs = [];
-          for (let i = 0; i < opts['mesh-runs']; i++) {
-            const r = await attempt(`mesh ${v} N=${n} #${i + 1}`, () => meshRun(browser, v, n), result.failures);
-            if (r) { rs.push(r); log(`mesh ${v} N=${n} #${i + 1}: ${r.assembly_ms.toFixed(0)} ms (all connected ${r.connected_ms?.toFixed(0)}, attached ${r.attached_ms.toFixed(0)}, decoded ${r.decoded_ms.toFixed(0)} ms; first face ${r.first_face_ms.toFixed(0)} ms), ${r.client_messages} msgs, retries ${r.retries}`); }
+      // result.mesh[spread][variant][n]: spread 0 is everyone at once.
+      result.mesh = {};
+      const sizes = [...opts['mesh-ns'].split(',').map(Number), ...(opts['big-n'] ? [opts['big-n']] : [])];
+      for (const spread of opts.spreads.split(',').map(Number)) {
+        const bySpread = (result.mesh[spread] = Object.fromEntries(VARIANTS.map((v) => [v, {}])));
+        for (const n of sizes) {
+          // The big room once, joining at once: it is measured, it has no target of its own.
+          if (n === opts['big-n'] && spread !== 0) continue;
+          const runs = n === opts['big-n'] ? opts['big-runs'] : opts['mesh-runs'];
+          const rs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+          for (let i = 0; i < runs; i++) {
+            for (const v of order(i)) {
+              const what = `mesh ${v} N=${n}${spread ? ` spread ${spread} ms` : ''} #${i + 1}`;
+              const r = await attempt(what, () => meshRun(browser, v, n, spread), result.failures);
+              // A failed run stays in the list (null) so run i of both pages still pair up.
+              rs[v].push(r);
+              if (r) log(`${what}: ${r.assembly_ms.toFixed(0)} ms (all connected ${r.connected_ms?.toFixed(0)}, attached ${r.attached_ms.toFixed(0)}, decoded ${r.decoded_ms.toFixed(0)} ms; first face ${r.first_face_ms.toFixed(0)} ms), ${r.client_messages} msgs, retries ${r.retries}`);
+            }
           }
-          result.mesh[v][n] = {
-            assembly: summary(rs.map((r) => r.assembly_ms)), connected: summary(rs.map((r) => r.connected_ms ?? NaN)),
-            first_face: summary(rs.map((r) => r.first_face_ms)), attached: summary(rs.map((r) => r.attached_ms)),
-            decoded: summary(rs.map((r) => r.decoded_ms)), client_messages: summary(rs.map((r) => r.client_messages)),
-            server_messages: summary(rs.map((r) => r.server_messages)), retries: rs.reduce((a, r) => a + r.retries, 0),
-            extra_offers: rs.reduce((a, r) => a + Math.max(0, r.offers - r.expected_offers), 0),
-            runs: rs.length, attempted: opts['mesh-runs'], samples: rs,
-          };
+          for (const v of VARIANTS) {
+            const ok = rs[v].filter(Boolean);
+            bySpread[v][n] = {
+              assembly: summary(ok.map((r) => r.assembly_ms)), connected: summary(ok.map((r) => r.connected_ms ?? NaN)),
+              first_face: summary(ok.map((r) => r.first_face_ms)), attached: summary(ok.map((r) => r.attached_ms)),
+              decoded: summary(ok.map((r) => r.decoded_ms)), client_messages: summary(ok.map((r) => r.client_messages)),
+              server_messages: summary(ok.map((r) => r.server_messages)), retries: ok.reduce((a, r) => a + r.retries, 0),
+              extra_offers: ok.reduce((a, r) => a + Math.max(0, r.offers - r.expected_offers), 0),
+              runs: ok.length, attempted: runs, samples: ok,
+              // Run by run, in the order they alternated (null: that run failed).
+              per_run_ms: rs[v].map((r) => (r ? r.assembly_ms : null)),
+            };
+          }
         }
       }
       await browser.close();

@@ -20,7 +20,10 @@
   const B = (window.__bench = {
     joinAt: null, socketAt: null, idAt: null, sockets: 0, pcs: 0, sent: 0, received: 0, keepAlives: 0,
     sentKinds: {}, receivedKinds: {}, faces: [], connectedAt: [], attached: [], decoded: [],
+    // Other init scripts (timeline.js) hear every signaling message here: (dir 'in' | 'out', data).
+    wsListeners: [],
   });
+  const tell = (dir, data) => { for (const f of B.wsListeners) f(dir, data); };
 
   document.addEventListener('click', (e) => {
     if (B.joinAt === null && e.target && e.target.closest && e.target.closest('[data-testid=join]')) {
@@ -34,6 +37,7 @@
     B.sockets++;
     if (B.socketAt === null) B.socketAt = now();
     ws.addEventListener('message', (e) => {
+      tell('in', e.data);
       B.received++;
       kinds(B.receivedKinds, e.data);
       if (B.idAt === null && typeof e.data === 'string' && e.data.startsWith('{"IdAssigned"')) B.idAt = now();
@@ -45,6 +49,7 @@
   window.WebSocket = WS;
   const nativeSend = NativeWS.prototype.send;
   NativeWS.prototype.send = function (data) {
+    tell('out', data);
     if (typeof data === 'string' && data.replace(/\s/g, '') === '"KeepAlive"') B.keepAlives++;
     else { B.sent++; kinds(B.sentKinds, data); }
     return nativeSend.call(this, data);

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const opts = { dir: 'target/bench', md: 'BENCHMARKS.md', svg: 'docs/bench-mesh-assembly.svg', command: 'bash scripts/bench.sh' };
+// --history FILE: the committed history (one JSON line per full run); --append 1 adds this run to it.
+const opts = { dir: 'target/bench', md: 'BENCHMARKS.md', svg: 'docs/bench-mesh-assembly.svg', command: 'bash scripts/bench.sh',
+  history: 'docs/bench-history.jsonl', append: '0' };
 for (let i = 2; i < process.argv.length; i += 2) opts[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const read = (f) => { try { return JSON.parse(fs.readFileSync(path.join(opts.dir, f), 'utf8')); } catch { return null; } };
 const lg = read('loadgen-meshcall.json');
@@ -26,18 +28,41 @@ const spread = (s, f = f0) => (s && s.n ? `${f(s.p25)}–${f(s.p75)} (min ${f(s.
 const yes = (ok) => (ok === null || ok === undefined ? '— not measured' : ok ? '**met**' : '**missed**');
 
 const rows = [];
+// A target "≤ k x the floor" on paired runs (meshcall and the floor alternate, run i next to run i):
+// met only if the median, the slowest run and every run's ratio hold it; missed if the median or the
+// slowest is beyond it by more than the floor's own run-to-run spread; otherwise within noise.
+function judge(m, fl, k) {
+  const median = m.assembly.median / fl.assembly.median;
+  const slowest = m.assembly.max / fl.assembly.max;
+  const pairs = (m.per_run_ms ?? []).map((x, i) => [x, fl.per_run_ms?.[i]]).filter(([a, b]) => a != null && b != null);
+  const ratios = pairs.map(([a, b]) => a / b);
+  const noise = fl.assembly.n > 1 ? (fl.assembly.max - fl.assembly.min) / fl.assembly.median : 0;
+  const complete = m.runs === m.attempted && (m.retries ?? 0) === 0;
+  let verdict;
+  if (complete && median <= k && slowest <= k && ratios.every((r) => r <= k)) verdict = '**met**';
+  else if (!complete || median > k + noise || slowest > k + noise) verdict = '**missed**';
+  else verdict = `within noise (floor's runs spread ${f0(noise * 100)}%)`;
+  return { median, slowest, ratios, noise, verdict };
+}
+const perRun = (m, fl) => (m.per_run_ms ?? []).map((x, i) => `${f0(x)}/${f0(fl.per_run_ms?.[i])}`).join(', ') + ' ms';
+
 const notes = [];
 const cpuModel = sh("lscpu | sed -n 's/^Model name: *//p'");
 const loadNote = run.loadavg_start ? ` The load average was ${run.loadavg_start} when the run started and ${run.loadavg_end ?? '?'} when it ended (other engineers' builds share the machine).` : '';
+
+// Targets as ratios to the floor measured in the same run (issue 14).
+const TTFF_TARGET = 1.05;
+const MESH_TARGET = 1.1;
 
 // Time to first face.
 const tt = br.ttff;
 let ttRatio = NaN;
 if (tt?.meshcall?.both?.n && tt?.floor?.both?.n) {
   ttRatio = tt.meshcall.both.median / tt.floor.both.median;
-  const ok = ttRatio <= 1.2;
+  const v = judge({ ...tt.meshcall, assembly: tt.meshcall.both }, { ...tt.floor, assembly: tt.floor.both }, TTFF_TARGET);
+  const ok = v.verdict === '**met**';
   rows.push(['Time to first face (second person joins; first decoded remote frame on both sides)',
-    `${f0(tt.meshcall.both.median)} ms vs floor ${f0(tt.floor.both.median)} ms = **${f2(ttRatio)}x**`, '≤ 1.2x the floor', yes(ok)]);
+    `median ${f0(tt.meshcall.both.median)} vs ${f0(tt.floor.both.median)} ms = **${f2(ttRatio)}x**, slowest ${f0(tt.meshcall.both.max)} vs ${f0(tt.floor.both.max)} ms = **${f2(v.slowest)}x**; runs ${perRun({ per_run_ms: tt.meshcall.per_run_ms }, { per_run_ms: tt.floor.per_run_ms })}`, `≤ ${TTFF_TARGET}x the floor (median and slowest)`, v.verdict]);
   if (!ok) {
     const m = tt.meshcall, fl = tt.floor;
     const md_ = (a, k) => a[k]?.median;
@@ -64,39 +89,38 @@ if (tt?.meshcall?.both?.n && tt?.floor?.both?.n) {
   }
 } else rows.push(['Time to first face', 'n/a', '≤ 1.2x the floor', yes(null)]);
 
-// Mesh assembly.
-const m6 = br.mesh?.meshcall?.[6];
-if (m6?.assembly?.n) {
-  const ok = m6.assembly.median < 3000 && m6.retries === 0 && m6.runs === m6.attempted;
-  rows.push(['Mesh assembly, N = 6 joining at once', `${f0(m6.assembly.median)} ms median (max ${f0(m6.assembly.max)}), ${f0(m6.client_messages.median)} signaling messages, ${m6.retries} retries, ${m6.runs}/${m6.attempted} runs complete`, '< 3 s, no retry', yes(ok)]);
-  if (!ok) {
-    const fl = br.mesh?.floor?.[6];
-    const floorText = fl?.assembly?.n ? ` The floor page, doing only what the browser must, took ${f0(fl.assembly.median)} ms in the same run (${f2(m6.assembly.median / fl.assembly.median)}x).` : '';
-    const con = m6.connected?.median, dec = m6.decoded?.median, att = m6.attached?.median, shown = m6.assembly.median;
-    let split = '';
-    let limiter = '';
-    if (Number.isFinite(con) && Number.isFinite(dec)) {
-      const phases = [
-        ['connect', con, 'ICE and DTLS for 15 connections at once (click to every connection "connected")'],
-        ['media', dec - con, 'media (from "connected" to the last first frame decoded: 30 encoders starting on 2 cores, a lost first keyframe re-requested)'],
-        ['page', shown - dec, 'the page (from decoded to shown)'],
-      ].sort((a, b) => b[1] - a[1]);
-      limiter = phases[0][0];
-      split = ` Medians of the last page to get there: every connection "connected" at ${f0(con)} ms, every remote stream attached to a video element at ${f0(att)} ms, every first frame decoded at ${f0(dec)} ms, every face shown at ${f0(shown)} ms${fl?.decoded?.n ? ` (floor: ${f0(fl.connected.median)}, ${f0(fl.attached.median)}, ${f0(fl.decoded.median)}, ${f0(fl.assembly.median)} ms)` : ''}. The longest phase is ${phases[0][2]}, ${f0(phases[0][1])} ms, then ${phases[1][2]}, ${f0(phases[1][1])} ms.`;
+// Mesh assembly, every N, at once and spread: each target judged on the median, the slowest run and
+// every run's ratio to the floor's run next to it (they alternate), never on the median alone.
+const meshBy = (spread) => br.mesh?.[spread] ?? (spread === '0' && br.mesh?.meshcall ? br.mesh : null);
+const spreadName = (spread) => (spread === '0' ? 'all at once' : `spread over ${f0(Number(spread))} ms`);
+const meshVerdicts = [];
+for (const spread of Object.keys(br.mesh ?? {}).filter((k) => /^\d+$/.test(k) && br.mesh[k]?.meshcall)) {
+  const by = meshBy(spread);
+  for (const n of Object.keys(by.meshcall).sort((a, b) => a - b)) {
+    const m = by.meshcall[n], fl = by.floor?.[n];
+    if (!m?.assembly?.n || !fl?.assembly?.n) continue;
+    const big = Number(n) > 8;
+    const v = judge(m, fl, MESH_TARGET);
+    meshVerdicts.push({ spread, n, ...v });
+    if (big) {
+      rows.push([`Room of ${n} (${spreadName(spread)}), measured`, `${f0(m.assembly.median)} ms vs floor ${f0(fl.assembly.median)} ms (${perRun(m, fl)}); ${m.retries} retries, ${m.runs}/${m.attempted} runs complete, floor ${fl.runs}/${fl.attempted}`, 'every face shown, no retry', yes(m.runs === m.attempted && m.retries === 0)]);
+      continue;
     }
-    const slow = (m6.samples ?? []).filter((r) => r.first_face_ms > 2500).length;
-    const slowF = (fl?.samples ?? []).filter((r) => r.first_face_ms > 2500).length;
-    const slowText = slow || slowF ? ` In ${slow} of meshcall's and ${slowF} of the floor's runs even the first face anywhere took over 2.5 s, so the floor suffers the same delays: they come from the browsers sharing 2 cores, not from meshcall's signaling.` : '';
-    const move = limiter === 'page'
-      ? 'showing each remote stream as soon as its first frame decodes, not after later steps'
-      : limiter === 'connect'
-        ? 'more cores, or a single interface so fewer candidate pairs are checked'
-        : 'more cores (every page starts five encoders at once), or starting each call on audio and adding video a moment later';
-    const incomplete = m6.attempted - m6.runs;
-    const incompleteText = incomplete > 0 ? ` ${incomplete} of ${m6.attempted} meshcall runs never showed every face within 30 s (the page states are under "Runs that failed"); the floor completed ${fl?.runs ?? '?'} of ${fl?.attempted ?? '?'}.` : '';
-    notes.push(`**Mesh assembly at N = 6** took ${f0(m6.assembly.median)} ms (median of the runs that completed).${incompleteText}${floorText}${split}${slowText} What would move it: ${move}.${loadNote}`);
+    rows.push([`Mesh assembly, N = ${n}, ${spreadName(spread)}`, `median ${f0(m.assembly.median)} vs ${f0(fl.assembly.median)} ms = **${f2(v.median)}x**, slowest ${f0(m.assembly.max)} vs ${f0(fl.assembly.max)} ms = **${f2(v.slowest)}x**; runs ${perRun(m, fl)}; ${m.retries} retries`, `≤ ${MESH_TARGET}x the floor (median and slowest), no retry`, v.verdict]);
   }
-} else rows.push(['Mesh assembly, N = 6', 'n/a', '< 3 s, no retry', yes(null)]);
+}
+{
+  // Issue 6's absolute target, now judged on every run rather than the median.
+  const m6 = meshBy('0')?.meshcall?.[6];
+  if (m6?.assembly?.n) rows.push(['Mesh assembly, N = 6 all at once, absolute', `slowest of ${m6.runs} runs ${f0(m6.assembly.max)} ms (median ${f0(m6.assembly.median)}), ${m6.retries} retries, ${m6.runs}/${m6.attempted} complete`, '< 3 s in every run, no retry', yes(m6.assembly.max < 3000 && m6.retries === 0 && m6.runs === m6.attempted)]);
+}
+if (!meshVerdicts.length) rows.push(['Mesh assembly', 'n/a', `≤ ${MESH_TARGET}x the floor`, yes(null)]);
+{
+  const missed = meshVerdicts.filter((v) => v.verdict === '**missed**' && Number(v.n) <= 8);
+  if (missed.length) {
+    notes.push(`**Mesh assembly** misses ${MESH_TARGET}x the floor beyond the floor's own run-to-run spread at ${missed.map((v) => `N = ${v.n} (${spreadName(v.spread)}: median ${f2(v.median)}x, slowest ${f2(v.slowest)}x)`).join(', ')}. The per-phase medians in the mesh table (all connected, attached, first frame decoded, shown) say which phase holds it up; \`node end2end/bench/timeline.mjs\` prints one run's timeline per page (negotiation calls, state changes, the first movement of each RTP counter); docs/join-timeline.md has what it showed for staggered joins.${loadNote}`);
+  }
+}
 
 // Download size.
 if (br.size?.gzip) {
@@ -160,7 +184,7 @@ if (cpu?.meshcall?.browser?.n && cpu?.floor?.browser?.n) {
 
 // The plot.
 function svg() {
-  const series = Object.entries(br.mesh ?? {}).map(([name, byN]) => ({
+  const series = Object.entries(meshBy('0') ?? {}).map(([name, byN]) => ({
     name, pts: Object.entries(byN).filter(([, v]) => v.assembly?.n).map(([n, v]) => ({ ...v.assembly, n: Number(n) })),
   })).filter((s) => s.pts.length);
   if (!series.length) return null;
@@ -181,7 +205,7 @@ function svg() {
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">N (people in the room)</text>`,
     `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/>`, `<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>`,
     `<line x1="${L}" x2="${W - R}" y1="${y(3000)}" y2="${y(3000)}" stroke="#d73a49" stroke-dasharray="6 4"/>`,
-    `<text x="${L + 6}" y="${y(3000) - 6}" fill="#d73a49">target at N = 6: under 3 s</text>`);
+    `<text x="${L + 6}" y="${y(3000) - 6}" fill="#d73a49">N = 6: under 3 s in every run</text>`);
   series.forEach((s, i) => {
     const c = colors[s.name] ?? '#2da44e';
     const dx = (i - (series.length - 1) / 2) * 6;
@@ -198,6 +222,22 @@ function svg() {
 }
 const plot = svg();
 if (plot) { fs.mkdirSync(path.dirname(opts.svg), { recursive: true }); fs.writeFileSync(opts.svg, plot + '\n'); }
+
+// The history: this run's headline figures, appended once per full run, and the last few shown, so
+// a verdict that flips from run to run is visible.
+const headline = {
+  date: run.started ?? br.started, commit: run.commit ?? sh('git rev-parse --short HEAD'), dirty: !!run.dirty, mode: run.mode,
+  loadavg: run.loadavg_start, cpu_pressure_percent: run.browser_cpu_pressure_percent,
+  ttff: tt?.meshcall?.both?.n && tt?.floor?.both?.n ? { median: ttRatio, slowest: tt.meshcall.both.max / tt.floor.both.max } : null,
+  mesh: Object.fromEntries(meshVerdicts.map((v) => [`${v.spread}/${v.n}`, { median: v.median, slowest: v.slowest, verdict: v.verdict.replace(/\*/g, '') }])),
+  size_gzip: br.size?.gzip ?? null,
+  cpu: cpu?.meshcall?.browser?.n ? { meshcall: cpu.meshcall.browser.median, floor: cpu.floor?.browser?.median } : null,
+  relay_p99_ms: step(lg, 5000)?.p99_ms ?? null,
+};
+if (opts.append === '1') fs.appendFileSync(opts.history, JSON.stringify(headline) + '\n');
+const history = (() => {
+  try { return fs.readFileSync(opts.history, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)); } catch { return []; }
+})();
 
 // The document.
 const md = [];
@@ -219,11 +259,37 @@ md.push('# Benchmarks', '',
 }
 if (notes.length) md.push('## Where a target is missed', '', ...notes.flatMap((n) => [`- ${n}`]), '');
 
+if (history.length) {
+  const last = history.slice(-6);
+  const keys = [...new Set(last.flatMap((h) => Object.keys(h.mesh ?? {})))]
+    .sort((a, b) => { const [sa, na] = a.split('/').map(Number), [sb, nb] = b.split('/').map(Number); return sa - sb || na - nb; });
+  const cell = (r) => (r ? `${f2(r.median)} / ${f2(r.slowest)}` : '—');
+  md.push('## History', '', `The last ${last.length} full runs from \`${opts.history}\` (each \`make bench\` appends its line). Ratios to the floor, median / slowest run; mesh columns are "spread ms / N".`, '',
+    `| date (UTC) | commit | load avg, CPU pressure | first face | ${keys.map((k) => `mesh ${k}`).join(' | ')} | size | client CPU m/f |`,
+    `| --- | --- | --- | --- | ${keys.map(() => '---').join(' | ')} | --- | --- |`,
+    ...last.map((h) => `| ${h.date ?? '?'}${h.note ? ' (note)' : ''} | \`${h.commit}\`${h.dirty ? '+' : ''} | ${h.loadavg ?? '?'}, ${h.cpu_pressure_percent ?? '?'}% | ${cell(h.ttff)} | ${keys.map((k) => cell(h.mesh?.[k])).join(' | ')} | ${h.size_gzip ? f0(h.size_gzip) : '—'} | ${h.cpu ? `${f0(h.cpu.meshcall)} / ${f0(h.cpu.floor)}` : '—'} |`), '',
+    ...last.filter((h) => h.note).flatMap((h) => [`Note on ${h.date}: ${h.note}.`, '']));
+}
+
+{
+  // Every setting the bench uses that a person running meshcall would not have.
+  const set = br.settings ?? {};
+  const items = [
+    run.load_server_flags && `meshcall-server for the load test: \`${run.load_server_flags}\` (default 10,000: the 10,000 sockets plus the joins meanwhile must fit); open-file limit raised to ${run.open_files ?? 'the hard limit'}`,
+    run.load_priority && run.load_priority !== 'default' && `server and load generator at a raised CPU priority (\`${run.load_priority}\`)`,
+    run.browser_server_flags && `meshcall-server for the browsers: \`${run.browser_server_flags}\` (the floor page is served from that other origin by browser.mjs)`,
+    set.extra_chromium_args && `Chromium: the end-to-end suite's flags (end2end/chromium.mjs: headless, fake camera and mic, permission prompts answered) plus \`${set.extra_chromium_args.join(' ')}\`; every page in its own context with a ${set.viewport ?? '?'} viewport`,
+    set.small_video && `fake camera for mesh assembly and client CPU: \`${set.small_video.replace(/=.*\//, '=…/')}\` (a 160x120 15 fps clip of moving bars); time to first face and download size use Chromium's default fake camera`,
+    run.quiet_wait_s != null && `before the server and browser parts the bench waits up to ${run.quiet_wait_s} s for CPU pressure (avg10) under 30% (\`MESHCALL_BENCH_QUIET_WAIT\`)`,
+  ].filter(Boolean);
+  if (items.length) md.push('## Settings that are not the defaults', '', ...items.map((i) => `- ${i}`), '');
+}
+
 md.push('## How it is measured', '',
   '- **Browser figures** run in a private network namespace with a veth pair (`scripts/netns.sh`), one headless Chromium, each person in its own browser context. An init script (`end2end/bench/instrument.js`) records the Join click, the first frame each remote `<video>` presents (`requestVideoFrameCallback`), the WebSocket messages and the `RTCPeerConnection`s built, identically for both pages.',
   '- **The floor** (`end2end/bench/floor.html`, `floor.js`) is a hand-written page that does the matchbox exchange against the same meshcall-server: getUserMedia in the lobby, on `NewPeer` offer, answer, trickle candidates, same audio+video tracks and negotiated data channel, nothing else. meshcall and the floor alternate run by run so drift of the machine hits both alike.',
-  '- **Time to first face**: the first person is in the call; the second has the lobby open with the camera preview playing and clicks Join. Measured from that click to the first presented remote frame on both pages (the later of the two). One warm-up run of each is discarded.',
-  '- **Mesh assembly**: N people in the lobby with a 160x120 15 fps fake camera (a y4m clip), Join clicked on all pages in the same instant; measured from the first click to the moment every page shows N − 1 tiles each with a presented frame. "Retries" counts peer connections or sockets built beyond one per pair and one per person. Signaling messages are those the clients sent (KeepAlives excluded).',
+  '- **Time to first face**: the first person is in the call; the second has the lobby open with the camera preview playing and clicks Join. Measured from that click to the first presented remote frame on both pages (the later of the two). One warm-up run of each is discarded; then meshcall and the floor alternate, judged like mesh assembly.',
+  '- **Mesh assembly**: N people in the lobby with a 160x120 15 fps fake camera (a y4m clip), Join clicked on all pages in the same instant, or one after another spread evenly over one second; measured from the first click to the moment every page shows N − 1 tiles each with a presented frame. meshcall and the floor alternate run by run (which goes first alternates too). A ratio target is **met** only if the median, the slowest run and every run against the floor run beside it hold it; **missed** if the median or the slowest is beyond it by more than the floor\'s own spread between runs ((max − min) / median); otherwise **within noise**. "Retries" counts peer connections or sockets built beyond one per pair and one per person. Signaling messages are those the clients sent (KeepAlives excluded).',
   '- **Download size**: a cold-cache load of `/r/<room>` until the preview plays, then Join, until the call view shows and the network is idle; every HTTP response body compressed on its own by GNU `gzip -9` and summed (`end2end/bench/size.mjs`, the same code as `scripts/size.sh` and the table in README, which give the bytes; the on-the-wire figure is what the server actually sent, with its own compression and headers).',
   '- **Server**: `cargo run --release -p meshcall-server --example loadgen` against meshcall-server on loopback (inside the namespace), 10,000 sockets in rooms of 2–12, timestamped `Signal`s (200 B of padding, like a candidate) sent to a random room member at a steady total rate, stepped up, while 100 extra sockets a second join rooms that have space, stay 1 s and leave; each socket sends a `"KeepAlive"` every 10 s like matchbox clients. Latency is send-to-receive inside the generator. Server and generator share the 2 cores' + (run.load_priority && run.load_priority !== 'default' ? ` and run at a raised CPU priority (\`${run.load_priority}\`) so other work on the shared machine disturbs them less` : '') + '. Memory: the server\'s VmRSS before the first socket and with all sockets open and idle, divided by the sockets.',
   '- **Client CPU**: four people in a steady call (the same 160x120 15 fps clip, so the machine is not saturated and WebRTC does not adapt resolution or frame rate under CPU overuse), after 3 s of settling: user+system CPU of every Chromium process over ' + (br.options?.['cpu-seconds'] ?? '?') + ' s, and each page\'s main-thread task time (`Performance.getMetrics`).',
@@ -235,14 +301,19 @@ if (tt) {
   md.push('', `Ratio meshcall / floor (medians): **${f2(ttRatio)}x**.`, '');
 }
 if (br.mesh) {
-  md.push('## Mesh assembly', '', `![mesh assembly time against N](${path.relative(path.dirname(opts.md), opts.svg)})`, '',
-    '| N | page | every face shown, median ms | p25–p75 (min, max) | all connected | all streams attached to a video | all first frames decoded | first face anywhere | client signaling msgs | server msgs | retries | offers beyond one per pair (all runs) | runs |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  const ns = [...new Set(Object.values(br.mesh).flatMap((o) => Object.keys(o)))].sort((a, b) => a - b);
-  for (const n of ns) for (const [v, byN] of Object.entries(br.mesh)) {
-    const s = byN[n];
-    if (s) md.push(`| ${n} | ${v} | **${f0(s.assembly.median)}** | ${spread(s.assembly)} | ${f0(s.connected?.median)} | ${f0(s.attached?.median)} | ${f0(s.decoded?.median)} | ${f0(s.first_face?.median)} | ${f0(s.client_messages.median)} | ${f0(s.server_messages.median)} | ${s.retries} | ${s.extra_offers ?? 'n/a'} | ${s.runs}/${s.attempted} |`);
+  md.push('## Mesh assembly', '', `![mesh assembly time against N, all at once](${path.relative(path.dirname(opts.md), opts.svg)})`, '');
+  for (const spread of Object.keys(br.mesh).filter((k) => meshBy(k))) {
+    const by = meshBy(spread);
+    md.push(`### ${spreadName(spread)[0].toUpperCase()}${spreadName(spread).slice(1)}`, '',
+      'Milliseconds from the first click. "Runs" lists every run in the order they ran, meshcall and the floor alternating (n/a: the run did not complete in 60 s).', '',
+      '| N | page | every face shown, median ms | runs, ms | all connected | all streams attached to a video | all first frames decoded | first face anywhere | client signaling msgs | retries | offers beyond one per pair (all runs) | complete |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    const ns = [...new Set(Object.values(by).flatMap((o) => Object.keys(o)))].sort((a, b) => a - b);
+    for (const n of ns) for (const [v, byN] of Object.entries(by)) {
+      const s = byN[n];
+      if (s) md.push(`| ${n} | ${v} | **${f0(s.assembly.median)}** | ${(s.per_run_ms ?? s.samples.map((r) => r.assembly_ms)).map(f0).join(', ')} | ${f0(s.connected?.median)} | ${f0(s.attached?.median)} | ${f0(s.decoded?.median)} | ${f0(s.first_face?.median)} | ${f0(s.client_messages.median)} | ${s.retries} | ${s.extra_offers ?? 'n/a'} | ${s.runs}/${s.attempted} |`);
+    }
+    md.push('');
   }
-  md.push('');
 }
 if (br.size?.files) {
   md.push('## Download size', '', '| path | type | raw | gzip -9 | as served |', '| --- | --- | --- | --- | --- |',

@@ -4,11 +4,12 @@
 // small fake camera that keeps six pages within two cores.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type TestInfo } from '@playwright/test';
 import { expect, frameCounts, type Person } from './fixtures';
 import { PORT } from '../env';
+
+export { smallVideoFlag } from '../chromium.mjs';
 
 const END2END = path.resolve(__dirname, '..');
 const SERVER_BIN = path.resolve(END2END, process.env.MESHCALL_SERVER_BIN ?? '../target/release/meshcall-server');
@@ -38,22 +39,6 @@ export async function launchBrowser(
       await server.close().catch(() => {});
     },
   };
-}
-
-/** A 160x120 15 fps clip of moving bars as the fake camera, so thirty decoders fit on two cores. */
-export function smallVideoFlag(): string {
-  const file = path.join(os.tmpdir(), 'meshcall-faults-160x120.y4m');
-  if (!fs.existsSync(file)) {
-    const w = 160, h = 120, frames = 30;
-    const parts = [Buffer.from(`YUV4MPEG2 W${w} H${h} F15:1 Ip A1:1 C420jpeg\n`)];
-    for (let f = 0; f < frames; f++) {
-      const y = Buffer.alloc(w * h);
-      for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) y[r * w + c] = (c + f * 5) % 40 < 20 ? 40 : 200;
-      parts.push(Buffer.from('FRAME\n'), y, Buffer.alloc((w * h) / 2, 128));
-    }
-    fs.writeFileSync(file, Buffer.concat(parts));
-  }
-  return `--use-file-for-fake-video-capture=${file}`;
 }
 
 /** A meshcall-server of the test's own (same binary and dist/ as the suite's), so the test may kill it
