@@ -136,12 +136,18 @@ impl Drop for Screen {
 
 /// After a swap of `kind`: `old` is stopped, and the one track of the kind that is sent is the
 /// live one in the local stream (what the self view shows). Returns it.
-fn swapped_in(
+/// The session counts a swap as soon as the new track is in its stream; `replaceTrack` on each
+/// connection settles a moment later, so wait for the sender itself before asserting.
+async fn swapped_in(
     s: &Session,
     pc: &RtcPeerConnection,
     kind: &str,
     old: &MediaStreamTrack,
 ) -> MediaStreamTrack {
+    until("the connection sends the new track", 5_000, || {
+        !Object::is(&sent_one(pc, kind), old)
+    })
+    .await;
     let now = sent_one(pc, kind);
     assert!(!live(old), "the old {kind} track is stopped");
     assert!(
@@ -249,7 +255,7 @@ async fn switching_camera_and_mic_keeps_the_call_without_renegotiating() {
                 .any(|t| t.id() != old_video.id() && live(t))
     })
     .await;
-    let new_video = swapped_in(&ada, &ada_pc, "video", &old_video);
+    let new_video = swapped_in(&ada, &ada_pc, "video", &old_video).await;
     let d = devices(&ada);
     assert!(d.has_cam && d.cam_trouble.is_none(), "{d:?}");
     assert_eq!(d.camera, camera.id);
@@ -272,7 +278,7 @@ async fn switching_camera_and_mic_keeps_the_call_without_renegotiating() {
             .any(|t| t.label() == "Fake Audio Input 1" && live(t))
     })
     .await;
-    let new_audio = swapped_in(&ada, &ada_pc, "audio", &old_audio);
+    let new_audio = swapped_in(&ada, &ada_pc, "audio", &old_audio).await;
     let d = devices(&ada);
     assert!(
         d.has_mic && d.mic_trouble.is_none() && d.mic == mic.id && d.swaps == swaps + 2,
@@ -346,7 +352,7 @@ async fn a_camera_that_is_gone_falls_back_to_any_camera() {
         "in use: a listed camera, not {:?}",
         d.camera
     );
-    swapped_in(&ada, &ada_pc, "video", &old);
+    swapped_in(&ada, &ada_pc, "video", &old).await;
     screen.advances("Bob keeps seeing Ada", 10).await;
     drop(screen);
     ada.leave();
@@ -640,7 +646,7 @@ async fn a_camera_that_stops_shows_and_can_be_picked_again() {
     )
     .await;
     screen.advances("Bob sees Ada again", 10).await;
-    swapped_in(&ada, &ada_pc, "video", &camera);
+    swapped_in(&ada, &ada_pc, "video", &camera).await;
     assert!(
         ada.view().cam.with_untracked(|on| *on),
         "her camera button shows on"
@@ -668,6 +674,7 @@ async fn switching_while_off_keeps_the_mic_muted_and_the_camera_off() {
     .await;
     let ada_pc = only_connection(&ada);
     let swaps = devices(&ada).swaps;
+    let sent_before = (sent_one(&ada_pc, "audio"), sent_one(&ada_pc, "video"));
     let (cameras, mics) = list_devices().await.expect("devices listed");
     ada.switch_device(
         MediaKind::Audio,
@@ -678,6 +685,12 @@ async fn switching_while_off_keeps_the_mic_muted_and_the_camera_off() {
         Some(cameras.first().expect("a fake camera").id.clone()),
     );
     until("both swapped", 10_000, || devices(&ada).swaps == swaps + 2).await;
+    // replaceTrack settles a moment after the session counts the swap.
+    until("the connection sends both new tracks", 5_000, || {
+        !Object::is(&sent_one(&ada_pc, "audio"), &sent_before.0)
+            && !Object::is(&sent_one(&ada_pc, "video"), &sent_before.1)
+    })
+    .await;
     let (audio, video) = (sent_one(&ada_pc, "audio"), sent_one(&ada_pc, "video"));
     assert_eq!(audio.label(), "Fake Audio Input 1");
     assert!(live(&audio) && live(&video));
@@ -749,7 +762,7 @@ async fn a_busy_camera_keeps_the_one_in_use_and_says_why() {
         d.swaps == swaps + 1 && d.cam_trouble.is_none() && d.has_cam
     })
     .await;
-    swapped_in(&ada, &ada_pc, "video", &old);
+    swapped_in(&ada, &ada_pc, "video", &old).await;
     screen.advances("Bob sees Ada's new camera", 5).await;
     assert_eq!(hub.descriptions(), descriptions);
     drop(screen);
@@ -850,12 +863,14 @@ async fn a_camera_picked_again_reaches_every_connection_and_one_made_while_it_wa
     ada.switch_device(MediaKind::Video, None);
     until("swapped", 10_000, || devices(&ada).swaps == swaps + 1).await;
     let camera = local(&ada, "video").remove(0);
-    for pc in &ada_pcs {
-        assert!(
-            Object::is(&sent_one(pc, "video"), &camera) && live(&camera),
-            "every connection sends the new camera"
-        );
-    }
+    // replaceTrack settles on each connection a moment after the session counts the swap.
+    until("every connection sends the new camera", 5_000, || {
+        ada_pcs
+            .iter()
+            .all(|pc| Object::is(&sent_one(pc, "video"), &camera))
+    })
+    .await;
+    assert!(live(&camera), "the new camera is live");
     for viewer in [&bob, &cy, &dan] {
         until(
             "the viewer's tile shows Ada's camera on",
