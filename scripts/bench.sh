@@ -110,7 +110,7 @@ if [ "$(id -u)" = 0 ]; then PRIO=(nice -n -10); fi
 wait_quiet
 say "server under load: $SOCKETS sockets, rooms of 2..12, steps of $RATES msg/s, 100 joins/s meanwhile"
 start_server meshcall-load 18190 "${PRIO[@]}" "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$DIST" \
-  --max-connections 15000
+  --max-connections 15000 --max-connections-per-ip 15000
 PRIORITY="${PRIO[*]:-default}"
 "${PRIO[@]}" "$LOADGEN" --url ws://127.0.0.1:18190/ws/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \
   --duration "$STEP_SECS" --churn 100 --server-pid "$SERVER_PID" --json "$OUT/loadgen-meshcall.json" |
