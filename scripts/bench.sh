@@ -113,8 +113,9 @@ PRIO=()
 if [ "$(id -u)" = 0 ]; then PRIO=(nice -n -10); fi
 wait_quiet
 say "server under load: $SOCKETS sockets, rooms of 2..12, steps of $RATES msg/s, 100 joins/s meanwhile"
-# Not the defaults (BENCHMARKS.md lists them): room for 10,000 sockets plus the joins meanwhile.
-LOAD_FLAGS=(--max-connections 15000)
+# Not the defaults (BENCHMARKS.md lists them): room for 10,000 sockets plus the joins meanwhile, all
+# from the load generator's one address.
+LOAD_FLAGS=(--max-connections 15000 --max-connections-per-ip 15000)
 start_server meshcall-load 18190 "${PRIO[@]}" "$SERVER_BIN" --addr 127.0.0.1:18190 --static-dir "$DIST" "${LOAD_FLAGS[@]}"
 PRIORITY="${PRIO[*]:-default}"
 "${PRIO[@]}" "$LOADGEN" --url ws://127.0.0.1:18190/ws/ --sockets "$SOCKETS" --room-size 2..12 --rate "$RATES" \

@@ -1,6 +1,7 @@
 //! What the server is told at start, as plain values: built by the CLI in `main.rs` or directly by
 //! tests. Reads no environment and no files itself.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +14,13 @@ pub struct Config {
     /// Where the built app lives (Trunk's `dist/`). Missing is fine: the page routes then say the
     /// app is not built, and signaling still works.
     pub static_dir: PathBuf,
-    /// Origins allowed besides the server's own host, e.g. `https://meet.example.com`; `*` allows all.
+    /// The public origins the app is served from (and any other page allowed to signal through us),
+    /// each `scheme://host[:port]`, e.g. `https://meet.example.com`; `*` allows all. Pages at an IP
+    /// address or `localhost` need no entry (see [`crate::origin`]).
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see [`crate::client_ip`]). Empty:
+    /// the TCP peer is the client and `X-Forwarded-For` is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
     /// Plain ICE server URLs (`stun:...`, or `turn:...` with static credentials in the URL-less sense).
     pub ice_servers: Vec<String>,
     /// TURN REST API credentials handed out by `/config.json`.
@@ -48,11 +54,14 @@ pub struct Limits {
     pub max_message_bytes: usize,
     pub max_peers_per_room: usize,
     pub max_connections: usize,
+    pub max_connections_per_ip: usize,
     pub rate_burst: u32,
     pub rate_per_sec: u32,
     pub outbound_queue: usize,
     pub ping_interval: Duration,
     pub idle_timeout: Duration,
+    pub config_rate_burst: u32,
+    pub config_rate_per_min: u32,
 }
 
 impl Default for Limits {
@@ -61,11 +70,14 @@ impl Default for Limits {
             max_message_bytes: limits::DEFAULT_MAX_MESSAGE_BYTES,
             max_peers_per_room: limits::DEFAULT_MAX_PEERS_PER_ROOM,
             max_connections: limits::DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: limits::DEFAULT_MAX_CONNECTIONS_PER_IP,
             rate_burst: limits::DEFAULT_RATE_BURST,
             rate_per_sec: limits::DEFAULT_RATE_PER_SEC,
             outbound_queue: limits::DEFAULT_OUTBOUND_QUEUE,
             ping_interval: limits::DEFAULT_PING_INTERVAL,
             idle_timeout: limits::DEFAULT_IDLE_TIMEOUT,
+            config_rate_burst: limits::DEFAULT_CONFIG_RATE_BURST,
+            config_rate_per_min: limits::DEFAULT_CONFIG_RATE_PER_MIN,
         }
     }
 }
@@ -75,6 +87,7 @@ impl Default for Config {
         Self {
             static_dir: default_static_dir(),
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             ice_servers: Vec::new(),
             turn: None,
             tls: None,
@@ -100,6 +113,12 @@ pub enum ConfigError {
     IdleNotAfterPing { idle: Duration, ping: Duration },
     #[error("--turn-secret needs at least one --turn-url")]
     TurnSecretWithoutUrl,
+    #[error("--turn-secret is empty: give the TURN server's shared secret (coturn's static-auth-secret), or leave out --turn-url and --turn-secret")]
+    EmptyTurnSecret,
+    #[error("--allowed-origin {0:?} must be scheme://host[:port] with http or https (e.g. https://meet.example.com), or *")]
+    BadOrigin(String),
+    #[error("--outbound-queue ({queue}) must be at least --max-peers-per-room ({peers}), so each peer has a share of it")]
+    QueueBelowRoom { queue: usize, peers: usize },
     #[error("{name} may be at most {max}")]
     TooMany { name: &'static str, max: usize },
     #[error("ICE server URL {0:?} must start with stun:, stuns:, turn: or turns:")]
@@ -114,6 +133,9 @@ impl Config {
             ("--max-message-bytes", l.max_message_bytes as u64),
             ("--max-peers-per-room", l.max_peers_per_room as u64),
             ("--max-connections", l.max_connections as u64),
+            ("--max-connections-per-ip", l.max_connections_per_ip as u64),
+            ("--config-rate-burst", l.config_rate_burst as u64),
+            ("--config-rate-per-min", l.config_rate_per_min as u64),
             ("--rate-burst", l.rate_burst as u64),
             ("--rate-per-sec", l.rate_per_sec as u64),
             ("--outbound-queue", l.outbound_queue as u64),
@@ -137,7 +159,21 @@ impl Config {
                 ping: l.ping_interval,
             });
         }
+        if l.outbound_queue < l.max_peers_per_room {
+            return Err(ConfigError::QueueBelowRoom {
+                queue: l.outbound_queue,
+                peers: l.max_peers_per_room,
+            });
+        }
+        for origin in &self.allowed_origins {
+            if origin != "*" && crate::origin::Origin::parse(origin).is_none() {
+                return Err(ConfigError::BadOrigin(origin.clone()));
+            }
+        }
         if let Some(turn) = &self.turn {
+            if turn.secret.trim().is_empty() {
+                return Err(ConfigError::EmptyTurnSecret);
+            }
             if turn.urls.is_empty() {
                 return Err(ConfigError::TurnSecretWithoutUrl);
             }
@@ -200,5 +236,51 @@ mod tests {
         let mut c = Config::default();
         c.limits.max_connections = usize::MAX;
         assert!(matches!(c.validate(), Err(ConfigError::TooMany { .. })));
+    }
+
+    #[test]
+    fn rejects_an_empty_turn_secret_a_schemeless_origin_and_a_queue_without_shares() {
+        for secret in ["", "  "] {
+            let c = Config {
+                turn: Some(TurnConfig {
+                    urls: vec!["turn:t:3478".into()],
+                    secret: secret.into(),
+                    ttl: Duration::from_secs(60),
+                }),
+                ..Config::default()
+            };
+            assert_eq!(
+                c.validate(),
+                Err(ConfigError::EmptyTurnSecret),
+                "{secret:?}"
+            );
+            assert!(ConfigError::EmptyTurnSecret.to_string().contains("empty"));
+        }
+
+        for bad in ["meet.example.com", "ftp://x.example", "https://", "null"] {
+            let c = Config {
+                allowed_origins: vec![bad.into()],
+                ..Config::default()
+            };
+            assert_eq!(
+                c.validate(),
+                Err(ConfigError::BadOrigin(bad.into())),
+                "{bad}"
+            );
+        }
+        for good in ["*", "https://meet.example.com", "http://10.0.0.1:8080"] {
+            let c = Config {
+                allowed_origins: vec![good.into()],
+                ..Config::default()
+            };
+            assert_eq!(c.validate(), Ok(()), "{good}");
+        }
+
+        let mut c = Config::default();
+        c.limits.outbound_queue = c.limits.max_peers_per_room - 1;
+        assert!(matches!(
+            c.validate(),
+            Err(ConfigError::QueueBelowRoom { .. })
+        ));
     }
 }

@@ -4,6 +4,7 @@
 //! [`serve`] runs it on a listener until a shutdown future resolves; [`build_app`] is the router
 //! alone, for tests that need no network.
 
+pub mod client_ip;
 pub mod config;
 pub mod limits;
 pub mod origin;
@@ -15,13 +16,14 @@ pub mod turn;
 pub mod web;
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -29,6 +31,9 @@ use meshcall_protocol::is_valid_room_name;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use crate::client_ip::{ClientIp, PerIp};
+use crate::socket::Admission;
 
 pub use config::{Config, ConfigError, Limits, TurnConfig};
 pub use tls::TlsSetup;
@@ -45,6 +50,12 @@ pub struct Shared {
     pub rooms: rooms::Rooms,
     /// One permit per open WebSocket.
     pub connections: Arc<Semaphore>,
+    /// Open WebSockets per client address.
+    pub per_ip: PerIp,
+    /// `/config.json` requests per client address.
+    pub config_rate: rate::PerKey<Option<IpAddr>>,
+    /// The pages that may use us.
+    pub origins: origin::Origins,
     /// Cancelled on shutdown: every socket closes with 1001.
     pub shutdown: CancellationToken,
     /// The socket tasks, so shutdown can wait for their close frames.
@@ -61,13 +72,35 @@ impl Deref for AppState {
 impl AppState {
     pub fn new(config: Config) -> Self {
         let connections = Arc::new(Semaphore::new(config.limits.max_connections));
+        let limits = &config.limits;
+        let config_rate = rate::PerKey::new(
+            limits.config_rate_burst,
+            limits.config_rate_per_min,
+            limits::MAX_TRACKED_ADDRESSES,
+        );
+        let origins = origin::Origins::new(&config.allowed_origins, config.tls.is_some());
         AppState(Arc::new(Shared {
             config,
             rooms: rooms::Rooms::default(),
             connections,
+            per_ip: PerIp::default(),
+            config_rate,
+            origins,
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
         }))
+    }
+
+    /// A place for one more socket from `ip`, if the server and the address have one.
+    pub fn admit(&self, ip: ClientIp) -> Admission {
+        let max = self.config.limits.max_connections_per_ip;
+        let Some(slot) = self.per_ip.try_acquire(ip, max) else {
+            return Admission::AddressFull { max };
+        };
+        match self.connections.clone().try_acquire_owned() {
+            Ok(permit) => Admission::Admitted(permit, slot),
+            Err(_) => Admission::ServerFull,
+        }
     }
 }
 
@@ -94,6 +127,7 @@ async fn missing_room() -> Response {
 async fn websocket(
     State(state): State<AppState>,
     Path(room): Path<String>,
+    ip: ClientIp,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -101,13 +135,9 @@ async fn websocket(
         let msg = "Room names are 1 to 64 characters of A-Z, a-z, 0-9, _ and -.\n";
         return (StatusCode::BAD_REQUEST, msg).into_response();
     }
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let hosts: Vec<&str> = [header::HOST, HeaderName::from_static("x-forwarded-host")]
-        .iter()
-        .flat_map(|name| headers.get_all(name))
-        .filter_map(|v: &HeaderValue| v.to_str().ok())
-        .collect();
-    if !origin::allowed(origin, &hosts, &state.config.allowed_origins) {
+    if !state.origins.websocket(&headers) {
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let room = state.rooms.log_tag(&room);
         tracing::info!(%room, origin = origin.unwrap_or(""), "refused: foreign origin");
         return (
             StatusCode::FORBIDDEN,
@@ -119,8 +149,8 @@ async fn websocket(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    // Taken before the upgrade so the count never overshoots; without one the socket is told why.
-    let permit = state.connections.clone().try_acquire_owned().ok();
+    // Taken before the upgrade so no count overshoots; without a place the socket is told why.
+    let admission = state.admit(ip);
     let max = state.config.limits.max_message_bytes;
     upgrade
         .max_message_size(max)
@@ -130,7 +160,7 @@ async fn websocket(
         .read_buffer_size(limits::READ_BUFFER_BYTES)
         .on_upgrade(move |ws| {
             let tracker = state.tracker.clone();
-            tracker.track_future(socket::run(ws, state, room, permit))
+            tracker.track_future(socket::run(ws, state, room, admission))
         })
 }
 
@@ -141,7 +171,36 @@ async fn healthz(State(state): State<AppState>) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
-async fn client_config(State(state): State<AppState>) -> Response {
+/// The app's configuration, with TURN credentials: only for our own page (see
+/// [`origin::Origins::page_fetch`]) and a few times a minute per address, so that neither another
+/// site's page nor a script in a loop can mint them in bulk.
+async fn client_config(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(why) = state.origins.page_fetch(&headers) {
+        tracing::info!("refused /config.json: not our page");
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CACHE_CONTROL, "no-store")],
+            why,
+        )
+            .into_response();
+    }
+    if !state.config_rate.take(ip.0, Instant::now()) {
+        let limits = &state.config.limits;
+        let wait = 60 / limits.config_rate_per_min.max(1) + 1;
+        let msg = format!(
+            "Too many requests for the configuration from your address ({} a minute). Wait a minute.\n",
+            limits.config_rate_per_min
+        );
+        let headers = [
+            (header::RETRY_AFTER, wait.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ];
+        return (StatusCode::TOO_MANY_REQUESTS, headers, msg).into_response();
+    }
     let body = turn::client_config(&state.config, SystemTime::now());
     // Fresh TURN credentials per page: never cache.
     ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
@@ -164,7 +223,8 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     config.validate()?;
     let state = AppState::new(config);
-    let app = build_app(state.clone()).into_make_service();
+    // The peer address feeds the per-address limits (`client_ip`).
+    let app = build_app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     // TCP_NODELAY: signaling is many small messages that must not wait for Nagle.
     let nodelay = axum_server::accept::NoDelayAcceptor::new();

@@ -23,14 +23,46 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_RATE_BURST: u32 = 300;
 pub const DEFAULT_RATE_PER_SEC: u32 = 60;
 
-/// Messages waiting to be written to one socket. A peer that stops reading fills it and is closed
-/// with 4004 (`TOO_SLOW`) instead of being buffered forever; senders never wait for it.
-pub const DEFAULT_OUTBOUND_QUEUE: usize = 256;
+/// Messages waiting to be written to one socket; senders never wait for it. Each other peer of the
+/// room may hold at most its share of it (`outbound_queue / max_peers_per_room`, 85 by default: four
+/// whole join bursts of an answer and 20 candidates, so an honest sender that outpaces the socket
+/// task for a moment loses nothing); what a sender sends beyond its share is dropped, so a flooder
+/// fills only its own share and the others' signals still get through. The rest (89) is kept for the
+/// server's own messages (`NewPeer`, `PeerLeft`); a socket that leaves even those unread is not
+/// reading at all and is closed with 4004 (`TOO_SLOW`). Memory is bounded by the bytes below, not
+/// by this count (the channel allocates as it fills).
+pub const DEFAULT_OUTBOUND_QUEUE: usize = 1024;
 
-/// Bytes waiting to be written to one socket, whatever the count: with the count above it bounds a
-/// stalled reader's memory (256 messages of 64 KiB would otherwise be 16 MiB). A join burst into a
-/// full room (11 offers plus their candidates) is about 150 KiB.
+/// Bytes waiting to be written to one socket, whatever the count, shared the same way (a sender's
+/// share is at least one message of `max_message_bytes`): with the count above it bounds a stalled
+/// reader's memory (1024 messages of 64 KiB would otherwise be 64 MiB). A join burst into a full room
+/// (11 offers plus their candidates) is about 150 KiB.
 pub const OUTBOUND_QUEUE_BYTES: usize = 1024 * 1024;
+
+/// What the server adds around a relayed `data` (`{"Signal":{"sender":"<uuid>","data":...}}`), so a
+/// share of `max_message_bytes` plus this always holds one relayed message of the largest size.
+pub const SIGNAL_ENVELOPE_BYTES: usize = 1024;
+
+/// WebSockets one client address may hold; the next one is closed with 4002 (`SERVER_FULL`) and a
+/// reason naming the address limit. One address is a person, a household or an office behind one
+/// NAT: 100 sockets is 100 people in calls at once, while one address alone can no longer take every
+/// slot of [`DEFAULT_MAX_CONNECTIONS`]. IPv6 addresses count per /64 (one host usually has a whole
+/// /64 to pick from).
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 100;
+
+/// `/config.json` requests per client address: a bucket of `BURST`, refilled by `PER_MIN` a minute;
+/// running dry answers 429. A page fetches it once per join, so 60 lets an office behind one NAT join
+/// together, while minting TURN credentials in bulk is refused.
+pub const DEFAULT_CONFIG_RATE_BURST: u32 = 60;
+pub const DEFAULT_CONFIG_RATE_PER_MIN: u32 = 60;
+
+/// Addresses whose `/config.json` bucket is remembered at once. A bucket that has refilled is
+/// forgotten first; past this, requests from addresses not yet seen get 429 until some refill, so a
+/// spread of addresses cannot grow the table without bound.
+pub const MAX_TRACKED_ADDRESSES: usize = 100_000;
+
+/// IPv6 clients are counted by this prefix (per-address limits), as a host is handed a /64.
+pub const IPV6_CLIENT_PREFIX: u8 = 64;
 
 /// Initial read buffer of each socket; larger messages grow it. tungstenite's 128 KiB default
 /// would make an idle socket cost ~140 KiB.
@@ -52,6 +84,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// A connection must send its first complete HTTP request within this (slowloris).
 pub const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Lifetime of TURN REST API credentials handed out by `/config.json`. Long enough for a long call:
-/// coturn checks the expiry on every allocation refresh.
-pub const DEFAULT_TURN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// Lifetime of TURN REST API credentials handed out by `/config.json`. Short, so a credential that
+/// leaks (or is fetched by a stranger) is useless within hours; but coturn ends a relayed session when
+/// its credential expires, and the app fetches credentials once per join, so this is also the longest
+/// a call can relay through TURN without rejoining. Two hours covers a long meeting.
+pub const DEFAULT_TURN_TTL: Duration = Duration::from_secs(2 * 60 * 60);

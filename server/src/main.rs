@@ -1,7 +1,7 @@
 //! `meshcall-server`: flags (each also read from a `MESHCALL_*` variable) into a [`Config`], logs,
 //! TLS, signals. Everything else lives in the library.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,9 +24,11 @@ struct Cli {
     #[arg(long, env = "MESHCALL_STATIC_DIR", default_value_os_t = config::default_static_dir())]
     static_dir: PathBuf,
 
-    /// An origin allowed to open WebSockets besides the server's own host, e.g.
-    /// https://meet.example.com (repeatable; comma-separated in the variable; * allows any).
-    /// Requests without an Origin header (non-browser clients) are always allowed.
+    /// A public origin of the app, or another page allowed to signal through this server, as
+    /// scheme://host[:port], e.g. https://meet.example.com (repeatable; comma-separated in the
+    /// variable; * allows any). Needed for every DNS name the app is served under (pages at an IP
+    /// address or localhost need none). Requests without an Origin header (non-browser clients)
+    /// may open WebSockets.
     #[arg(
         long = "allowed-origin",
         env = "MESHCALL_ALLOWED_ORIGINS",
@@ -61,9 +63,10 @@ struct Cli {
         hide_env_values = true,
         requires = "turn_urls"
     )]
-    turn_secret: Option<String>,
+    turn_secret: Option<Secret>,
 
-    /// Lifetime of the TURN credentials in seconds.
+    /// Lifetime of the TURN credentials in seconds; a call relayed through TURN longer than this
+    /// loses its relay (coturn ends the session when its credential expires).
     #[arg(long, env = "MESHCALL_TURN_TTL_SECS", default_value_t = limits::DEFAULT_TURN_TTL.as_secs())]
     turn_ttl_secs: u64,
 
@@ -97,6 +100,28 @@ struct Cli {
     #[arg(long, env = "MESHCALL_MAX_CONNECTIONS", default_value_t = limits::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
 
+    /// WebSockets one client address may hold (IPv6: per /64); the next is closed with 4002.
+    #[arg(long, env = "MESHCALL_MAX_CONNECTIONS_PER_IP", default_value_t = limits::DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    max_connections_per_ip: usize,
+
+    /// A reverse proxy whose X-Forwarded-For names the client, e.g. 127.0.0.1 for nginx on the
+    /// same machine (repeatable; comma-separated in the variable). Without one, the TCP peer is
+    /// the client and X-Forwarded-For is ignored, since anyone can write it.
+    #[arg(
+        long = "trusted-proxy",
+        env = "MESHCALL_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<IpAddr>,
+
+    /// /config.json requests one address may make at once; then --config-rate-per-min refill.
+    #[arg(long, env = "MESHCALL_CONFIG_RATE_BURST", default_value_t = limits::DEFAULT_CONFIG_RATE_BURST)]
+    config_rate_burst: u32,
+
+    /// /config.json requests per minute per address once the burst is spent; more get HTTP 429.
+    #[arg(long, env = "MESHCALL_CONFIG_RATE_PER_MIN", default_value_t = limits::DEFAULT_CONFIG_RATE_PER_MIN)]
+    config_rate_per_min: u32,
+
     /// Messages a socket may send at once (token bucket size); running dry closes it with 4003.
     #[arg(long, env = "MESHCALL_RATE_BURST", default_value_t = limits::DEFAULT_RATE_BURST)]
     rate_burst: u32,
@@ -105,7 +130,9 @@ struct Cli {
     #[arg(long, env = "MESHCALL_RATE_PER_SEC", default_value_t = limits::DEFAULT_RATE_PER_SEC)]
     rate_per_sec: u32,
 
-    /// Messages queued for one socket; a reader that falls this far behind is closed with 4004.
+    /// Messages queued for one socket. Each other peer in the room may fill 1/--max-peers-per-room
+    /// of it (more of its messages are dropped); a socket that leaves the rest unread is closed
+    /// with 4004.
     #[arg(long, env = "MESHCALL_OUTBOUND_QUEUE", default_value_t = limits::DEFAULT_OUTBOUND_QUEUE)]
     outbound_queue: usize,
 
@@ -121,6 +148,23 @@ struct Cli {
     /// (default info: one line per join and leave, never signal contents).
     #[arg(long, env = "MESHCALL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+}
+
+/// The TURN secret as the CLI holds it: `Debug` (and so any log of the parsed flags) never shows it.
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -147,7 +191,7 @@ impl Cli {
         } else {
             None
         };
-        let turn = self.turn_secret.map(|secret| TurnConfig {
+        let turn = self.turn_secret.map(|Secret(secret)| TurnConfig {
             urls: self.turn_urls,
             secret,
             ttl: Duration::from_secs(self.turn_ttl_secs),
@@ -155,6 +199,7 @@ impl Cli {
         Ok(Config {
             static_dir: self.static_dir,
             allowed_origins: self.allowed_origins,
+            trusted_proxies: self.trusted_proxies,
             ice_servers: self.ice_servers,
             turn,
             tls: tls.map(Arc::new),
@@ -162,11 +207,14 @@ impl Cli {
                 max_message_bytes: self.max_message_bytes,
                 max_peers_per_room: self.max_peers_per_room,
                 max_connections: self.max_connections,
+                max_connections_per_ip: self.max_connections_per_ip,
                 rate_burst: self.rate_burst,
                 rate_per_sec: self.rate_per_sec,
                 outbound_queue: self.outbound_queue,
                 ping_interval: Duration::from_millis(self.ping_interval_ms),
                 idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+                config_rate_burst: self.config_rate_burst,
+                config_rate_per_min: self.config_rate_per_min,
             },
         })
     }
@@ -302,6 +350,38 @@ mod tests {
         assert_eq!(config.limits.idle_timeout, Duration::from_millis(500));
 
         assert!(Cli::try_parse_from(["meshcall-server", "--turn-secret", "s"]).is_err());
+        let cli = Cli::try_parse_from([
+            "meshcall-server",
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--trusted-proxy",
+            "::1",
+            "--max-connections-per-ip",
+            "7",
+        ])
+        .unwrap();
+        let config = cli.into_config().unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(config.limits.max_connections_per_ip, 7);
+        assert!(Cli::try_parse_from(["meshcall-server", "--trusted-proxy", "proxy.lan"]).is_err());
         assert!(Cli::try_parse_from(["meshcall-server", "--tls-cert", "c"]).is_err());
+    }
+
+    #[test]
+    fn debug_never_prints_the_turn_secret() {
+        let cli = Cli::try_parse_from([
+            "meshcall-server",
+            "--turn-url",
+            "turn:t:3478",
+            "--turn-secret",
+            "north-wind-42",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(shown.contains("turn:t:3478"), "{shown}");
+        assert!(!shown.contains("north-wind-42"), "{shown}");
+        let config = cli.into_config().unwrap();
+        assert!(!format!("{config:?}").contains("north-wind-42"));
+        assert_eq!(config.turn.unwrap().secret, "north-wind-42");
     }
 }

@@ -1,9 +1,9 @@
 //! The room table: who is in which room and how to reach them. One `std` mutex, held only for
 //! map updates and non-blocking `try_send`s, never across an `.await`; so a slow or flooding peer
-//! can never make another peer's relay wait.
+//! can never make another peer's relay wait. Each sender has a share of each receiver's queue, so
+//! whoever floods loses its own messages, never the receiver its socket.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
@@ -12,67 +12,163 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// One message waiting for a socket, and whose share of the queue it takes: the peer that sent it,
+/// or `None` for the server's own (`IdAssigned`, `NewPeer`, `PeerLeft`).
+#[derive(Debug)]
+pub struct Outbound {
+    pub text: Utf8Bytes,
+    pub from: Option<Arc<str>>,
+}
+
 /// How the room table reaches one peer's socket task.
 #[derive(Clone)]
 pub struct PeerHandle {
-    /// Serialized messages for the socket, bounded in number...
-    pub tx: mpsc::Sender<Utf8Bytes>,
-    /// ...and in bytes: the socket task subtracts what it has written.
-    pub queued: QueuedBytes,
-    /// Cancelled when the peer's queue overflowed: its task closes it with `TOO_SLOW`.
+    /// Serialized messages for the socket...
+    pub tx: mpsc::Sender<Outbound>,
+    /// ...counted per sender: the socket task releases what it has written.
+    pub backlog: Backlog,
+    /// Cancelled when the server's own messages no longer fit: the socket has stopped reading, and
+    /// its task closes it with `TOO_SLOW`.
     pub too_slow: CancellationToken,
 }
 
-/// Bytes queued for one socket and the most it may hold.
-#[derive(Clone)]
-pub struct QueuedBytes {
-    bytes: Arc<AtomicUsize>,
-    max: usize,
+/// How much may wait for one socket: in total, for all peers' signals together, and per sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shares {
+    pub messages: usize,
+    pub bytes: usize,
+    pub per_sender_messages: usize,
+    pub per_sender_bytes: usize,
+    pub signal_messages: usize,
+    pub signal_bytes: usize,
 }
 
-impl QueuedBytes {
-    pub fn new(max: usize) -> Self {
+impl Shares {
+    /// Each of the other `max_peers - 1` peers gets a 1/`max_peers` share (in bytes at least one
+    /// message of `max_message_bytes`); what is left is kept for the server's own messages.
+    pub fn new(
+        queue: usize,
+        queue_bytes: usize,
+        max_peers: usize,
+        max_message_bytes: usize,
+    ) -> Self {
+        let max_peers = max_peers.max(1);
+        let per_sender_messages = (queue / max_peers).max(1);
+        let per_sender_bytes =
+            (queue_bytes / max_peers).max(max_message_bytes + crate::limits::SIGNAL_ENVELOPE_BYTES);
+        let others = (max_peers - 1).max(1);
         Self {
-            bytes: Arc::new(AtomicUsize::new(0)),
-            max,
+            messages: queue.max(per_sender_messages * max_peers),
+            bytes: queue_bytes.max(per_sender_bytes * max_peers),
+            per_sender_messages,
+            per_sender_bytes,
+            signal_messages: per_sender_messages * others,
+            signal_bytes: per_sender_bytes * others,
         }
     }
+}
 
-    /// Reserves `n` bytes; `false` (and nothing reserved) if that would pass the maximum.
-    fn reserve(&self, n: usize) -> bool {
-        let before = self.bytes.fetch_add(n, Ordering::Relaxed);
-        if before + n > self.max {
-            self.bytes.fetch_sub(n, Ordering::Relaxed);
-            return false;
+/// What waits in one socket's queue, in total, from peers, and per sender.
+#[derive(Clone)]
+pub struct Backlog(Arc<Mutex<Waiting>>);
+
+struct Waiting {
+    shares: Shares,
+    messages: usize,
+    bytes: usize,
+    signal_messages: usize,
+    signal_bytes: usize,
+    /// Messages and bytes per sender; a sender with nothing waiting has no entry.
+    by_sender: HashMap<Arc<str>, (usize, usize)>,
+}
+
+/// Why a message was not queued.
+#[derive(Debug, PartialEq, Eq)]
+enum Full {
+    /// The sender used up its share (or the peers all theirs): its message is dropped.
+    Sender,
+    /// Not even the server's own messages fit: the socket is not reading.
+    Receiver,
+}
+
+impl Backlog {
+    pub fn new(shares: Shares) -> Self {
+        Self(Arc::new(Mutex::new(Waiting {
+            shares,
+            messages: 0,
+            bytes: 0,
+            signal_messages: 0,
+            signal_bytes: 0,
+            by_sender: HashMap::new(),
+        })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        // Counters only: a poisoned lock still holds numbers that were each updated whole.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn reserve(&self, from: Option<&Arc<str>>, n: usize) -> Result<(), Full> {
+        let mut w = self.lock();
+        let s = w.shares;
+        if let Some(from) = from {
+            let (messages, bytes) = w.by_sender.get(from).copied().unwrap_or((0, 0));
+            if messages + 1 > s.per_sender_messages
+                || bytes + n > s.per_sender_bytes
+                || w.signal_messages + 1 > s.signal_messages
+                || w.signal_bytes + n > s.signal_bytes
+            {
+                return Err(Full::Sender);
+            }
+            w.by_sender.insert(from.clone(), (messages + 1, bytes + n));
+            w.signal_messages += 1;
+            w.signal_bytes += n;
+        } else if w.messages + 1 > s.messages || w.bytes + n > s.bytes {
+            return Err(Full::Receiver);
         }
-        true
+        w.messages += 1;
+        w.bytes += n;
+        Ok(())
     }
 
     /// Called by the socket task once a message is written (or dropped).
-    pub fn release(&self, n: usize) {
-        self.bytes.fetch_sub(n, Ordering::Relaxed);
+    pub fn release(&self, from: Option<&Arc<str>>, n: usize) {
+        let mut w = self.lock();
+        w.messages -= 1;
+        w.bytes -= n;
+        if let Some(from) = from {
+            w.signal_messages -= 1;
+            w.signal_bytes -= n;
+            if let Some((messages, bytes)) = w.by_sender.get_mut(from) {
+                *messages -= 1;
+                *bytes -= n;
+                if *messages == 0 {
+                    w.by_sender.remove(from);
+                }
+            }
+        }
     }
 }
 
 impl PeerHandle {
-    /// Queue a message without waiting; a full queue marks the peer too slow.
-    fn deliver(&self, text: Utf8Bytes) -> bool {
+    /// Queues a message without waiting. A sender over its share loses the message; a socket that
+    /// cannot take even the server's own is marked too slow.
+    fn deliver(&self, text: Utf8Bytes, from: Option<&Arc<str>>) -> Result<(), Full> {
         let len = text.len();
-        if !self.queued.reserve(len) {
-            self.too_slow.cancel();
-            return false;
-        }
-        match self.tx.try_send(text) {
-            Ok(()) => true,
-            Err(err) => {
-                self.queued.release(len);
-                if matches!(err, mpsc::error::TrySendError::Full(_)) {
-                    self.too_slow.cancel();
-                }
-                // Closed: its task is already ending and will leave the room itself.
-                false
+        if let Err(full) = self.backlog.reserve(from, len) {
+            if full == Full::Receiver {
+                self.too_slow.cancel();
             }
+            return Err(full);
         }
+        let from = from.cloned();
+        self.tx.try_send(Outbound { text, from }).map_err(|err| {
+            let Outbound { text, from } = err.into_inner();
+            self.backlog.release(from.as_ref(), text.len());
+            // The channel holds `Shares::messages`, which the backlog never passes: it is closed,
+            // and its task is already ending and will leave the room itself.
+            Full::Receiver
+        })
     }
 }
 
@@ -85,13 +181,25 @@ pub enum JoinError {
 pub enum Relay {
     Delivered,
     UnknownReceiver,
-    /// The receiver's queue was full: it is being dropped, the message with it.
-    ReceiverTooSlow,
+    /// The sender has its whole share of the receiver's queue waiting already: this one is dropped.
+    /// The receiver keeps its socket; it never pays for what others send.
+    OverShare,
 }
 
-#[derive(Default)]
 pub struct Rooms {
     rooms: Mutex<HashMap<String, HashMap<PeerId, PeerHandle>>>,
+    /// Keys the room tags in logs: random per process, so a tag cannot be checked against guessed
+    /// names, and lines of one run still group by room.
+    tag_key: ring::hmac::Key,
+}
+
+impl Default for Rooms {
+    fn default() -> Self {
+        Self {
+            rooms: Mutex::default(),
+            tag_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, uuid::Uuid::new_v4().as_bytes()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -129,10 +237,10 @@ impl Rooms {
             }
             return Err(JoinError::RoomFull { max: max_peers });
         }
-        handle.deliver(text(&ServerMessage::IdAssigned(id.clone())));
+        let _ = handle.deliver(text(&ServerMessage::IdAssigned(id.clone())), None);
         let new_peer = text(&ServerMessage::NewPeer(id.clone()));
         for peer in peers.values() {
-            peer.deliver(new_peer.clone());
+            let _ = peer.deliver(new_peer.clone(), None);
         }
         peers.insert(id.clone(), handle);
         Ok(peers.len())
@@ -149,7 +257,7 @@ impl Rooms {
         }
         let left = text(&ServerMessage::PeerLeft(id.clone()));
         for peer in peers.values() {
-            peer.deliver(left.clone());
+            let _ = peer.deliver(left.clone(), None);
         }
         let remaining = peers.len();
         if remaining == 0 {
@@ -159,18 +267,30 @@ impl Rooms {
     }
 
     /// Relays `data` to `receiver` if it is in `room`, stamped with the real sender.
-    pub fn relay(&self, room: &str, sender: &PeerId, receiver: &str, data: Value) -> Relay {
+    pub fn relay(&self, room: &str, sender: &Arc<str>, receiver: &str, data: Value) -> Relay {
         // Serialize outside the lock: it is the only costly part.
         let msg = text(&ServerMessage::Signal {
-            sender: sender.clone(),
+            sender: sender.to_string(),
             data,
         });
         let rooms = self.lock();
         match rooms.get(room).and_then(|peers| peers.get(receiver)) {
             None => Relay::UnknownReceiver,
-            Some(peer) if peer.deliver(msg) => Relay::Delivered,
-            Some(_) => Relay::ReceiverTooSlow,
+            Some(peer) => match peer.deliver(msg, Some(sender)) {
+                Ok(()) => Relay::Delivered,
+                Err(_) => Relay::OverShare,
+            },
         }
+    }
+
+    /// What logs say instead of a room's name (the name is what lets people in): 8 hex digits of a
+    /// keyed hash, the same for one room during one run.
+    pub fn log_tag(&self, room: &str) -> String {
+        let tag = ring::hmac::sign(&self.tag_key, room.as_bytes());
+        tag.as_ref()[..4]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     pub fn stats(&self) -> Stats {
@@ -187,102 +307,189 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn peer(capacity: usize) -> (PeerHandle, mpsc::Receiver<Utf8Bytes>) {
-        let (tx, rx) = mpsc::channel(capacity);
-        let queued = QueuedBytes::new(1000);
-        (
-            PeerHandle {
-                tx,
-                queued,
-                too_slow: CancellationToken::new(),
-            },
-            rx,
-        )
+    /// A queue of 8 messages in rooms of up to 4, messages of up to 100 bytes: 2 messages and 1124
+    /// bytes (100 + the envelope) per sender, 6 for all peers' signals, 2 kept for the server's own.
+    fn shares() -> Shares {
+        Shares::new(8, 2000, 4, 100)
     }
 
-    fn drain(rx: &mut mpsc::Receiver<Utf8Bytes>) -> Vec<String> {
+    fn peer() -> (PeerHandle, mpsc::Receiver<Outbound>) {
+        let shares = shares();
+        let (tx, rx) = mpsc::channel(shares.messages);
+        let handle = PeerHandle {
+            tx,
+            backlog: Backlog::new(shares),
+            too_slow: CancellationToken::new(),
+        };
+        (handle, rx)
+    }
+
+    /// Takes what waits, as the socket task does, releasing each message's share.
+    fn drain(handle: &PeerHandle, rx: &mut mpsc::Receiver<Outbound>) -> Vec<String> {
         let mut out = Vec::new();
         while let Ok(m) = rx.try_recv() {
-            out.push(m.as_str().to_owned());
+            handle.backlog.release(m.from.as_ref(), m.text.len());
+            out.push(m.text.as_str().to_owned());
         }
         out
+    }
+
+    fn id(s: &str) -> Arc<str> {
+        Arc::from(s)
+    }
+
+    #[test]
+    fn shares_leave_room_for_the_server() {
+        let s = shares();
+        assert_eq!(
+            (s.per_sender_messages, s.signal_messages, s.messages),
+            (2, 6, 8)
+        );
+        assert_eq!(s.per_sender_bytes, 1124);
+        let d = Shares::new(
+            crate::limits::DEFAULT_OUTBOUND_QUEUE,
+            crate::limits::OUTBOUND_QUEUE_BYTES,
+            crate::limits::DEFAULT_MAX_PEERS_PER_ROOM,
+            crate::limits::DEFAULT_MAX_MESSAGE_BYTES,
+        );
+        // Four whole join bursts (an answer and 20 candidates) fit in one sender's share...
+        assert_eq!(d.per_sender_messages, 85);
+        assert!(d.per_sender_bytes > crate::limits::DEFAULT_MAX_MESSAGE_BYTES);
+        // ...and all eleven others together leave room for the server's own messages.
+        assert!(d.signal_messages < d.messages && d.signal_bytes < d.bytes);
+        assert_eq!(d.bytes, crate::limits::OUTBOUND_QUEUE_BYTES);
     }
 
     #[test]
     fn join_relay_leave() {
         let rooms = Rooms::default();
-        let (a, mut ra) = peer(8);
-        let (b, mut rb) = peer(8);
-        assert_eq!(rooms.join("r", &"a".into(), a, 12), Ok(1));
-        assert_eq!(rooms.join("r", &"b".into(), b, 12), Ok(2));
+        let (a, mut ra) = peer();
+        let (b, mut rb) = peer();
+        assert_eq!(rooms.join("r", &"a".into(), a.clone(), 12), Ok(1));
+        assert_eq!(rooms.join("r", &"b".into(), b.clone(), 12), Ok(2));
         assert_eq!(
-            drain(&mut ra),
+            drain(&a, &mut ra),
             [r#"{"IdAssigned":"a"}"#, r#"{"NewPeer":"b"}"#]
         );
-        assert_eq!(drain(&mut rb), [r#"{"IdAssigned":"b"}"#]);
+        assert_eq!(drain(&b, &mut rb), [r#"{"IdAssigned":"b"}"#]);
 
+        assert_eq!(rooms.relay("r", &id("b"), "a", json!(1)), Relay::Delivered);
         assert_eq!(
-            rooms.relay("r", &"b".into(), "a", json!(1)),
-            Relay::Delivered
+            drain(&a, &mut ra),
+            [r#"{"Signal":{"sender":"b","data":1}}"#]
         );
-        assert_eq!(drain(&mut ra), [r#"{"Signal":{"sender":"b","data":1}}"#]);
         assert_eq!(
-            rooms.relay("r", &"b".into(), "zz", json!(1)),
+            rooms.relay("r", &id("b"), "zz", json!(1)),
             Relay::UnknownReceiver
         );
         assert_eq!(
-            rooms.relay("other", &"b".into(), "a", json!(1)),
+            rooms.relay("other", &id("b"), "a", json!(1)),
             Relay::UnknownReceiver
         );
 
         assert_eq!(rooms.leave("r", &"b".into()), 1);
-        assert_eq!(drain(&mut ra), [r#"{"PeerLeft":"b"}"#]);
+        assert_eq!(drain(&a, &mut ra), [r#"{"PeerLeft":"b"}"#]);
         assert_eq!(rooms.leave("r", &"a".into()), 0);
         assert_eq!(rooms.stats(), Stats { rooms: 0, peers: 0 });
     }
 
     #[test]
-    fn full_room_refuses_and_full_queue_marks_slow() {
+    fn log_tags_tell_rooms_apart_without_naming_them() {
         let rooms = Rooms::default();
-        let (a, _ra) = peer(1);
-        let slow = a.too_slow.clone();
+        let tag = rooms.log_tag("standup-7f3k");
+        assert_eq!(tag.len(), 8);
+        assert!(!tag.contains("standup"));
+        assert_eq!(rooms.log_tag("standup-7f3k"), tag);
+        assert_ne!(rooms.log_tag("standup-7f3l"), tag);
+        // Another run keys them differently.
+        assert_ne!(Rooms::default().log_tag("standup-7f3k"), tag);
+    }
+
+    #[test]
+    fn full_room_refuses() {
+        let rooms = Rooms::default();
+        let (a, _ra) = peer();
         rooms.join("r", &"a".into(), a, 1).unwrap();
-        let (b, _rb) = peer(1);
+        let (b, _rb) = peer();
         assert_eq!(
             rooms.join("r", &"b".into(), b, 1),
             Err(JoinError::RoomFull { max: 1 })
         );
-        // a's queue holds IdAssigned already: the next message overflows it.
-        assert_eq!(
-            rooms.relay("r", &"x".into(), "a", json!(1)),
-            Relay::ReceiverTooSlow
-        );
-        assert!(slow.is_cancelled());
     }
 
     #[test]
-    fn too_many_queued_bytes_mark_slow() {
+    fn a_flooder_fills_only_its_own_share_and_the_receiver_stays() {
         let rooms = Rooms::default();
-        let (a, mut ra) = peer(100);
-        let (queued, slow) = (a.queued.clone(), a.too_slow.clone());
-        rooms.join("r", &"a".into(), a, 12).unwrap();
-        let id_assigned = drain(&mut ra)[0].len();
-        queued.release(id_assigned);
-        // 1000 bytes may wait; a ~600-byte message fits once, not twice.
-        let big = json!("x".repeat(560));
+        let (a, mut ra) = peer();
+        rooms.join("r", &"a".into(), a.clone(), 4).unwrap();
+        // a reads nothing from here on. The flooder gets its 2 messages in, then loses the rest.
+        let flood: Vec<Relay> = (0..50)
+            .map(|i| rooms.relay("r", &id("flooder"), "a", json!(i)))
+            .collect();
+        assert_eq!(flood[..2], [Relay::Delivered, Relay::Delivered]);
+        assert!(flood[2..].iter().all(|r| *r == Relay::OverShare));
+        // Others still get through, and so do the server's own messages.
         assert_eq!(
-            rooms.relay("r", &"x".into(), "a", big.clone()),
+            rooms.relay("r", &id("b"), "a", json!("hi")),
             Relay::Delivered
         );
-        assert!(!slow.is_cancelled());
+        let (c, _rc) = peer();
+        rooms.join("r", &"c".into(), c, 4).unwrap();
+        assert!(!a.too_slow.is_cancelled());
+        let got = drain(&a, &mut ra);
+        assert_eq!(got.len(), 5, "{got:?}");
+        assert!(got.contains(&r#"{"Signal":{"sender":"b","data":"hi"}}"#.to_owned()));
+        assert_eq!(got.last().unwrap(), r#"{"NewPeer":"c"}"#);
+        // Once written, the flooder's share is free again.
         assert_eq!(
-            rooms.relay("r", &"x".into(), "a", big.clone()),
-            Relay::ReceiverTooSlow
+            rooms.relay("r", &id("flooder"), "a", json!(1)),
+            Relay::Delivered
         );
-        assert!(slow.is_cancelled());
-        // Once written, the bytes are free again.
-        let written = drain(&mut ra);
-        queued.release(written[0].len());
-        assert_eq!(rooms.relay("r", &"x".into(), "a", big), Relay::Delivered);
+    }
+
+    #[test]
+    fn shares_count_bytes_too() {
+        let rooms = Rooms::default();
+        let (a, mut ra) = peer();
+        rooms.join("r", &"a".into(), a.clone(), 4).unwrap();
+        drain(&a, &mut ra);
+        // 1124 bytes per sender: a ~700-byte message fits once, not twice.
+        let big = json!("x".repeat(660));
+        assert_eq!(
+            rooms.relay("r", &id("x"), "a", big.clone()),
+            Relay::Delivered
+        );
+        assert_eq!(
+            rooms.relay("r", &id("x"), "a", big.clone()),
+            Relay::OverShare
+        );
+        assert_eq!(
+            rooms.relay("r", &id("y"), "a", big.clone()),
+            Relay::Delivered
+        );
+        drain(&a, &mut ra);
+        assert_eq!(rooms.relay("r", &id("x"), "a", big), Relay::Delivered);
+    }
+
+    #[test]
+    fn many_senders_together_never_take_the_servers_part() {
+        let rooms = Rooms::default();
+        let (a, mut ra) = peer();
+        rooms.join("r", &"a".into(), a.clone(), 4).unwrap();
+        drain(&a, &mut ra);
+        // Senders that come and go (fresh ids) fill the 6 places for signals, no more.
+        let delivered = (0..20)
+            .filter(|i| rooms.relay("r", &id(&format!("s{i}")), "a", json!(i)) == Relay::Delivered)
+            .count();
+        assert_eq!(delivered, 6);
+        // The server's 2 places stay: membership news still reaches a.
+        let (b, _rb) = peer();
+        rooms.join("r", &"b".into(), b, 4).unwrap();
+        rooms.leave("r", &"b".into());
+        assert!(!a.too_slow.is_cancelled());
+        // A third unread server message means a is not reading at all: only then is it dropped.
+        let (c, _rc) = peer();
+        rooms.join("r", &"c".into(), c, 4).unwrap();
+        assert!(a.too_slow.is_cancelled());
     }
 }

@@ -2,6 +2,7 @@
 //! receive loop enforces the limits and relays. Whatever one socket does ends that socket only:
 //! nothing here panics on peer input or waits on another peer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
@@ -15,9 +16,10 @@ use tokio::time::{sleep, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, trace};
 
+use crate::client_ip::IpSlot;
 use crate::limits::{CLOSE_TIMEOUT, OUTBOUND_QUEUE_BYTES};
 use crate::rate::TokenBucket;
-use crate::rooms::{JoinError, PeerHandle, QueuedBytes, Relay};
+use crate::rooms::{Backlog, JoinError, Outbound, PeerHandle, Relay, Shares};
 use crate::AppState;
 
 /// Standard close codes (RFC 6455 §7.4.1).
@@ -92,18 +94,36 @@ impl<T> Transport for T where
 {
 }
 
-/// Runs one upgraded socket to its end. `permit` is `None` when the server is at its connection limit.
-pub async fn run<W: Transport>(
-    ws: W,
-    state: AppState,
-    room: String,
-    permit: Option<OwnedSemaphorePermit>,
-) {
-    let Some(_permit) = permit else {
-        info!(%room, "refused: server full");
-        let reason = "The server is full. Try again in a minute.";
-        close_unjoined(ws, close_code::SERVER_FULL, reason).await;
-        return;
+/// Whether the handshake found the socket a place, taken before the upgrade so no count overshoots.
+pub enum Admission {
+    /// A server-wide slot and one in its address's count, both held until the socket ends.
+    Admitted(OwnedSemaphorePermit, IpSlot),
+    ServerFull,
+    /// The client's address already holds `max` sockets.
+    AddressFull {
+        max: usize,
+    },
+}
+
+/// Runs one upgraded socket to its end; a socket that was not admitted is told why and closed.
+pub async fn run<W: Transport>(ws: W, state: AppState, room: String, admission: Admission) {
+    // Room names are what lets people in: logs carry a tag that tells rooms apart, never the name.
+    let tag = state.rooms.log_tag(&room);
+    let _slots = match admission {
+        Admission::Admitted(permit, slot) => (permit, slot),
+        Admission::ServerFull => {
+            info!(room = %tag, "refused: server full");
+            let reason = "The server is full. Try again in a minute.";
+            close_unjoined(ws, close_code::SERVER_FULL, reason).await;
+            return;
+        }
+        Admission::AddressFull { max } => {
+            info!(room = %tag, max, "refused: too many sockets from one address");
+            let reason =
+                format!("Too many connections from your address ({max}). Close some tabs.");
+            close_unjoined(ws, close_code::SERVER_FULL, &reason).await;
+            return;
+        }
     };
     if state.shutdown.is_cancelled() {
         close_unjoined(ws, std_code::GOING_AWAY, "The server is restarting.").await;
@@ -111,12 +131,18 @@ pub async fn run<W: Transport>(
     }
     let limits = &state.config.limits;
     let id = uuid::Uuid::new_v4().to_string();
-    let (tx, rx) = mpsc::channel(limits.outbound_queue);
+    let shares = Shares::new(
+        limits.outbound_queue,
+        OUTBOUND_QUEUE_BYTES,
+        limits.max_peers_per_room,
+        limits.max_message_bytes,
+    );
+    let (tx, rx) = mpsc::channel(shares.messages);
     let too_slow = CancellationToken::new();
-    let queued = QueuedBytes::new(OUTBOUND_QUEUE_BYTES);
+    let backlog = Backlog::new(shares);
     let handle = PeerHandle {
         tx,
-        queued: queued.clone(),
+        backlog: backlog.clone(),
         too_slow: too_slow.clone(),
     };
     let peers = match state
@@ -125,22 +151,33 @@ pub async fn run<W: Transport>(
     {
         Ok(peers) => peers,
         Err(JoinError::RoomFull { max }) => {
-            info!(%room, max, "refused: room full");
+            info!(room = %tag, max, "refused: room full");
             let reason = format!("This room is full ({max} people).");
             close_unjoined(ws, close_code::ROOM_FULL, &reason).await;
             return;
         }
     };
-    info!(%room, peer = %id, peers, "join");
+    info!(room = %tag, peer = %id, peers, "join");
 
     let (sink, mut stream) = ws.split();
     let (finish_tx, finish_rx) = oneshot::channel();
-    let mut send_task = tokio::spawn(send_loop(sink, rx, queued, limits.ping_interval, finish_rx));
-    let end = receive_loop(&mut stream, &state, &room, &id, &too_slow, &mut send_task).await;
+    let mut send_task = tokio::spawn(send_loop(
+        sink,
+        rx,
+        backlog,
+        limits.ping_interval,
+        finish_rx,
+    ));
+    let me = Me {
+        room: &room,
+        tag: &tag,
+        id: Arc::from(id.as_str()),
+    };
+    let end = receive_loop(&mut stream, &state, &me, &too_slow, &mut send_task).await;
 
     // Tell the room first, so the others learn of it however long the close below takes.
     let peers = state.rooms.leave(&room, &id);
-    info!(%room, peer = %id, peers, reason = %end, "leave");
+    info!(room = %tag, peer = %id, peers, reason = %end, "leave");
 
     let send_done = matches!(end, End::SendFailed);
     let _ = finish_tx.send(end.frame());
@@ -158,11 +195,17 @@ pub async fn run<W: Transport>(
     }
 }
 
+/// The socket's own peer: its room, the room's log tag and its id.
+struct Me<'a> {
+    room: &'a str,
+    tag: &'a str,
+    id: Arc<str>,
+}
+
 async fn receive_loop<W: Transport>(
     stream: &mut SplitStream<W>,
     state: &AppState,
-    room: &str,
-    id: &String,
+    me: &Me<'_>,
     too_slow: &CancellationToken,
     send_task: &mut JoinHandle<()>,
 ) -> End {
@@ -204,14 +247,21 @@ async fn receive_loop<W: Transport>(
         match frame {
             Message::Text(text) => match parse(&text) {
                 Parsed::Signal { receiver, data } => {
-                    let outcome = state.rooms.relay(room, id, &receiver, data);
-                    trace!(room, from = %id, to = %receiver, bytes = text.len(), ?outcome, "relay");
-                    if outcome == Relay::UnknownReceiver {
-                        debug!(room, from = %id, to = %receiver, "signal to unknown receiver dropped");
+                    let (room, from) = (me.tag, &me.id);
+                    let outcome = state.rooms.relay(me.room, from, &receiver, data);
+                    trace!(room, %from, to = %receiver, bytes = text.len(), ?outcome, "relay");
+                    match outcome {
+                        Relay::Delivered => {}
+                        Relay::UnknownReceiver => {
+                            debug!(room, %from, to = %receiver, "signal to unknown receiver dropped");
+                        }
+                        Relay::OverShare => {
+                            debug!(room, %from, to = %receiver, "signal over the sender's share dropped");
+                        }
                     }
                 }
                 Parsed::KeepAlive => {}
-                Parsed::Unknown => debug!(room, peer = %id, "unknown message ignored"),
+                Parsed::Unknown => debug!(room = me.tag, peer = %me.id, "unknown message ignored"),
                 Parsed::Malformed(why) => return End::close(std_code::INVALID_PAYLOAD, why),
             },
             Message::Binary(_) => {
@@ -273,8 +323,8 @@ fn parse(text: &str) -> Parsed {
 /// Writes queued messages and pings until told to finish, then sends the close frame.
 async fn send_loop<W: Transport>(
     mut sink: SplitSink<W, Message>,
-    mut rx: mpsc::Receiver<Utf8Bytes>,
-    queued: QueuedBytes,
+    mut rx: mpsc::Receiver<Outbound>,
+    backlog: Backlog,
     ping_every: Duration,
     mut finish: oneshot::Receiver<Option<CloseFrame>>,
 ) {
@@ -285,8 +335,8 @@ async fn send_loop<W: Transport>(
             loop {
                 let msg = tokio::select! {
                     msg = rx.recv() => match msg {
-                        Some(text) => {
-                            queued.release(text.len());
+                        Some(Outbound { text, from }) => {
+                            backlog.release(from.as_ref(), text.len());
                             Message::Text(text)
                         }
                         // The room dropped us: the receive loop has ended, `finish` follows.

@@ -1,12 +1,13 @@
 //! `GET /config.json`: the signaling path and ICE servers for the app, with TURN REST API
-//! credentials checked against an independent HMAC-SHA1 (ring's, not the server's hmac crate).
+//! credentials checked against an independent HMAC-SHA1 (ring's, not the server's hmac crate);
+//! handed only to our own page, a few times a minute per address, for two hours by default.
 
 mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use common::{header, start};
+use common::{header, http_get_from, spawn_binary, start};
 use meshcall_protocol::{ClientConfig, IceServer};
 use meshcall_server::TurnConfig;
 
@@ -87,4 +88,100 @@ async fn config_json_without_ice_servers_is_just_the_signaling_path() {
     let (status, _, body) = server.get("/config.json").await;
     assert_eq!(status, 200);
     assert_eq!(body, r#"{"signalingUrl":"/ws/","iceServers":[]}"#);
+}
+
+fn with_turn() -> meshcall_server::Config {
+    let mut config = common::config();
+    config.turn = Some(TurnConfig {
+        urls: vec!["turn:turn.example.org:3478".into()],
+        secret: "north-wind-42".into(),
+        ttl: Duration::from_secs(600),
+    });
+    config
+}
+
+/// Another site's page, or a page under a DNS name that was made to point at us (rebinding), gets
+/// no credentials; the app's own fetch, with the headers Chromium sends for it, does.
+#[tokio::test]
+async fn config_json_answers_only_our_own_page() {
+    let server = start(with_turn()).await;
+    let own_host = server.addr.to_string();
+    let rebound = format!("evil.example:{}", server.addr.port());
+    let refused: &[&[(&str, &str)]] = &[
+        &[
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Sec-Fetch-Mode", "no-cors"),
+        ],
+        &[("Sec-Fetch-Site", "same-site")],
+        &[
+            ("Origin", "https://evil.example"),
+            ("Sec-Fetch-Site", "cross-site"),
+        ],
+        &[("Origin", "https://evil.example")],
+        &[
+            ("Host", rebound.as_str()),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+    ];
+    for headers in refused {
+        let (status, _, body) =
+            http_get_from(server.addr, "127.0.0.1", "/config.json", headers).await;
+        assert_eq!(status, 403, "{headers:?}");
+        assert!(!body.contains("credential"), "{body}");
+    }
+    // What Chromium sends for the page's own fetch("/config.json"): no Origin on a same-origin GET.
+    let own: &[(&str, &str)] = &[
+        ("Host", own_host.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Sec-Fetch-Mode", "cors"),
+        ("Sec-Fetch-Dest", "empty"),
+    ];
+    let (status, _, body) = http_get_from(server.addr, "127.0.0.1", "/config.json", own).await;
+    assert_eq!(status, 200, "{body}");
+    let config: ClientConfig = serde_json::from_str(&body).unwrap();
+    assert!(config.ice_servers[0].credential.is_some());
+}
+
+/// One address minting credentials in a loop runs dry after the burst (429 with Retry-After and
+/// no credentials); another address is not affected.
+#[tokio::test]
+async fn config_json_is_rate_limited_per_address() {
+    let mut config = with_turn();
+    config.limits.config_rate_burst = 3;
+    config.limits.config_rate_per_min = 1;
+    let server = start(config).await;
+    for _ in 0..3 {
+        assert_eq!(server.get("/config.json").await.0, 200);
+    }
+    let (status, headers, body) = server.get("/config.json").await;
+    assert_eq!(status, 429);
+    assert!(header(&headers, "retry-after").is_some());
+    assert!(body.contains("Too many"), "{body}");
+    assert!(!body.contains("credential"), "{body}");
+    let (status, _, _) = http_get_from(server.addr, "127.0.0.2", "/config.json", &[]).await;
+    assert_eq!(status, 200, "another address");
+}
+
+/// Without --turn-ttl-secs, credentials expire in two hours (README "Security").
+#[tokio::test]
+async fn turn_credentials_last_two_hours_by_default() {
+    let server = spawn_binary(&[
+        ("MESHCALL_TURN_URLS", "turn:turn.example.org:3478"),
+        ("MESHCALL_TURN_SECRET", "north-wind-42"),
+    ])
+    .await;
+    let addr = server.addr.parse().unwrap();
+    let (status, _, body) = common::http_get(addr, "/config.json").await;
+    assert_eq!(status, 200);
+    let config: ClientConfig = serde_json::from_str(&body).unwrap();
+    let username = config.ice_servers[0].username.as_deref().unwrap();
+    let expiry: u64 = username.split_once(':').unwrap().0.parse().unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        (now + 7190..=now + 7210).contains(&expiry),
+        "expiry {expiry}, now {now}"
+    );
 }

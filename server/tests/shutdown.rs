@@ -43,10 +43,12 @@ async fn the_binary_reads_env_and_exits_cleanly_on_sigterm() {
         meshcall_protocol::close_code::ROOM_FULL
     );
 
-    // One info line per join, with the room and the count.
+    // One info line per join, with the room's tag (never its name) and the count.
     let join_line = server.line_with(" join").await;
     assert!(
-        join_line.contains("room=room") && join_line.contains("peers=1"),
+        join_line.contains("room=")
+            && !join_line.contains("room=room")
+            && join_line.contains("peers=1"),
         "{join_line}"
     );
 
@@ -69,7 +71,12 @@ async fn json_logs_have_one_structured_line_per_join_and_leave() {
     };
     let join: serde_json::Value =
         serde_json::from_str(&server.line_with(r#""join""#).await).unwrap();
-    assert_eq!(join["room"], "logged");
+    // The room's tag, never its name: 8 hex digits.
+    let tag = join["room"].as_str().unwrap().to_owned();
+    assert!(
+        tag.len() == 8 && tag.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{tag}"
+    );
     assert_eq!(join["peer"], a_id.as_str());
     assert_eq!(join["peers"], 1);
 
@@ -91,6 +98,11 @@ async fn json_logs_have_one_structured_line_per_join_and_leave() {
     assert_eq!(
         (leave["peer"].as_str(), leave["peers"].as_u64()),
         (Some(a_id.as_str()), Some(0))
+    );
+    assert_eq!(
+        leave["room"].as_str(),
+        Some(tag.as_str()),
+        "the same room, the same tag"
     );
 
     server.sigterm();
@@ -122,6 +134,10 @@ fn help_explains_every_flag_and_its_variable() {
         "--max-message-bytes",
         "--max-peers-per-room",
         "--max-connections",
+        "--max-connections-per-ip",
+        "--trusted-proxy",
+        "--config-rate-burst",
+        "--config-rate-per-min",
         "--rate-burst",
         "--rate-per-sec",
         "--outbound-queue",
@@ -140,6 +156,7 @@ fn help_explains_every_flag_and_its_variable() {
             "MESHCALL_ALLOWED_ORIGIN" => "MESHCALL_ALLOWED_ORIGINS".to_owned(),
             "MESHCALL_ICE_SERVER" => "MESHCALL_ICE_SERVERS".to_owned(),
             "MESHCALL_TURN_URL" => "MESHCALL_TURN_URLS".to_owned(),
+            "MESHCALL_TRUSTED_PROXY" => "MESHCALL_TRUSTED_PROXIES".to_owned(),
             _ => var,
         };
         assert!(help.contains(&var), "{var} missing from --help");

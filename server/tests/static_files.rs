@@ -68,6 +68,54 @@ async fn the_page_is_served_for_the_root_and_every_room_link() {
     std::fs::remove_dir_all(&config.static_dir).unwrap();
 }
 
+/// The page as Trunk builds it: an inline module script starts the wasm. The policy lets exactly
+/// that script run (by its SHA-256, computed here independently), lets wasm compile, and forbids
+/// every other script source and any framing.
+#[tokio::test]
+async fn the_page_has_a_content_security_policy_that_runs_only_the_app() {
+    use base64::Engine as _;
+    let loader = "import init, * as bindings from '/meshcall-0123456789abcdef.js';\nconst wasm = await init({ module_or_path: '/meshcall-0123456789abcdef_bg.wasm' });";
+    let html = format!(
+        "<!doctype html><html><head><script type=module>{loader}</script><link rel=modulepreload href=/meshcall-0123456789abcdef.js></head><body></body></html>"
+    );
+    let config = Config {
+        static_dir: dist(),
+        ..Config::default()
+    };
+    std::fs::write(config.static_dir.join("index.html"), &html).unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, loader.as_bytes());
+    let hash = base64::engine::general_purpose::STANDARD.encode(digest);
+
+    for path in ["/", "/r/standup", "/index.html"] {
+        let (status, headers, body) = get(&config, path, false).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(body, html.as_bytes());
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        let directive = |name: &str| {
+            csp.split(';')
+                .map(str::trim)
+                .find(|d| d.split(' ').next() == Some(name))
+                .unwrap_or_else(|| panic!("no {name} in {csp}"))
+                .to_owned()
+        };
+        assert_eq!(
+            directive("script-src"),
+            format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{hash}'"),
+            "{path}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(directive("default-src"), "default-src 'none'");
+        assert_eq!(directive("frame-ancestors"), "frame-ancestors 'none'");
+        assert_eq!(directive("base-uri"), "base-uri 'none'");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    }
+    // Every other response is never framed either.
+    let (_, headers, _) = get(&config, "/meshcall-0123456789abcdef.js", false).await;
+    assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
+    std::fs::remove_dir_all(&config.static_dir).unwrap();
+}
+
 #[tokio::test]
 async fn hashed_assets_are_immutable_and_compressed() {
     let config = Config {

@@ -47,9 +47,9 @@ impl Client {
     fn connect(state: &AppState, room: &str) -> Self {
         let (to_server, inbound) = mpsc::unbounded_channel();
         let (outbound, from_server) = mpsc::unbounded_channel();
-        let permit = state.connections.clone().try_acquire_owned().ok();
+        let admission = state.admit(crate::client_ip::ClientIp(None));
         let pipe = Pipe { inbound, outbound };
-        tokio::spawn(run(pipe, state.clone(), room.to_owned(), permit));
+        tokio::spawn(run(pipe, state.clone(), room.to_owned(), admission));
         Client {
             to_server,
             from_server,

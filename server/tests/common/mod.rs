@@ -109,6 +109,26 @@ impl TestServer {
         }
     }
 
+    /// After a socket of a full server (or address) has closed: joins `room` once the server has
+    /// freed its place, and fails if that takes longer than [`WAIT`].
+    pub async fn join_once_a_place_frees(&self, room: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let mut ws = self.connect(room).await;
+            match next_msg_or_close(&mut ws).await {
+                Ok(ServerMessage::IdAssigned(_)) => return,
+                Ok(other) => panic!("{other:?}"),
+                Err((code, _)) => assert_eq!(code, meshcall_protocol::close_code::SERVER_FULL),
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the place was never freed"
+            );
+            // The server frees it once it has seen the close: there is no event to await for that.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// The HTTP status of a WebSocket handshake that the server refuses.
     pub async fn refused_status(&self, room: &str, origin: Option<&str>) -> u16 {
         match self.try_connect(room, origin).await {
@@ -139,15 +159,7 @@ impl TestServer {
 }
 
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, Vec<(String, String)>, String) {
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    tcp.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, tcp.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    parse_response(&raw)
+    http_get_from(addr, "127.0.0.1", path, &[]).await
 }
 
 pub fn parse_response(raw: &[u8]) -> (u16, Vec<(String, String)>, String) {
@@ -193,6 +205,78 @@ where
             other => panic!("expected a message, got {other:?}"),
         }
     }
+}
+
+/// The next protocol message, or the close frame's code and reason if the socket is closed first.
+pub async fn next_msg_or_close<S>(ws: &mut S) -> Result<ServerMessage, (u16, String)>
+where
+    S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+{
+    loop {
+        let frame = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a message or a close in time");
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                return Ok(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}")));
+            }
+            Some(Ok(Message::Close(Some(f)))) => return Err((f.code.into(), f.reason.to_string())),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a message or a close, got {other:?}"),
+        }
+    }
+}
+
+/// A TCP connection to `addr` from the local address `from`.
+async fn tcp_from(from: &str, addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+/// A WebSocket to `server` from the local address `from` (any of 127.0.0.0/8 is this machine, so a
+/// test can be several clients), with extra handshake headers.
+pub async fn connect_from(
+    server: &TestServer,
+    from: &str,
+    room: &str,
+    headers: &[(&'static str, &str)],
+) -> Client {
+    let tcp = tcp_from(from, server.addr).await;
+    let mut req = server.url(room).into_client_request().unwrap();
+    for (name, value) in headers {
+        req.headers_mut().append(*name, value.parse().unwrap());
+    }
+    let (ws, _) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp))
+        .await
+        .expect("handshake");
+    ws
+}
+
+/// A plain HTTP/1.1 GET from the local address `from` with extra headers (a `Host` among them
+/// replaces the default): (status, headers lowercased, body).
+pub async fn http_get_from(
+    addr: SocketAddr,
+    from: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>, String) {
+    let mut tcp = tcp_from(from, addr).await;
+    let mut req = format!("GET {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: {addr}\r\n"));
+    }
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, tcp.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
+    parse_response(&raw)
 }
 
 /// Skips messages until the close frame and returns its code and reason; panics if the connection
