@@ -106,6 +106,18 @@ ensure_browser() {
   fi
 }
 
+# The cluster tests start their own redis-server (server/tests/cluster.rs) and HAProxy in front of
+# three nodes (end2end/tests/cluster.spec.ts); neither runs as a service.
+ensure_cluster_tools() {
+  local missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]} from the system packages"
+    apt_install "${missing[@]}"
+  fi
+}
+
 ensure_e2e_deps() {
   ensure_node
   npm_deps "$ROOT/end2end"
@@ -134,12 +146,14 @@ setup_test() {
   setup_run
   ensure_lint_tools
   ensure_browser
+  ensure_cluster_tools
   ensure_e2e_deps
   ensure_matchbox_server
 }
 
 build_release() {
-  (cd "$ROOT" && cargo build --release -p meshcall-server && trunk build --release)
+  # The app first: the server embeds dist/ (server/build.rs).
+  (cd "$ROOT" && trunk build --release && cargo build --release -p meshcall-server)
 }
 
 # Cargo's target directory (CARGO_TARGET_DIR or .cargo/config may move it).

@@ -8,11 +8,13 @@ use std::time::Duration;
 use crate::limits;
 use crate::tls::TlsSetup;
 
-#[derive(Debug, Clone)]
+/// The default is one node alone, serving the app built into the binary.
+#[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// Where the built app lives (Trunk's `dist/`). Missing is fine: the page routes then say the
-    /// app is not built, and signaling still works.
-    pub static_dir: PathBuf,
+    /// Serve the app from this directory (Trunk's `dist/`) instead of the one embedded in the
+    /// binary. Missing is fine: the page routes then say the app is not built, and signaling still
+    /// works.
+    pub static_dir: Option<PathBuf>,
     /// Origins allowed besides the server's own host, e.g. `https://meet.example.com`; `*` allows all.
     pub allowed_origins: Vec<String>,
     /// Plain ICE server URLs (`stun:...`, or `turn:...` with static credentials in the URL-less sense).
@@ -22,6 +24,8 @@ pub struct Config {
     /// Serve HTTPS/WSS with this certificate.
     pub tls: Option<Arc<TlsSetup>>,
     pub limits: Limits,
+    /// Join a cluster of nodes sharing rooms through this Redis (`redis://host:port/db`).
+    pub redis: Option<String>,
 }
 
 #[derive(Clone)]
@@ -70,25 +74,6 @@ impl Default for Limits {
     }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            static_dir: default_static_dir(),
-            allowed_origins: Vec::new(),
-            ice_servers: Vec::new(),
-            turn: None,
-            tls: None,
-            limits: Limits::default(),
-        }
-    }
-}
-
-/// The workspace's Trunk output, `<workspace>/dist`, found from where this crate was built.
-pub fn default_static_dir() -> PathBuf {
-    let server = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    server.parent().unwrap_or(server).join("dist")
-}
-
 /// Loopback: browsers treat http://127.0.0.1 as a secure context, so cameras work without TLS.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
@@ -104,6 +89,8 @@ pub enum ConfigError {
     TooMany { name: &'static str, max: usize },
     #[error("ICE server URL {0:?} must start with stun:, stuns:, turn: or turns:")]
     BadIceUrl(String),
+    #[error("{0}")]
+    BadRedisUrl(String),
 }
 
 impl Config {
@@ -153,6 +140,9 @@ impl Config {
             {
                 return Err(ConfigError::BadIceUrl(url.clone()));
             }
+        }
+        if let Some(url) = &self.redis {
+            crate::cluster::check_url(url).map_err(|e| ConfigError::BadRedisUrl(e.to_string()))?;
         }
         Ok(())
     }

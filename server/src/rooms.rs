@@ -78,7 +78,27 @@ impl PeerHandle {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum JoinError {
-    RoomFull { max: usize },
+    RoomFull {
+        max: usize,
+    },
+    /// A cluster node cannot reach Redis, so it cannot know who else is in the room.
+    ClusterUnavailable,
+}
+
+impl JoinError {
+    /// The close code and reason the refused socket gets.
+    pub fn close(&self) -> (u16, String) {
+        match self {
+            JoinError::RoomFull { max } => (
+                meshcall_protocol::close_code::ROOM_FULL,
+                format!("This room is full ({max} people)."),
+            ),
+            JoinError::ClusterUnavailable => (
+                crate::socket::std_code::TRY_AGAIN_LATER,
+                "This server cannot reach the others right now. Try again in a moment.".into(),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -87,6 +107,8 @@ pub enum Relay {
     UnknownReceiver,
     /// The receiver's queue was full: it is being dropped, the message with it.
     ReceiverTooSlow,
+    /// Handed to the cluster, which delivers it wherever the receiver is (or drops it).
+    Forwarded,
 }
 
 #[derive(Default)]
@@ -171,6 +193,32 @@ impl Rooms {
             Some(peer) if peer.deliver(msg) => Relay::Delivered,
             Some(_) => Relay::ReceiverTooSlow,
         }
+    }
+
+    /// Sends `msg` to every peer of `room` on this node (the cluster's news of peers elsewhere).
+    pub fn broadcast(&self, room: &str, msg: &ServerMessage) {
+        let msg = text(msg);
+        if let Some(peers) = self.lock().get(room) {
+            for peer in peers.values() {
+                peer.deliver(msg.clone());
+            }
+        }
+    }
+
+    /// Whether `id` is in `room` on this node.
+    pub fn has(&self, room: &str, id: &str) -> bool {
+        self.lock()
+            .get(room)
+            .is_some_and(|peers| peers.contains_key(id))
+    }
+
+    /// Every (room, peer) on this node.
+    pub fn members(&self) -> Vec<(String, PeerId)> {
+        let rooms = self.lock();
+        let each = rooms
+            .iter()
+            .flat_map(|(room, peers)| peers.keys().map(move |peer| (room.clone(), peer.clone())));
+        each.collect()
     }
 
     pub fn stats(&self) -> Stats {

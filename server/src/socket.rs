@@ -17,7 +17,7 @@ use tracing::{debug, info, trace};
 
 use crate::limits::{CLOSE_TIMEOUT, OUTBOUND_QUEUE_BYTES};
 use crate::rate::TokenBucket;
-use crate::rooms::{JoinError, PeerHandle, QueuedBytes, Relay};
+use crate::rooms::{PeerHandle, QueuedBytes, Relay};
 use crate::AppState;
 
 /// Standard close codes (RFC 6455 §7.4.1).
@@ -27,6 +27,8 @@ pub mod std_code {
     pub const UNSUPPORTED_DATA: u16 = 1003;
     pub const INVALID_PAYLOAD: u16 = 1007;
     pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The server cannot serve the request now; the client may retry (a cluster without Redis).
+    pub const TRY_AGAIN_LATER: u16 = 1013;
 }
 
 /// Why a socket ended.
@@ -120,14 +122,14 @@ pub async fn run<W: Transport>(
         too_slow: too_slow.clone(),
     };
     let peers = match state
-        .rooms
-        .join(&room, &id, handle, limits.max_peers_per_room)
+        .join_room(&room, &id, handle, limits.max_peers_per_room)
+        .await
     {
         Ok(peers) => peers,
-        Err(JoinError::RoomFull { max }) => {
-            info!(%room, max, "refused: room full");
-            let reason = format!("This room is full ({max} people).");
-            close_unjoined(ws, close_code::ROOM_FULL, &reason).await;
+        Err(refused) => {
+            let (code, reason) = refused.close();
+            info!(%room, %reason, "refused");
+            close_unjoined(ws, code, &reason).await;
             return;
         }
     };
@@ -139,7 +141,7 @@ pub async fn run<W: Transport>(
     let end = receive_loop(&mut stream, &state, &room, &id, &too_slow, &mut send_task).await;
 
     // Tell the room first, so the others learn of it however long the close below takes.
-    let peers = state.rooms.leave(&room, &id);
+    let peers = state.leave_room(&room, &id);
     info!(%room, peer = %id, peers, reason = %end, "leave");
 
     let send_done = matches!(end, End::SendFailed);
@@ -204,7 +206,7 @@ async fn receive_loop<W: Transport>(
         match frame {
             Message::Text(text) => match parse(&text) {
                 Parsed::Signal { receiver, data } => {
-                    let outcome = state.rooms.relay(room, id, &receiver, data);
+                    let outcome = state.relay(room, id, &receiver, data);
                     trace!(room, from = %id, to = %receiver, bytes = text.len(), ?outcome, "relay");
                     if outcome == Relay::UnknownReceiver {
                         debug!(room, from = %id, to = %receiver, "signal to unknown receiver dropped");

@@ -1,6 +1,7 @@
 //! The built app over HTTP: the page for `/` and every `/r/<room>` (deep links), the hashed assets
-//! with a year-long immutable cache, everything compressed. Never fails when `dist/` is missing:
-//! the page routes then explain how to build it.
+//! with a year-long immutable cache, everything compressed; from the app embedded in the binary
+//! ([`crate::embedded`]) or from a directory given by `--static-dir`. Never fails when the app is
+//! missing: the page routes then explain how to build it.
 
 use std::path::{Path, PathBuf};
 
@@ -18,15 +19,21 @@ pub const NOT_BUILT: &str =
     "meshcall: the app is not built yet. Run `make run` (or `trunk build --release`), then reload.\n";
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-const NO_CACHE: &str = "no-cache";
+pub(crate) const NO_CACHE: &str = "no-cache";
 
-pub fn router(dir: PathBuf) -> Router {
-    let index = get(index).with_state(dir.clone());
-    Router::new()
-        .route("/", index.clone())
-        .route("/r/{*room}", index)
-        .fallback_service(ServeDir::new(dir))
-        .layer(middleware::from_fn(headers))
+/// The app from `dir`, or the one embedded in the binary when `None`.
+pub fn router(dir: Option<PathBuf>) -> Router {
+    let app = match dir {
+        None => crate::embedded::router(),
+        Some(dir) => {
+            let index = get(index).with_state(dir.clone());
+            Router::new()
+                .route("/", index.clone())
+                .route("/r/{*room}", index)
+                .fallback_service(ServeDir::new(dir))
+        }
+    };
+    app.layer(middleware::from_fn(headers))
         .layer(CompressionLayer::new())
 }
 
