@@ -106,15 +106,11 @@ ensure_browser() {
   fi
 }
 
-# The cluster tests start their own redis-server (server/tests/cluster.rs) and HAProxy in front of
-# three nodes (end2end/tests/cluster.spec.ts); neither runs as a service.
+# The cluster tests (server/tests/cluster.rs) start their own redis-server; none runs as a service.
 ensure_cluster_tools() {
-  local missing=()
-  command -v redis-server >/dev/null || missing+=(redis-server)
-  command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
-  if [ "${#missing[@]}" -gt 0 ]; then
-    say "installing ${missing[*]} from the system packages"
-    apt_install "${missing[@]}"
+  if ! command -v redis-server >/dev/null; then
+    say "installing redis-server from the system packages"
+    apt_install redis-server
   fi
 }
 
