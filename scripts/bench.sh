@@ -26,6 +26,8 @@ report() {
   if grep -q '^bench:' "$ROOT/Makefile"; then command="make bench"; fi
   node "$ROOT/end2end/bench/report.mjs" --dir "$OUT" --md "$ROOT/BENCHMARKS.md" \
     --svg "$ROOT/docs/bench-mesh-assembly.svg" --history docs/bench-history.jsonl --command "$command" "$@"
+  # The cluster's section (scripts/bench-cluster.sh), after the rest.
+  if [ -f "$OUT/cluster.md" ]; then printf '\n' >>"$ROOT/BENCHMARKS.md" && cat "$OUT/cluster.md" >>"$ROOT/BENCHMARKS.md"; fi
 }
 
 if [ "${MESHCALL_IN_NETNS:-}" != 1 ]; then
@@ -122,6 +124,9 @@ PRIORITY="${PRIO[*]:-default}"
   --duration "$STEP_SECS" --churn 100 --server-pid "$SERVER_PID" --json "$OUT/loadgen-meshcall.json" |
   tee "$OUT/loadgen-meshcall.txt"
 stop_server
+
+source "$ROOT/scripts/bench-cluster.sh"
+if [ "$MODE" = --quick ]; then bench_cluster 2000 1000 5; else bench_cluster 10000 5000 10; fi
 
 if [ -n "${MATCHBOX_SERVER:-}" ]; then
   say "the same load against matchbox_server ($MATCHBOX_SERVER)"

@@ -106,6 +106,14 @@ ensure_browser() {
   fi
 }
 
+# The cluster tests (server/tests/cluster.rs) start their own redis-server; none runs as a service.
+ensure_cluster_tools() {
+  if ! command -v redis-server >/dev/null; then
+    say "installing redis-server from the system packages"
+    apt_install redis-server
+  fi
+}
+
 ensure_e2e_deps() {
   ensure_node
   npm_deps "$ROOT/end2end"
@@ -134,12 +142,14 @@ setup_test() {
   setup_run
   ensure_lint_tools
   ensure_browser
+  ensure_cluster_tools
   ensure_e2e_deps
   ensure_matchbox_server
 }
 
 build_release() {
-  (cd "$ROOT" && cargo build --release -p meshcall-server && trunk build --release)
+  # The app first: the server embeds dist/ (server/build.rs).
+  (cd "$ROOT" && trunk build --release && cargo build --release -p meshcall-server)
 }
 
 # Cargo's target directory (CARGO_TARGET_DIR or .cargo/config may move it).

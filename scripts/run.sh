@@ -13,7 +13,8 @@ case "$HOST" in 0.0.0.0 | "[::]" | "") HOST=127.0.0.1 ;; esac
 timed "setup (wasm32 target, trunk, wasm-bindgen-cli, wasm-opt)" setup_run
 timed "release build (meshcall-server, trunk build --release)" build_release
 
-"$(target_dir)/release/meshcall-server" --addr "$ADDR" --static-dir "$ROOT/dist" &
+# The one binary, with the app built into it (no --static-dir): what a deployment runs.
+"$(target_dir)/release/meshcall-server" --addr "$ADDR" &
 server=$!
 # A script's background job ignores Ctrl-C, so pass it on; the server then closes its sockets cleanly.
 trap 'kill -TERM "$server" 2>/dev/null' INT TERM

@@ -70,6 +70,14 @@ struct Args {
     /// Write the results as JSON to this file too.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// A second node of the same cluster (meshcall-server --redis): odd rooms put their members on
+    /// alternating nodes, even rooms all on one node (alternately), and relay latency is reported
+    /// for same-node and cross-node pairs apart.
+    #[arg(long)]
+    cluster_url: Option<String>,
+    /// Pid of the second node, for its memory per idle socket.
+    #[arg(long)]
+    cluster_pid: Option<u32>,
     /// Seed of the room sizes, send phases and receivers, so runs are comparable.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -133,6 +141,7 @@ struct Ctx {
 
 struct Joined {
     room: usize,
+    node: usize,
     id: String,
     setup: Duration,
 }
@@ -141,6 +150,8 @@ struct Joined {
 struct SocketReport {
     joined: bool,
     latencies_us: Vec<Vec<u32>>,
+    /// With `--cluster-url`: per step, latencies of pairs on the same node \[0\] and across \[1\].
+    split_us: [Vec<Vec<u32>>; 2],
     sent: Vec<u64>,
     received: Vec<u64>,
     max_send_lag: Duration,
@@ -154,7 +165,7 @@ fn nanos_since(epoch: Instant) -> u64 {
 
 async fn run_socket(
     url: String,
-    room: usize,
+    (room, node): (usize, usize),
     seed: u64,
     ctx: Arc<Ctx>,
     joined_tx: mpsc::UnboundedSender<Result<Joined, String>>,
@@ -162,6 +173,7 @@ async fn run_socket(
 ) -> SocketReport {
     let mut report = SocketReport {
         latencies_us: vec![Vec::new(); ctx.steps],
+        split_us: [vec![Vec::new(); ctx.steps], vec![Vec::new(); ctx.steps]],
         sent: vec![0; ctx.steps],
         received: vec![0; ctx.steps],
         ..Default::default()
@@ -184,6 +196,7 @@ async fn run_socket(
     report.joined = true;
     let _ = joined_tx.send(Ok(Joined {
         room,
+        node,
         id: my_id.clone(),
         setup: t0.elapsed(),
     }));
@@ -238,8 +251,10 @@ async fn run_socket(
                         match (sent_at, step) {
                             (Some(t), Some(k)) if k < ctx.steps => {
                                 report.received[k] += 1;
-                                let us = now.saturating_sub(t) / 1000;
-                                report.latencies_us[k].push(us.min(u32::MAX as u64) as u32);
+                                let us = (now.saturating_sub(t) / 1000).min(u32::MAX as u64) as u32;
+                                report.latencies_us[k].push(us);
+                                let from = data.get("n").and_then(Value::as_u64);
+                                report.split_us[usize::from(from != Some(node as u64))][k].push(us);
                             }
                             _ => report.errors.push("relayed data was altered".into()),
                         }
@@ -267,7 +282,7 @@ async fn run_socket(
                 let due = next_send.unwrap_or_else(Instant::now);
                 report.max_send_lag = report.max_send_lag.max(due.elapsed());
                 let receiver = others[rng.below(others.len())].clone();
-                let data = json!({ "t": nanos_since(ctx.epoch), "k": step, "p": ctx.payload });
+                let data = json!({ "t": nanos_since(ctx.epoch), "k": step, "n": node, "p": ctx.payload });
                 let text = serde_json::to_string(&ClientMessage::Signal { receiver, data })
                     .unwrap_or_default();
                 if let Err(e) = ws.send(Message::Text(text.into())).await {
@@ -531,10 +546,20 @@ async fn run(args: Args) -> Result<(), String> {
             args.sockets
         ));
     }
-    let base = if args.url.ends_with('/') {
-        args.url.clone()
-    } else {
-        format!("{}/", args.url)
+    let slash = |url: &str| {
+        if url.ends_with('/') {
+            url.to_owned()
+        } else {
+            format!("{url}/")
+        }
+    };
+    let base = slash(&args.url);
+    let cluster_base = match &args.cluster_url {
+        Some(url) => {
+            check_loopback(url).await?;
+            Some(slash(url))
+        }
+        None => None,
     };
     let mut rng = Rng::new(args.seed);
     let sizes = plan_rooms(args.sockets, args.room_size, &mut rng);
@@ -551,6 +576,7 @@ async fn run(args: Args) -> Result<(), String> {
 
     let pid = args.server_pid;
     let rss_before = pid.and_then(|p| proc_status_kb(p, "VmRSS"));
+    let rss_before_b = args.cluster_pid.and_then(|p| proc_status_kb(p, "VmRSS"));
     let ctx = Arc::new(Ctx {
         epoch: Instant::now(),
         payload: "x".repeat(args.payload),
@@ -566,13 +592,18 @@ async fn run(args: Args) -> Result<(), String> {
     // Spawn every socket; room r holds sockets [offset, offset + sizes[r]).
     let connect_start = Instant::now();
     let mut tasks = Vec::with_capacity(args.sockets);
+    let bases = [Some(base.clone()), cluster_base].map(Option::unwrap_or_default);
     for (room, &size) in sizes.iter().enumerate() {
-        for _ in 0..size {
-            let url = format!("{base}{run_tag}-{room}");
+        for member in 0..size {
+            let node = match &args.cluster_url {
+                None => 0,
+                Some(_) => (room / 2 + member * (room % 2)) % 2,
+            };
+            let url = format!("{}{run_tag}-{room}", bases[node]);
             let seed = rng.next();
             tasks.push(tokio::spawn(run_socket(
                 url,
-                room,
+                (room, node),
                 seed,
                 ctx.clone(),
                 joined_tx.clone(),
@@ -587,6 +618,7 @@ async fn run(args: Args) -> Result<(), String> {
     let mut connect_errors: BTreeMap<String, u64> = BTreeMap::new();
     let deadline = connect_start + Duration::from_secs_f64(args.connect_timeout);
     let mut rooms: Vec<Vec<String>> = vec![Vec::new(); sizes.len()];
+    let mut on_node = [0usize; 2];
     let mut last_join = connect_start;
     while setups_us.len() + (connect_errors.values().sum::<u64>() as usize) < args.sockets {
         match timeout(
@@ -598,6 +630,7 @@ async fn run(args: Args) -> Result<(), String> {
             Ok(Some(Ok(j))) => {
                 setups_us.push(j.setup.as_micros().min(u32::MAX as u128) as u32);
                 rooms[j.room].push(j.id);
+                on_node[j.node] += 1;
                 last_join = Instant::now();
             }
             Ok(Some(Err(e))) => *connect_errors.entry(shorten(&e)).or_default() += 1,
@@ -642,10 +675,21 @@ async fn run(args: Args) -> Result<(), String> {
     // Idle memory: every socket open and quiet (but for keepalives).
     sleep(Duration::from_secs_f64(args.idle_settle)).await;
     let rss_idle = pid.and_then(|p| proc_status_kb(p, "VmRSS"));
-    let per_conn_kb = match (rss_before, rss_idle) {
-        (Some(a), Some(b)) if joined > 0 => Some((b as f64 - a as f64) / joined as f64),
+    let rss_idle_b = args.cluster_pid.and_then(|p| proc_status_kb(p, "VmRSS"));
+    let per_conn = |before: Option<u64>, idle: Option<u64>, sockets: usize| match (before, idle) {
+        (Some(a), Some(b)) if sockets > 0 => Some((b as f64 - a as f64) / sockets as f64),
         _ => None,
     };
+    let per_conn_kb = per_conn(rss_before, rss_idle, on_node[0]);
+    let per_conn_kb_b = per_conn(rss_before_b, rss_idle_b, on_node[1]);
+    if let Some(per) = per_conn_kb_b {
+        println!(
+            "memory: first node {:.2} kB per idle connection ({} sockets), second node {per:.2} kB ({} sockets)",
+            per_conn_kb.unwrap_or(f64::NAN),
+            on_node[0],
+            on_node[1]
+        );
+    }
     if let (Some(a), Some(b), Some(per)) = (rss_before, rss_idle, per_conn_kb) {
         println!(
             "memory: server VmRSS {a} kB before, {b} kB with {joined} idle sockets = {per:.2} kB per idle connection"
@@ -767,6 +811,17 @@ async fn run(args: Args) -> Result<(), String> {
             percentile(&lat, 1.0),
         );
         let (cpu, own_cpu, pressure) = step_cpu[step];
+        let split: Vec<Value> = (0..2)
+            .map(|i| {
+                let mut lat: Vec<u32> = reports
+                    .iter()
+                    .flat_map(|r| r.split_us[i][step].iter().copied())
+                    .collect();
+                lat.sort_unstable();
+                json!({ "received": lat.len(), "p50_ms": percentile(&lat, 0.5),
+                        "p99_ms": percentile(&lat, 0.99), "max_ms": percentile(&lat, 1.0) })
+            })
+            .collect();
         println!(
             "relay @ {rate} msg/s: sent {sent}, received {received} ({held:.0} msg/s held), latency \
              p50 {p50:.3} ms p90 {p90:.3} ms p99 {p99:.3} ms max {max:.3} ms{}, generator CPU {:.0}%, CPU pressure {:.0}%",
@@ -774,6 +829,15 @@ async fn run(args: Args) -> Result<(), String> {
             own_cpu.unwrap_or(f64::NAN),
             pressure.unwrap_or(f64::NAN),
         );
+        if args.cluster_url.is_some() {
+            println!(
+                "  same-node pairs: p99 {:.3} ms ({} msgs); cross-node pairs: p99 {:.3} ms ({} msgs)",
+                split[0]["p99_ms"].as_f64().unwrap_or(f64::NAN),
+                split[0]["received"],
+                split[1]["p99_ms"].as_f64().unwrap_or(f64::NAN),
+                split[1]["received"],
+            );
+        }
         let churn_json = match &churn_results[step] {
             Some((lat, errs)) => {
                 let mut lat = lat.clone();
@@ -799,6 +863,8 @@ async fn run(args: Args) -> Result<(), String> {
             "held_rate": held, "p50_ms": p50, "p90_ms": p90, "p99_ms": p99, "max_ms": max,
             "server_cpu_percent": cpu, "generator_cpu_percent": own_cpu,
             "cpu_pressure_percent": pressure,
+            "same_node": args.cluster_url.is_some().then(|| split[0].clone()),
+            "cross_node": args.cluster_url.is_some().then(|| split[1].clone()),
         }));
     }
     println!(
@@ -835,6 +901,9 @@ async fn run(args: Args) -> Result<(), String> {
         "memory": {
             "rss_before_kb": rss_before, "rss_idle_kb": rss_idle, "per_idle_conn_kb": per_conn_kb,
             "rss_end_kb": rss_end, "hwm_kb": hwm,
+            "sockets_per_node": on_node,
+            "second_node": args.cluster_pid.map(|_| json!({ "rss_before_kb": rss_before_b,
+                "rss_idle_kb": rss_idle_b, "per_idle_conn_kb": per_conn_kb_b })),
         },
         "steps": steps_json,
         "keepalives": keepalives,

@@ -9,11 +9,13 @@ use std::time::Duration;
 use crate::limits;
 use crate::tls::TlsSetup;
 
-#[derive(Debug, Clone)]
+/// The default is one node alone, serving the app built into the binary.
+#[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// Where the built app lives (Trunk's `dist/`). Missing is fine: the page routes then say the
-    /// app is not built, and signaling still works.
-    pub static_dir: PathBuf,
+    /// Serve the app from this directory (Trunk's `dist/`) instead of the one embedded in the
+    /// binary. Missing is fine: the page routes then say the app is not built, and signaling still
+    /// works.
+    pub static_dir: Option<PathBuf>,
     /// The public origins the app is served from (and any other page allowed to signal through us),
     /// each `scheme://host[:port]`, e.g. `https://meet.example.com`; `*` allows all. Pages at an IP
     /// address or `localhost` need no entry (see [`crate::origin`]).
@@ -28,6 +30,8 @@ pub struct Config {
     /// Serve HTTPS/WSS with this certificate.
     pub tls: Option<Arc<TlsSetup>>,
     pub limits: Limits,
+    /// Join a cluster of nodes sharing rooms through this Redis (`redis://host:port/db`).
+    pub redis: Option<String>,
 }
 
 #[derive(Clone)]
@@ -82,26 +86,6 @@ impl Default for Limits {
     }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            static_dir: default_static_dir(),
-            allowed_origins: Vec::new(),
-            trusted_proxies: Vec::new(),
-            ice_servers: Vec::new(),
-            turn: None,
-            tls: None,
-            limits: Limits::default(),
-        }
-    }
-}
-
-/// The workspace's Trunk output, `<workspace>/dist`, found from where this crate was built.
-pub fn default_static_dir() -> PathBuf {
-    let server = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    server.parent().unwrap_or(server).join("dist")
-}
-
 /// Loopback: browsers treat http://127.0.0.1 as a secure context, so cameras work without TLS.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
@@ -123,6 +107,8 @@ pub enum ConfigError {
     TooMany { name: &'static str, max: usize },
     #[error("ICE server URL {0:?} must start with stun:, stuns:, turn: or turns:")]
     BadIceUrl(String),
+    #[error("{0}")]
+    BadRedisUrl(String),
 }
 
 impl Config {
@@ -189,6 +175,9 @@ impl Config {
             {
                 return Err(ConfigError::BadIceUrl(url.clone()));
             }
+        }
+        if let Some(url) = &self.redis {
+            crate::cluster::check_url(url).map_err(|e| ConfigError::BadRedisUrl(e.to_string()))?;
         }
         Ok(())
     }

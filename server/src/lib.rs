@@ -5,7 +5,9 @@
 //! alone, for tests that need no network.
 
 pub mod client_ip;
+pub mod cluster;
 pub mod config;
+pub mod embedded;
 pub mod limits;
 pub mod origin;
 pub mod rate;
@@ -47,7 +49,9 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub config: Config,
-    pub rooms: rooms::Rooms,
+    pub rooms: Arc<rooms::Rooms>,
+    /// This node's cluster (`--redis`); `None` for one node alone.
+    pub cluster: Option<cluster::Cluster>,
     /// One permit per open WebSocket.
     pub connections: Arc<Semaphore>,
     /// Open WebSockets per client address.
@@ -70,6 +74,7 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// With `config.redis`, spawns the cluster's tasks on the current tokio runtime.
     pub fn new(config: Config) -> Self {
         let connections = Arc::new(Semaphore::new(config.limits.max_connections));
         let limits = &config.limits;
@@ -79,9 +84,16 @@ impl AppState {
             limits::MAX_TRACKED_ADDRESSES,
         );
         let origins = origin::Origins::new(&config.allowed_origins, config.tls.is_some());
+        let rooms = Arc::new(rooms::Rooms::default());
+        let cluster = config.redis.as_deref().and_then(|url| {
+            cluster::Cluster::start(url, rooms.clone())
+                .map_err(|err| tracing::error!(%err, "cluster: cannot start; serving alone"))
+                .ok()
+        });
         AppState(Arc::new(Shared {
             config,
-            rooms: rooms::Rooms::default(),
+            rooms,
+            cluster,
             connections,
             per_ip: PerIp::default(),
             config_rate,
@@ -167,8 +179,18 @@ async fn websocket(
 async fn healthz(State(state): State<AppState>) -> Response {
     let stats = state.rooms.stats();
     let open = state.config.limits.max_connections - state.connections.available_permits();
-    let body = serde_json::json!({"status": "ok", "rooms": stats.rooms, "peers": stats.peers, "connections": open});
-    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+    let mut body = serde_json::json!({"status": "ok", "rooms": stats.rooms, "peers": stats.peers, "connections": open});
+    let mut status = StatusCode::OK;
+    if let Some(cluster) = &state.cluster {
+        body["cluster"] = cluster.health();
+        if !cluster.is_up() {
+            // A load balancer takes the node out until it reaches Redis again.
+            body["status"] = "degraded: Redis unavailable".into();
+            status = StatusCode::SERVICE_UNAVAILABLE;
+        }
+    }
+    let headers = [(header::CACHE_CONTROL, "no-store")];
+    (status, headers, Json(body)).into_response()
 }
 
 /// The app's configuration, with TURN credentials: only for our own page (see
@@ -223,6 +245,13 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     config.validate()?;
     let state = AppState::new(config);
+    if let Some(cluster) = &state.cluster {
+        if !cluster.ready(cluster::JOIN_TIMEOUT).await {
+            tracing::warn!(
+                "cluster: Redis unavailable at start; serving, refusing joins until it answers"
+            );
+        }
+    }
     // The peer address feeds the per-address limits (`client_ip`).
     let app = build_app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
@@ -245,11 +274,17 @@ pub async fn serve(
         result = &mut server => return joined(result),
         () = shutdown => {}
     }
+    if let Some(cluster) = &state.cluster {
+        cluster.hand_over().await;
+    }
     tracing::info!("shutting down: closing sockets with 1001");
     state.shutdown.cancel();
     state.tracker.close();
     handle.graceful_shutdown(Some(limits::SHUTDOWN_GRACE));
     let _ = tokio::time::timeout(limits::SHUTDOWN_GRACE, state.tracker.wait()).await;
+    if let Some(cluster) = &state.cluster {
+        cluster.stop();
+    }
     joined(server.await)
 }
 

@@ -19,10 +19,11 @@ struct Cli {
     #[arg(long, env = "MESHCALL_ADDR", default_value = config::DEFAULT_ADDR)]
     addr: SocketAddr,
 
-    /// Directory of the built app (Trunk's dist/). Served with compression; / and /r/<room> get
-    /// its index.html. If missing, pages say the app is not built and signaling still works.
-    #[arg(long, env = "MESHCALL_STATIC_DIR", default_value_os_t = config::default_static_dir())]
-    static_dir: PathBuf,
+    /// Serve the app from this directory (Trunk's dist/) instead of the copy built into this
+    /// binary, e.g. while working on the app. If it has no index.html, pages say the app is not
+    /// built and signaling still works.
+    #[arg(long, env = "MESHCALL_STATIC_DIR")]
+    static_dir: Option<PathBuf>,
 
     /// A public origin of the app, or another page allowed to signal through this server, as
     /// scheme://host[:port], e.g. https://meet.example.com (repeatable; comma-separated in the
@@ -144,6 +145,11 @@ struct Cli {
     #[arg(long, env = "MESHCALL_IDLE_TIMEOUT_MS", default_value_t = limits::DEFAULT_IDLE_TIMEOUT.as_millis() as u64)]
     idle_timeout_ms: u64,
 
+    /// Join a cluster: nodes given the same Redis (e.g. redis://10.0.0.5:6379/0) share their rooms,
+    /// so a load balancer may send anyone to any node. Without it this node is a server alone.
+    #[arg(long, env = "MESHCALL_REDIS")]
+    redis: Option<String>,
+
     /// Log lines as human-readable text or as one JSON object per line. Verbosity: RUST_LOG
     /// (default info: one line per join and leave, never signal contents).
     #[arg(long, env = "MESHCALL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -216,6 +222,7 @@ impl Cli {
                 config_rate_burst: self.config_rate_burst,
                 config_rate_per_min: self.config_rate_per_min,
             },
+            redis: self.redis,
         })
     }
 }
@@ -259,10 +266,18 @@ async fn main() -> ExitCode {
     if let Some(tls) = &config.tls {
         println!("TLS certificate SHA-256 fingerprint: {}", tls.fingerprint);
     }
-    if !config.static_dir.join("index.html").exists() {
-        tracing::warn!(dir = %config.static_dir.display(), "the app is not built: pages will say so (run `make run`)");
+    let app = match &config.static_dir {
+        Some(dir) => dir.display().to_string(),
+        None => "built into the binary".to_owned(),
+    };
+    let built = match &config.static_dir {
+        Some(dir) => dir.join("index.html").exists(),
+        None => meshcall_server::embedded::has_app(),
+    };
+    if !built {
+        tracing::warn!(%app, "the app is not built: pages will say so (run `make run`)");
     }
-    tracing::info!(static_dir = %config.static_dir.display(), "listening on {scheme}://{local}");
+    tracing::info!(%app, "listening on {scheme}://{local}");
     match meshcall_server::serve(listener, config, shutdown).await {
         Ok(()) => {
             tracing::info!("stopped");
@@ -328,7 +343,7 @@ mod tests {
         let config = cli.into_config().unwrap();
         assert_eq!(config.limits.max_peers_per_room, 12);
         assert_eq!(config.limits.max_message_bytes, 65536);
-        assert!(config.static_dir.ends_with("dist"));
+        assert_eq!(config.static_dir, None, "the embedded app by default");
 
         let cli = Cli::try_parse_from([
             "meshcall-server",

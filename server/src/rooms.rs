@@ -174,7 +174,27 @@ impl PeerHandle {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum JoinError {
-    RoomFull { max: usize },
+    RoomFull {
+        max: usize,
+    },
+    /// A cluster node cannot reach Redis, so it cannot know who else is in the room.
+    ClusterUnavailable,
+}
+
+impl JoinError {
+    /// The close code and reason the refused socket gets.
+    pub fn close(&self) -> (u16, String) {
+        match self {
+            JoinError::RoomFull { max } => (
+                meshcall_protocol::close_code::ROOM_FULL,
+                format!("This room is full ({max} people)."),
+            ),
+            JoinError::ClusterUnavailable => (
+                crate::socket::std_code::TRY_AGAIN_LATER,
+                "This server cannot reach the others right now. Try again in a moment.".into(),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -184,6 +204,8 @@ pub enum Relay {
     /// The sender has its whole share of the receiver's queue waiting already: this one is dropped.
     /// The receiver keeps its socket; it never pays for what others send.
     OverShare,
+    /// Handed to the cluster, which delivers it wherever the receiver is (or drops it).
+    Forwarded,
 }
 
 pub struct Rooms {
@@ -291,6 +313,32 @@ impl Rooms {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
+    }
+
+    /// Sends `msg` to every peer of `room` on this node (the cluster's news of peers elsewhere).
+    pub fn broadcast(&self, room: &str, msg: &ServerMessage) {
+        let msg = text(msg);
+        if let Some(peers) = self.lock().get(room) {
+            for peer in peers.values() {
+                let _ = peer.deliver(msg.clone(), None);
+            }
+        }
+    }
+
+    /// Whether `id` is in `room` on this node.
+    pub fn has(&self, room: &str, id: &str) -> bool {
+        self.lock()
+            .get(room)
+            .is_some_and(|peers| peers.contains_key(id))
+    }
+
+    /// Every (room, peer) on this node.
+    pub fn members(&self) -> Vec<(String, PeerId)> {
+        let rooms = self.lock();
+        let each = rooms
+            .iter()
+            .flat_map(|(room, peers)| peers.keys().map(move |peer| (room.clone(), peer.clone())));
+        each.collect()
     }
 
     pub fn stats(&self) -> Stats {

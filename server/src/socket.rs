@@ -19,7 +19,7 @@ use tracing::{debug, info, trace};
 use crate::client_ip::IpSlot;
 use crate::limits::{CLOSE_TIMEOUT, OUTBOUND_QUEUE_BYTES};
 use crate::rate::TokenBucket;
-use crate::rooms::{Backlog, JoinError, Outbound, PeerHandle, Relay, Shares};
+use crate::rooms::{Backlog, Outbound, PeerHandle, Relay, Shares};
 use crate::AppState;
 
 /// Standard close codes (RFC 6455 §7.4.1).
@@ -29,6 +29,8 @@ pub mod std_code {
     pub const UNSUPPORTED_DATA: u16 = 1003;
     pub const INVALID_PAYLOAD: u16 = 1007;
     pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The server cannot serve the request now; the client may retry (a cluster without Redis).
+    pub const TRY_AGAIN_LATER: u16 = 1013;
 }
 
 /// Why a socket ended.
@@ -146,14 +148,14 @@ pub async fn run<W: Transport>(ws: W, state: AppState, room: String, admission: 
         too_slow: too_slow.clone(),
     };
     let peers = match state
-        .rooms
-        .join(&room, &id, handle, limits.max_peers_per_room)
+        .join_room(&room, &id, handle, limits.max_peers_per_room)
+        .await
     {
         Ok(peers) => peers,
-        Err(JoinError::RoomFull { max }) => {
-            info!(room = %tag, max, "refused: room full");
-            let reason = format!("This room is full ({max} people).");
-            close_unjoined(ws, close_code::ROOM_FULL, &reason).await;
+        Err(refused) => {
+            let (code, reason) = refused.close();
+            info!(room = %tag, %reason, "refused");
+            close_unjoined(ws, code, &reason).await;
             return;
         }
     };
@@ -176,7 +178,7 @@ pub async fn run<W: Transport>(ws: W, state: AppState, room: String, admission: 
     let end = receive_loop(&mut stream, &state, &me, &too_slow, &mut send_task).await;
 
     // Tell the room first, so the others learn of it however long the close below takes.
-    let peers = state.rooms.leave(&room, &id);
+    let peers = state.leave_room(&room, &id);
     info!(room = %tag, peer = %id, peers, reason = %end, "leave");
 
     let send_done = matches!(end, End::SendFailed);
@@ -248,13 +250,15 @@ async fn receive_loop<W: Transport>(
             Message::Text(text) => match parse(&text) {
                 Parsed::Signal { receiver, data } => {
                     let (room, from) = (me.tag, &me.id);
-                    let outcome = state.rooms.relay(me.room, from, &receiver, data);
+                    let outcome = state.relay(me.room, from, &receiver, data);
                     trace!(room, %from, to = %receiver, bytes = text.len(), ?outcome, "relay");
                     match outcome {
                         Relay::Delivered => {}
                         Relay::UnknownReceiver => {
                             debug!(room, %from, to = %receiver, "signal to unknown receiver dropped");
                         }
+                        // Another node delivers it (or drops it there, against the same share).
+                        Relay::Forwarded => {}
                         Relay::OverShare => {
                             debug!(room, %from, to = %receiver, "signal over the sender's share dropped");
                         }

@@ -1,7 +1,8 @@
 //! The built app over HTTP: the page for `/` and every `/r/<room>` (deep links), the hashed assets
 //! with a year-long immutable cache, everything compressed, and a Content-Security-Policy that lets
-//! only the app's own code run and no other site frame it. Never fails when `dist/` is missing: the
-//! page routes then explain how to build it.
+//! only the app's own code run and no other site frame it; from the app embedded in the binary
+//! ([`crate::embedded`]) or from a directory given by `--static-dir`. Never fails when the app is
+//! missing: the page routes then explain how to build it.
 
 use std::path::{Path, PathBuf};
 
@@ -19,23 +20,30 @@ pub const NOT_BUILT: &str =
     "meshcall: the app is not built yet. Run `make run` (or `trunk build --release`), then reload.\n";
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-const NO_CACHE: &str = "no-cache";
+pub(crate) const NO_CACHE: &str = "no-cache";
 
 /// The page's policy, before the hashes of its inline scripts: scripts and styles only from here
 /// (plus `'wasm-unsafe-eval'` to compile the app's wasm), sockets to any signaling server (the app
 /// asks the person before using a foreign one), no plugins, no `<base>`, and never in a frame.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; media-src 'self'; \
+pub(crate) const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; media-src 'self'; \
 connect-src 'self' ws: wss:; manifest-src 'self'; base-uri 'none'; form-action 'self'; \
 frame-ancestors 'none'; script-src 'self' 'wasm-unsafe-eval'";
 
-pub fn router(dir: PathBuf) -> Router {
-    let index = get(index).with_state(dir.clone());
-    Router::new()
-        .route("/", index.clone())
-        .route("/r/{*room}", index.clone())
-        .route("/index.html", index)
-        .fallback_service(ServeDir::new(dir))
-        .layer(middleware::from_fn(headers))
+/// The app from `dir`, or the one embedded in the binary when `None`.
+pub fn router(dir: Option<PathBuf>) -> Router {
+    let app = match dir {
+        None => crate::embedded::router(),
+        Some(dir) => {
+            let index = get(index).with_state(dir.clone());
+            Router::new()
+                .route("/", index.clone())
+                .route("/r/{*room}", index.clone())
+                .route("/index.html", index)
+                .fallback_service(ServeDir::new(dir))
+        }
+    };
+    app.layer(middleware::from_fn(headers))
         .layer(CompressionLayer::new())
 }
 

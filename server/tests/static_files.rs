@@ -50,7 +50,7 @@ async fn get(
 #[tokio::test]
 async fn the_page_is_served_for_the_root_and_every_room_link() {
     let config = Config {
-        static_dir: dist(),
+        static_dir: Some(dist()),
         ..Config::default()
     };
     for path in ["/", "/r/standup", "/r/Team_42-x"] {
@@ -65,7 +65,7 @@ async fn the_page_is_served_for_the_root_and_every_room_link() {
             .unwrap()
             .starts_with("text/html"));
     }
-    std::fs::remove_dir_all(&config.static_dir).unwrap();
+    std::fs::remove_dir_all(config.static_dir.unwrap()).unwrap();
 }
 
 /// The page as Trunk builds it: an inline module script starts the wasm. The policy lets exactly
@@ -78,11 +78,12 @@ async fn the_page_has_a_content_security_policy_that_runs_only_the_app() {
     let html = format!(
         "<!doctype html><html><head><script type=module>{loader}</script><link rel=modulepreload href=/meshcall-0123456789abcdef.js></head><body></body></html>"
     );
+    let dir = dist();
     let config = Config {
-        static_dir: dist(),
+        static_dir: Some(dir.clone()),
         ..Config::default()
     };
-    std::fs::write(config.static_dir.join("index.html"), &html).unwrap();
+    std::fs::write(dir.join("index.html"), &html).unwrap();
     let digest = ring::digest::digest(&ring::digest::SHA256, loader.as_bytes());
     let hash = base64::engine::general_purpose::STANDARD.encode(digest);
 
@@ -113,13 +114,13 @@ async fn the_page_has_a_content_security_policy_that_runs_only_the_app() {
     let (_, headers, _) = get(&config, "/meshcall-0123456789abcdef.js", false).await;
     assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
     assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
-    std::fs::remove_dir_all(&config.static_dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
 async fn hashed_assets_are_immutable_and_compressed() {
     let config = Config {
-        static_dir: dist(),
+        static_dir: Some(dist()),
         ..Config::default()
     };
     let (status, headers, body) = get(&config, "/meshcall-0123456789abcdef.js", true).await;
@@ -141,13 +142,13 @@ async fn hashed_assets_are_immutable_and_compressed() {
 
     let (status, _, _) = get(&config, "/nope-0123456789abcdef.js", false).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    std::fs::remove_dir_all(&config.static_dir).unwrap();
+    std::fs::remove_dir_all(config.static_dir.unwrap()).unwrap();
 }
 
 #[tokio::test]
 async fn a_missing_build_says_how_to_make_it_and_the_rest_still_works() {
     let config = Config {
-        static_dir: "/nonexistent/meshcall-dist".into(),
+        static_dir: Some("/nonexistent/meshcall-dist".into()),
         ..Config::default()
     };
     for path in ["/", "/r/room"] {
@@ -164,4 +165,67 @@ async fn a_missing_build_says_how_to_make_it_and_the_rest_still_works() {
     // And signaling works over the network without a build.
     let server = common::start(config).await;
     server.join("room").await;
+}
+
+/// One file is a deployment: the binary, copied away from the workspace and run from elsewhere with
+/// no `--static-dir`, serves exactly the app that `dist/` held when it was built (or, on a fresh
+/// clone, the page that says how to build it).
+#[tokio::test]
+async fn a_copied_binary_serves_the_app_it_was_built_with() {
+    let dir = std::env::temp_dir().join(format!("meshcall-deploy-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("meshcall-server");
+    std::fs::copy(env!("CARGO_BIN_EXE_meshcall-server"), &exe).unwrap();
+    let mut command = std::process::Command::new(&exe);
+    command.current_dir(&dir).env_remove("MESHCALL_STATIC_DIR");
+    let server = common::spawn_command(command).await;
+    let addr = server.addr.parse().unwrap();
+
+    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    let index = std::fs::read_to_string(dist.join("index.html")).ok();
+    for path in ["/", "/r/standup"] {
+        let (status, headers, body) = common::http_get(addr, path).await;
+        match &index {
+            Some(index) => {
+                assert_eq!(status, 200, "{path}");
+                assert_eq!(&body, index, "{path}");
+                assert_eq!(common::header(&headers, "cache-control"), Some("no-cache"));
+                // The embedded page gets the same policy as a `--static-dir` one: its own loader's hash.
+                let csp = common::header(&headers, "content-security-policy").unwrap_or("");
+                assert!(
+                    csp.contains("'sha256-") && csp.contains("frame-ancestors 'none'"),
+                    "{path}: {csp}"
+                );
+            }
+            None => {
+                assert_eq!(status, 503, "{path}");
+                assert!(body.contains("make run"), "{body}");
+            }
+        }
+    }
+    // Every asset of the build, with its type; the text ones compare byte for byte.
+    for entry in std::fs::read_dir(&dist).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        if !entry.file_type().unwrap().is_file() || name.starts_with('.') {
+            continue;
+        }
+        let (status, headers, body) = common::http_get(addr, &format!("/{name}")).await;
+        assert_eq!(status, 200, "{name}");
+        let on_disk = std::fs::read(entry.path()).unwrap();
+        if let Ok(text) = String::from_utf8(on_disk) {
+            assert_eq!(body, text, "{name}");
+        }
+        let kind = common::header(&headers, "content-type").unwrap_or("");
+        if name.ends_with(".wasm") {
+            assert_eq!(kind, "application/wasm");
+        }
+        if name.ends_with(".js") {
+            assert!(kind.contains("javascript"), "{name}: {kind}");
+        }
+    }
+    let (status, _, _) = common::http_get(addr, "/nope-0123456789abcdef.js").await;
+    assert_eq!(status, 404);
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

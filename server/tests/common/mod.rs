@@ -32,7 +32,7 @@ pub struct TestServer {
 /// The defaults, minus anything on disk.
 pub fn config() -> Config {
     Config {
-        static_dir: "/nonexistent/meshcall-dist".into(),
+        static_dir: Some("/nonexistent/meshcall-dist".into()),
         ..Config::default()
     }
 }
@@ -335,19 +335,24 @@ pub struct Binary {
 }
 
 pub async fn spawn_binary(env: &[(&str, &str)]) -> Binary {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
-    let mut command = Command::new(env!("CARGO_BIN_EXE_meshcall-server"));
-    command
-        .env("MESHCALL_ADDR", "127.0.0.1:0")
-        .env("MESHCALL_STATIC_DIR", "/nonexistent/meshcall-dist")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_meshcall-server"));
+    command.env("MESHCALL_STATIC_DIR", "/nonexistent/meshcall-dist");
     for (key, value) in env {
         command.env(key, value);
     }
+    spawn_command(command).await
+}
+
+/// Runs `command` (a meshcall-server) on an ephemeral address and waits until it listens.
+pub async fn spawn_command(mut command: std::process::Command) -> Binary {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    command
+        .env("MESHCALL_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     let mut child = command.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
