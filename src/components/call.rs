@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use super::controls::{icon, DevicePicker, MediaToggle};
 use super::tile::{PeerTile, SelfTile};
 use crate::devices::DeviceView;
-use crate::hooks::{copy_text, page_href};
+use crate::hooks::copy_text;
 use crate::rtc::media::MediaKind;
 use crate::session::{CallView, Session};
 use crate::signaling::LinkStatus;
@@ -21,6 +21,8 @@ pub fn Call(
     session: StoredValue<Option<Session>, LocalStorage>,
     view: CallView,
     name: String,
+    /// The link that brings others into this room (with its key, if it has one).
+    invite: String,
     #[prop(into)] on_leave: Callback<()>,
     #[prop(into)] on_retry: Callback<()>,
 ) -> impl IntoView {
@@ -67,9 +69,10 @@ pub fn Call(
     };
     let toggle_mic = move |()| turn(MediaKind::Audio, !mic_on.get_untracked());
     let toggle_cam = move |()| turn(MediaKind::Video, !cam_on.get_untracked());
+    let invite = StoredValue::new(invite);
     let copy = move |_| {
         spawn_local(async move {
-            let ok = copy_text(&page_href()).await;
+            let ok = copy_text(&invite.get_value()).await;
             copied.set(Some(ok));
         });
     };
@@ -162,7 +165,7 @@ pub fn Call(
                 </div>
             </Show>
             <Show when=move || copied.get() == Some(false)>
-                <p class="hint">"Copy this link: " <code>{page_href}</code></p>
+                <p class="hint">"Copy this link: " <code data-testid="invite-link">{move || invite.get_value()}</code></p>
             </Show>
         </section>
     }
