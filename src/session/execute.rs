@@ -29,7 +29,7 @@ impl Inner {
             Command::CreatePeer { key, offerer } => {
                 let media = self.media.borrow();
                 let local = media.as_ref().map(LocalMedia::stream);
-                match PeerEdge::new(key, &self.config, local, offerer, self.events.clone()) {
+                match PeerEdge::new(key, &self.config, local, offerer, false, self.events.clone()) {
                     Ok(edge) => {
                         self.edges.borrow_mut().insert(key, edge);
                     }
