@@ -102,7 +102,7 @@ impl Room {
             PeerMessage::Rebind { signaling_id } => self.rebind(key, signaling_id, out),
             PeerMessage::Ping => self.on_ping(key, out),
             PeerMessage::Pong => self.on_pong(key),
-            PeerMessage::Chat { .. } => {}
+            PeerMessage::Chat { .. } | PeerMessage::Proof { .. } => {}
         }
     }
 }

@@ -230,7 +230,7 @@ impl Room {
                 }
                 return;
             }
-            (None, PeerSignal::Answer(_)) => return,
+            (None, PeerSignal::Answer(_) | PeerSignal::Rebind(_)) => return,
         };
         self.last_heard.insert(key, self.now);
         let Some(p) = self.peers.get_mut(&key) else {
@@ -273,6 +273,8 @@ impl Room {
                 out.push(Command::AcceptAnswer { key, sdp });
                 n.remote_description_set(key, out);
             }
+            // Proven rebinds come with the room's trust module (issue 11).
+            PeerSignal::Rebind(_) => {}
             PeerSignal::IceCandidate(candidate) => match &mut n.candidates {
                 Candidates::Direct => out.push(Command::AddCandidate { key, candidate }),
                 Candidates::Queued(queue) => {
