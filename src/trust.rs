@@ -171,6 +171,11 @@ pub fn rebind_holds(token: &str, signaling_id: &str, received: &str) -> bool {
     unhex(received).is_some_and(|r| constant_time_eq(&r, &expected))
 }
 
+/// A pair token from `random` bytes (the edge's `crypto.getRandomValues`).
+pub fn token_from(random: &[u8]) -> String {
+    hex(random)
+}
+
 /// HMAC-SHA-256 over `parts`, each prefixed by its length so no two lists of parts collide.
 fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC takes keys of any length: `new_from_slice` cannot fail for it.

@@ -8,7 +8,7 @@ use super::tile::{PeerTile, SelfTile};
 use crate::devices::DeviceView;
 use crate::hooks::copy_text;
 use crate::rtc::media::MediaKind;
-use crate::session::{CallView, Session};
+use crate::session::{CallView, Notices, Session};
 use crate::signaling::LinkStatus;
 
 /// Columns for `n` tiles on a wide screen: the smallest square grid that holds them.
@@ -31,6 +31,7 @@ pub fn Call(
     let mic: RwSignal<bool> = view.mic.clone().into();
     let cam: RwSignal<bool> = view.cam.clone().into();
     let devices: RwSignal<DeviceView> = view.devices.clone().into();
+    let notices: RwSignal<Notices> = view.notices.clone().into();
     let copied = RwSignal::new(None::<bool>);
     let show_devices = RwSignal::new(false);
     let count = move || tiles.with(Vec::len);
@@ -99,6 +100,16 @@ pub fn Call(
                         <button class="btn" on:click=move |_| on_leave.run(())>"Back to lobby"</button>
                     </div>
                 </div>
+            </Show>
+            <Show when=move || notices.with(|n| n.mismatch > 0)>
+                <div class="banner warning" data-testid="mitm-warning" role="alert">
+                    "Warning: someone with this room's key reached you through a connection that was tampered with. The signaling server, or something between you, may be trying to listen in on the call (a man in the middle). Nothing was sent to them."
+                </div>
+            </Show>
+            <Show when=move || notices.with(|n| n.no_key > 0)>
+                <p class="hint" data-testid="intruder-notice" data-count=move || notices.with(|n| n.no_key).to_string() role="status">
+                    "Someone without the room key tried to join"
+                </p>
             </Show>
             <Show when=move || link.get() == LinkStatus::Connecting>
                 <p class="hint" role="status">"Connecting to the room…"</p>

@@ -22,6 +22,7 @@ pub struct LobbyState {
 pub fn Lobby(
     room: String,
     /// The link carried a room key: only people with it get in.
+    #[prop(optional)]
     keyed: bool,
     state: LobbyState,
     #[prop(into)] on_join: Callback<()>,

@@ -77,12 +77,14 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
 
     let join = {
         let room = room.clone();
+        let key = key.clone();
         move |()| {
             if joining.get_untracked() {
                 return;
             }
             joining.set(true);
             let room = room.clone();
+            let key = key.clone();
             spawn_local(async move {
                 let resolved = config.get_value().await;
                 // Normally the lobby's media; none if the page is closing or it never came.
@@ -102,6 +104,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
                     mic: state.mic_on.get_untracked(),
                     cam: state.cam_on.get_untracked(),
                     ice_servers: resolved.ice_servers,
+                    key: key.clone(),
                 };
                 let s = Session::new(settings, media);
                 let target = room_url(&resolved.base, &room);

@@ -35,6 +35,25 @@ struct Stat {
     remote_certificate_id: Option<String>,
 }
 
+/// Reads of a report that lacks the certificates yet, before giving up.
+const ATTEMPTS: u32 = 10;
+const RETRY_MS: u32 = 200;
+
+/// [`fingerprints`], read again for a while if the report lags behind the handshake (the data
+/// channel can open a moment before `getStats()` lists the certificates).
+pub async fn read_fingerprints(pc: &RtcPeerConnection) -> Result<Fingerprints, StatsError> {
+    let mut attempt = 1;
+    loop {
+        match fingerprints(pc).await {
+            Err(StatsError::NoCertificates) if attempt < ATTEMPTS => {
+                gloo_timers::future::TimeoutFuture::new(RETRY_MS).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Our and the peer's certificate fingerprints on `pc`'s (bundled) DTLS transport.
 pub async fn fingerprints(pc: &RtcPeerConnection) -> Result<Fingerprints, StatsError> {
     let report: RtcStatsReport = JsFuture::from(pc.get_stats())

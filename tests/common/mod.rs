@@ -18,7 +18,8 @@ use meshcall_protocol::{ClientMessage, PeerSignal, ServerMessage};
 struct HubInner {
     next: u32,
     members: Vec<(String, Session)>,
-    /// Every relayed `Signal`, in order: (sender, receiver, "Offer" | "Answer" | "IceCandidate" | "other").
+    /// Every relayed `Signal`, in order: (sender, receiver, "Offer" | "Answer" | "IceCandidate" |
+    /// "Rebind" | "other").
     relayed: Vec<(String, String, &'static str)>,
 }
 
@@ -43,6 +44,7 @@ impl Hub {
                     Ok(PeerSignal::Offer(_)) => "Offer",
                     Ok(PeerSignal::Answer(_)) => "Answer",
                     Ok(PeerSignal::IceCandidate(_)) => "IceCandidate",
+                    Ok(PeerSignal::Rebind(_)) => "Rebind",
                     Err(_) => "other",
                 };
                 hub.borrow_mut()
@@ -118,6 +120,7 @@ pub async fn session(name: &str) -> Session {
             mic: true,
             cam: true,
             ice_servers: vec![],
+            key: None,
         },
         got.media,
     )
@@ -131,6 +134,7 @@ pub fn no_media_session(name: &str) -> Session {
             mic: false,
             cam: false,
             ice_servers: vec![],
+            key: None,
         },
         media,
     )
