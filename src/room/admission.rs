@@ -210,12 +210,17 @@ impl Room {
         out: &mut Vec<Command>,
     ) {
         let room_key = self.key.clone();
-        let verdict = self
-            .peers
-            .get_mut(&key)
-            .and_then(|p| p.admission.proof(room_key.as_ref(), token, key_id, mac));
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
+        let first_token = p.admission.their_token.is_none();
+        let verdict = p.admission.proof(room_key.as_ref(), token, key_id, mac);
         if let Some(verdict) = verdict {
             self.settle(key, verdict, out);
+        }
+        // Our socket reconnected before its token came: the proof we owe it goes now.
+        if first_token && self.unconfirmed.contains_key(&key) {
+            self.prove_rebind(key, out);
         }
     }
 

@@ -91,15 +91,10 @@ impl Room {
         for key in keys {
             let p = &self.peers[&key];
             if p.channel_open && p.admission.admitted() {
-                // The proof, from our new id to the one we know for the peer. If the server
-                // restarted, its id changed too: the hint over the channel lets it send its own
-                // proof to us, and we answer that with ours.
-                if let Some(token) = &p.admission.their_token {
-                    out.push(Command::SendSignal {
-                        to: p.signaling_id.clone(),
-                        signal: PeerSignal::Rebind(rebind_mac(token, &id)),
-                    });
-                }
+                // The proof, from our new id to the one we know for the peer (sent once its token
+                // is in, if it is not yet). If the server restarted, its id changed too: the hint
+                // over the channel lets it send its own proof to us, and we answer that with ours.
+                self.prove_rebind(key, out);
                 self.unconfirmed.insert(key, self.now);
                 out.push(Command::SendToPeer {
                     key,
@@ -243,17 +238,25 @@ impl Room {
         let Some((key, moved)) = proven else {
             return;
         };
+        // It moved, or we did and have not heard it confirm: in case it does not know where we
+        // are, our proof goes back (it answers a proof with one only if something moved).
+        let answer = moved || self.unconfirmed.contains_key(&key);
         self.last_heard.insert(key, self.now);
-        self.rebind(key, from.clone(), out);
-        // It moved: in case we did too and it does not know where we are, our proof goes back.
-        let ours = self.my_id.as_ref().zip(
-            self.peers
-                .get(&key)
-                .and_then(|p| p.admission.their_token.as_ref()),
-        );
-        if let (true, Some((me, token))) = (moved, ours) {
+        self.rebind(key, from, out);
+        if answer {
+            self.prove_rebind(key, out);
+        }
+    }
+
+    /// Our proof, to the id we know for the peer: we have our current id (our socket may have
+    /// reconnected since it knew us).
+    pub(super) fn prove_rebind(&self, key: PeerKey, out: &mut Vec<Command>) {
+        let Some(p) = self.peers.get(&key) else {
+            return;
+        };
+        if let (Some(me), Some(token)) = (&self.my_id, &p.admission.their_token) {
             out.push(Command::SendSignal {
-                to: from,
+                to: p.signaling_id.clone(),
                 signal: PeerSignal::Rebind(rebind_mac(token, me)),
             });
         }

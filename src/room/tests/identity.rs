@@ -323,3 +323,51 @@ fn a_participant_claiming_another_ids_moves_nothing() {
     a.step(6, rebind_proof("bbb2", &my_token("bbb")));
     assert_eq!(a.key_of("bbb2"), Some(kb));
 }
+
+/// Our socket reconnects before the peer's token has reached us (right after the connection came
+/// up): the proof we owe it goes as soon as the token arrives.
+#[test]
+fn a_proof_owed_before_the_token_came_goes_when_it_does() {
+    let mut a = room("aaa");
+    a.step(0, Event::PeerJoined("bbb".into()));
+    let kb = a.key_of("bbb").unwrap();
+    for event in [
+        Event::LocalDescription {
+            key: kb,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+        signal("bbb", PeerSignal::Answer(ANSWER_B.into())),
+        Event::ConnectionState {
+            key: kb,
+            state: ConnState::Connected,
+        },
+        Event::ChannelOpen(kb),
+        secured(kb, "bbb"),
+    ] {
+        a.step(0, event);
+    }
+    a.step(1, Event::SignalingLost);
+    assert_eq!(
+        a.step(2, Event::IdAssigned("aaa2".into())),
+        vec![Command::SendToPeer {
+            key: kb,
+            message: PeerMessage::Rebind {
+                signaling_id: "aaa2".into()
+            }
+        }],
+        "no token yet: only the hint"
+    );
+    let token = PeerMessage::Proof {
+        token: their_token("bbb"),
+        key_id: None,
+        mac: None,
+    };
+    assert_eq!(
+        a.step(3, message(kb, &token)),
+        vec![Command::SendSignal {
+            to: "bbb".into(),
+            signal: PeerSignal::Rebind(crate::trust::rebind_mac(&their_token("bbb"), "aaa2"))
+        }]
+    );
+}
