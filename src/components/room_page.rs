@@ -29,8 +29,8 @@ pub fn RoomPage() -> impl IntoView {
             // A damaged key must never quietly make a private room an open one.
             match RoomKey::from_fragment(&page_fragment()) {
                 Ok(key) => view! { <Room room key /> }.into_any(),
-                Err(e) => {
-                    let why = format!("The {e}. Ask for the invite link again.");
+                Err(_) => {
+                    let why = "The room key in this link is damaged. Ask for the invite link again.".to_owned();
                     view! { <BadLink why /> }.into_any()
                 }
             }
