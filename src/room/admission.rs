@@ -152,18 +152,22 @@ impl Admission {
         if self.verdict != Verdict::Pending {
             return None;
         }
-        let (Some(key), Some(claim), Some(fps)) = (key, &self.claim, &self.fingerprints) else {
+        let (Some(key), Some(claim)) = (key, &self.claim) else {
             return None;
         };
-        let verdict = match (&claim.key_id, &claim.mac) {
-            (Some(id), Some(mac)) if *id == key.id() => {
-                if proof_holds(key, fps, mac) {
-                    Verdict::Admitted
-                } else {
-                    Verdict::Mismatch
-                }
-            }
-            _ => Verdict::NoKey,
+        // No key or another one shows at once, without our fingerprints: judged before the peer,
+        // which turns us away too, closes the connection.
+        let (Some(id), Some(mac)) = (&claim.key_id, &claim.mac) else {
+            return self.decide(Verdict::NoKey);
+        };
+        if *id != key.id() {
+            return self.decide(Verdict::NoKey);
+        }
+        let fps = self.fingerprints.as_ref()?;
+        let verdict = if proof_holds(key, fps, mac) {
+            Verdict::Admitted
+        } else {
+            Verdict::Mismatch
         };
         self.decide(verdict)
     }
@@ -384,6 +388,26 @@ mod tests {
         assert_eq!(ada.hello(), None);
         let (_, verdict) = ada.secured(Some(&k), Fingerprints::new(ADA, BOB), "ta".into());
         assert_eq!(verdict, Some(Verdict::Admitted));
+    }
+
+    #[test]
+    fn another_key_is_judged_before_our_fingerprints_are_in() {
+        let mut ada = Admission::new(true);
+        let other = RoomKey::from_fragment("#zzzzzzzzzzzzzzzzzzzzzzzzzz")
+            .unwrap()
+            .unwrap();
+        let verdict = ada.proof(
+            Some(&key()),
+            "t".into(),
+            Some(other.id()),
+            Some("00".into()),
+        );
+        assert_eq!(verdict, Some(Verdict::NoKey));
+        let mut bob = Admission::new(true);
+        assert_eq!(
+            bob.proof(Some(&key()), "t".into(), None, None),
+            Some(Verdict::NoKey)
+        );
     }
 
     #[test]
