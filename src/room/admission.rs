@@ -258,7 +258,7 @@ impl Room {
 
     /// The verdict is in. Admitted: the peer gets our media, our hello and its tile. Otherwise it
     /// is turned away: its connection closes (it never had a tile) and the person is told.
-    fn settle(&mut self, key: PeerKey, verdict: Verdict, out: &mut Vec<Command>) {
+    pub(super) fn settle(&mut self, key: PeerKey, verdict: Verdict, out: &mut Vec<Command>) {
         match verdict {
             Verdict::Pending => {}
             Verdict::Admitted => {

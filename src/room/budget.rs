@@ -7,7 +7,7 @@ pub const CHANNEL_BURST: u64 = 40;
 /// Refill per second: a heartbeat a second and the odd toggle stay far below it.
 pub const CHANNEL_PER_SEC: u64 = 20;
 /// Messages dropped in a row after which the sender is no mistake but a flood: cut it off.
-pub const CHANNEL_CUT_AFTER: u32 = 200;
+pub const CHANNEL_CUT_AFTER: u32 = 40;
 
 /// What to do with one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

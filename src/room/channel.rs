@@ -47,12 +47,18 @@ impl Room {
     pub(super) fn on_channel_closed(&mut self, key: PeerKey, out: &mut Vec<Command>) {
         // The other side closed its connection (left, reloaded): the tile goes now rather than
         // after ICE notices.
-        if self
+        let Some(p) = self
             .peers
             .get(&key)
-            .is_some_and(|p| p.state != PeerState::Failed)
-        {
+            .filter(|p| p.state != PeerState::Failed)
+        else {
+            return;
+        };
+        if p.admission.admitted() {
             self.remove(key, out);
+        } else {
+            // Gone before proving the room key (it turned us away first): someone without it.
+            self.settle(key, super::Verdict::NoKey, out);
         }
     }
 

@@ -189,6 +189,11 @@ fn without_the_key_or_with_another_a_peer_gets_nothing() {
         refused(&out, kb, Notice::NoKey);
     }
 
+    // It turns us away first (another key) and closes before its proof reached us.
+    let mut a = keyed_room("aaa");
+    let (kb, _) = up_to_the_channel(&mut a, "bbb");
+    refused(&a.step(1, Event::ChannelClosed(kb)), kb, Notice::NoKey);
+
     // Silence about the key.
     let mut a = keyed_room("aaa");
     let (kb, _) = up_to_the_channel(&mut a, "bbb");
