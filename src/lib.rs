@@ -9,3 +9,4 @@ pub mod room;
 pub mod rtc;
 pub mod session;
 pub mod signaling;
+pub mod trust;

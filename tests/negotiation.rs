@@ -5,13 +5,12 @@
 
 mod common;
 
-use common::{ada_and_bob, no_media_session, only_tile, session, until, Hub};
+use common::{ada_and_bob, frames_arrive, no_media_session, only_tile, session, until, Hub};
 use meshcall::room::PeerState;
 use meshcall::session::Session;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use web_sys::{HtmlVideoElement, MediaStreamTrack};
+use web_sys::MediaStreamTrack;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -23,23 +22,6 @@ impl<T: Clone + Send + Sync + 'static> Untracked<T> for leptos::prelude::ArcRwSi
         use leptos::prelude::WithUntracked;
         self.with_untracked(Clone::clone)
     }
-}
-
-/// Plays `s`'s stream from `key` in a muted video element until a decoded frame has a size.
-async fn frames_arrive(s: &Session, key: u32) {
-    let stream = s.remote_stream(key).expect("remote stream");
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let video: HtmlVideoElement = doc.create_element("video").unwrap().unchecked_into();
-    video.set_muted(true);
-    video.set_src_object(Some(&stream));
-    doc.body().unwrap().append_child(&video).unwrap();
-    let _ = JsFuture::from(video.play().unwrap()).await;
-    until("a decoded remote video frame", 10_000, || {
-        video.video_width() > 0
-    })
-    .await;
-    video.set_src_object(None);
-    video.remove();
 }
 
 fn live_kinds(s: &Session, key: u32) -> Vec<String> {

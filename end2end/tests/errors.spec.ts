@@ -21,8 +21,10 @@ test('a full room says so, and the people inside are undisturbed', async ({ peop
 
 test('an unreachable signaling server says so', async ({ people }) => {
   const room = roomName('unreachable');
-  const signaling = encodeURIComponent(`ws://127.0.0.1:${CLOSED_PORT}/ws/`);
-  const ada = await people.open('Ada', `/r/${room}?signaling=${signaling}`);
+  // The operator's config.json names a server that is down.
+  const ada = await people.open('Ada', `/r/${room}`, undefined, undefined, {
+    config: { signalingUrl: `ws://127.0.0.1:${CLOSED_PORT}/ws/` },
+  });
   await clickJoin(ada);
   await expect(ada.page.getByTestId('error')).toContainText(/reach/i);
   await expect(ada.page.getByTestId('retry')).toBeVisible();

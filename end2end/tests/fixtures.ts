@@ -79,10 +79,21 @@ export class People {
   constructor(private readonly browser: Browser) {}
 
   /** Opens a fresh browser context (a new person) on `path`, relative to `base`, with camera and
-   * microphone allowed unless `permissions` says otherwise. */
-  async open(name: string, path: string, base = BASE_URL, permissions = ['camera', 'microphone']): Promise<Person> {
+   * microphone allowed unless `permissions` says otherwise. `extra.config`: what the operator's
+   * `/config.json` says instead of the suite server's (the only place a release page takes its
+   * signaling server from); `extra.init`: a script run in the page before the app. */
+  async open(
+    name: string,
+    path: string,
+    base = BASE_URL,
+    permissions = ['camera', 'microphone'],
+    extra: { config?: { signalingUrl?: string }; init?: () => void } = {},
+  ): Promise<Person> {
     const context = await this.browser.newContext({ baseURL: base, permissions });
     await context.addInitScript(wrapPeerConnections);
+    if (extra.init) await context.addInitScript(extra.init);
+    const config = extra.config;
+    if (config) await context.route('**/config.json', (route) => route.fulfill({ json: config }));
     const page = await context.newPage();
     const log: string[] = [];
     const t0 = Date.now();

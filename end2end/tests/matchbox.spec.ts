@@ -1,8 +1,9 @@
 // The app against the real `matchbox_server` (crates.io 0.15.0), not ours: the brief promises it works
 // with any matchbox-protocol signaling server, so nothing in a call may depend on what only
-// meshcall-server does (its /ws/ base, pings, close codes, config.json). Pages still load from the
-// suite's meshcall-server; `?signaling=` sends their sockets to matchbox_server, which relays every
-// offer, answer and candidate of the call.
+// meshcall-server does (its /ws/ base, pings, close codes). Pages still load from the suite's
+// meshcall-server; a `/config.json` as an operator would write it sends their sockets to
+// matchbox_server, which relays every offer, answer and candidate of the call. The room is a private
+// one (a key in the link's fragment), so the room key's proofs work through any matchbox server.
 //
 // matchbox_server is installed by `make test` (scripts/lib.sh) into .tools/matchbox; without it this
 // test fails and says how to install it, so CI can never pass by skipping it.
@@ -99,17 +100,19 @@ const test = base.extend<{ matchboxLog: void }, { matchbox: Matchbox }>({
   ],
 });
 
-test('three people in a room signaled by the real matchbox_server see and hear each other; one leaves', async ({
+test('three people in a private room signaled by the real matchbox_server see and hear each other; one leaves', async ({
   people,
   matchbox,
 }) => {
   const room = roomName('matchbox');
-  const query = `?signaling=${encodeURIComponent(matchbox.url)}`;
+  const key = 'matchbox-interop-room-key-2';
   const sockets = new Map<string, string[]>();
 
   // Joins like people.join, noting every WebSocket the page opens.
   const join = async (name: string): Promise<Person> => {
-    const person = await people.open(name, `/r/${room}${query}`);
+    const person = await people.open(name, `/r/${room}#${key}`, undefined, undefined, {
+      config: { signalingUrl: matchbox.url },
+    });
     const urls: string[] = [];
     sockets.set(name, urls);
     person.page.on('websocket', (ws) => urls.push(ws.url()));

@@ -37,6 +37,11 @@ pub enum PeerSignal {
     Answer(String),
     /// A JSON-encoded `RTCIceCandidateInit` (as a string, like matchbox).
     IceCandidate(String),
+    /// "The peer you know by our connection now has the id this signal comes from": the
+    /// [`PeerMessage::Proof`] token the receiver gave us, as an HMAC over our new signaling id
+    /// (hex). The server stamps the sender, so only the socket that holds the id can send it, and
+    /// only the peer at the other end of that connection knows the token.
+    Rebind(String),
 }
 
 impl PeerSignal {
@@ -75,9 +80,20 @@ pub enum PeerMessage {
         mic: bool,
         cam: bool,
     },
-    /// My signaling id changed (the socket reconnected); keep our connection, address me by it.
+    /// My signaling id changed (the socket reconnected). Only a hint: the receiver answers with
+    /// its own [`PeerSignal::Rebind`] to that id, and re-associates our connection only when mine
+    /// comes through signaling, proven, from the new id.
     Rebind {
         signaling_id: PeerId,
+    },
+    /// Sent once the connection's DTLS fingerprints are known. `token`: a random secret of this
+    /// pair, which later proves a rebind ([`PeerSignal::Rebind`]). In a room with a key, `key_id`
+    /// names the key (so a wrong key tells apart from a man in the middle) and `mac` proves it,
+    /// bound to both fingerprints of this very connection; without a key both are absent.
+    Proof {
+        token: String,
+        key_id: Option<String>,
+        mac: Option<String>,
     },
     /// A chat line.
     Chat {
@@ -107,16 +123,17 @@ impl TryFrom<Value> for PeerMessage {
             Some(_) => Err(format!("invalid type: `{field}` must be true or false")),
             None => Err(format!("missing field `{field}`")),
         };
+        let optional = |v: Option<Value>, field: &str| match v {
+            None | Some(Value::Null) => Ok(None),
+            v => string(v, field).map(Some),
+        };
         let kind = string(take("type"), "type")?;
         Ok(match kind.as_str() {
             "hello" => PeerMessage::Hello {
                 name: string(take("name"), "name")?,
                 mic: flag(take("mic"), "mic")?,
                 cam: flag(take("cam"), "cam")?,
-                signaling_id: match take("signaling_id") {
-                    None | Some(Value::Null) => None,
-                    v => Some(string(v, "signaling_id")?),
-                },
+                signaling_id: optional(take("signaling_id"), "signaling_id")?,
             },
             "media" => PeerMessage::Media {
                 mic: flag(take("mic"), "mic")?,
@@ -124,6 +141,11 @@ impl TryFrom<Value> for PeerMessage {
             },
             "rebind" => PeerMessage::Rebind {
                 signaling_id: string(take("signaling_id"), "signaling_id")?,
+            },
+            "proof" => PeerMessage::Proof {
+                token: string(take("token"), "token")?,
+                key_id: optional(take("key_id"), "key_id")?,
+                mac: optional(take("mac"), "mac")?,
             },
             "chat" => PeerMessage::Chat {
                 text: string(take("text"), "text")?,
@@ -239,6 +261,7 @@ mod tests {
                 PeerSignal::IceCandidate(r#"{"candidate":"c"}"#.into()),
                 r#"{"IceCandidate":"{\"candidate\":\"c\"}"}"#,
             ),
+            (PeerSignal::Rebind("ab12".into()), r#"{"Rebind":"ab12"}"#),
         ];
         for (sig, text) in cases {
             assert_eq!(serde_json::to_string(&sig).unwrap(), text);
@@ -280,6 +303,23 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<PeerMessage>(r#"{"type":"pong"}"#).unwrap(),
             PeerMessage::Pong
+        );
+        let proof = r#"{"type":"proof","token":"t","key_id":"k","mac":"m"}"#;
+        assert_eq!(
+            serde_json::from_str::<PeerMessage>(proof).unwrap(),
+            PeerMessage::Proof {
+                token: "t".into(),
+                key_id: Some("k".into()),
+                mac: Some("m".into())
+            }
+        );
+        assert_eq!(
+            serde_json::from_str::<PeerMessage>(r#"{"type":"proof","token":"t"}"#).unwrap(),
+            PeerMessage::Proof {
+                token: "t".into(),
+                key_id: None,
+                mac: None
+            }
         );
         let hello = r#"{"type":"hello","name":"Ada","mic":true,"cam":false,"signaling_id":null}"#;
         assert_eq!(

@@ -28,7 +28,7 @@ fn word() -> impl Strategy<Value = String> {
         2 => prop::sample::select(vec![
             "IdAssigned", "NewPeer", "PeerLeft", "Signal", "KeepAlive", "sender", "receiver", "data",
             "Offer", "Answer", "IceCandidate", "type", "hello", "media", "rebind", "chat", "ping", "pong",
-            "name", "mic", "cam", "signaling_id", "text", "signalingUrl", "iceServers", "urls",
+            "proof", "token", "key_id", "mac", "Rebind", "name", "mic", "cam", "signaling_id", "text", "signalingUrl", "iceServers", "urls",
             "username", "credential", "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\n", "",
         ])
         .prop_map(str::to_owned),
@@ -101,6 +101,7 @@ fn peer_signal() -> impl Strategy<Value = PeerSignal> {
         any::<String>().prop_map(PeerSignal::Offer),
         any::<String>().prop_map(PeerSignal::Answer),
         any::<String>().prop_map(PeerSignal::IceCandidate),
+        any::<String>().prop_map(PeerSignal::Rebind),
     ]
 }
 
@@ -120,6 +121,12 @@ fn peer_message() -> impl Strategy<Value = PeerMessage> {
             }),
         (any::<bool>(), any::<bool>()).prop_map(|(mic, cam)| PeerMessage::Media { mic, cam }),
         id().prop_map(|signaling_id| PeerMessage::Rebind { signaling_id }),
+        (
+            any::<String>(),
+            prop::option::of(any::<String>()),
+            prop::option::of(any::<String>())
+        )
+            .prop_map(|(token, key_id, mac)| PeerMessage::Proof { token, key_id, mac }),
         any::<String>().prop_map(|text| PeerMessage::Chat { text }),
         Just(PeerMessage::Ping),
         Just(PeerMessage::Pong),
@@ -211,6 +218,11 @@ enum DerivedPeerMessage {
     Rebind {
         signaling_id: String,
     },
+    Proof {
+        token: String,
+        key_id: Option<String>,
+        mac: Option<String>,
+    },
     Chat {
         text: String,
     },
@@ -234,6 +246,9 @@ impl From<DerivedPeerMessage> for PeerMessage {
             },
             DerivedPeerMessage::Media { mic, cam } => PeerMessage::Media { mic, cam },
             DerivedPeerMessage::Rebind { signaling_id } => PeerMessage::Rebind { signaling_id },
+            DerivedPeerMessage::Proof { token, key_id, mac } => {
+                PeerMessage::Proof { token, key_id, mac }
+            }
             DerivedPeerMessage::Chat { text } => PeerMessage::Chat { text },
             DerivedPeerMessage::Ping => PeerMessage::Ping,
             DerivedPeerMessage::Pong => PeerMessage::Pong,
@@ -262,7 +277,7 @@ fn peer_message_like() -> impl Strategy<Value = Value> {
     let string = || word().prop_map(Value::String).boxed();
     let flag = || any::<bool>().prop_map(Value::Bool).boxed();
     let kind = prop_oneof![
-        8 => prop::sample::select(vec!["hello", "media", "rebind", "chat", "ping", "pong"])
+        8 => prop::sample::select(vec!["hello", "media", "rebind", "proof", "chat", "ping", "pong"])
             .prop_map(|k| Some(Value::String(k.to_owned()))),
         1 => field(word().prop_map(Value::String).boxed()),
     ];
@@ -272,22 +287,26 @@ fn peer_message_like() -> impl Strategy<Value = Value> {
         field(flag()),
         field(string()),
         field(string()),
+        (field(string()), field(string()), field(string())),
     );
     let extra = prop::collection::vec((word(), any::<bool>().prop_map(Value::Bool)), 0..2);
-    (kind, fields, extra).prop_map(|(kind, (name, mic, cam, signaling_id, text), extra)| {
-        let mut map: Map<String, Value> = extra.into_iter().collect();
-        let named = [("type", kind), ("name", name), ("mic", mic), ("cam", cam)];
-        let named = named
-            .into_iter()
-            .chain([("signaling_id", signaling_id), ("text", text)]);
-        for (key, value) in named {
-            match value {
-                Some(value) => map.insert(key.to_owned(), value),
-                None => map.remove(key),
-            };
-        }
-        Value::Object(map)
-    })
+    (kind, fields, extra).prop_map(
+        |(kind, (name, mic, cam, signaling_id, text, (token, key_id, mac)), extra)| {
+            let mut map: Map<String, Value> = extra.into_iter().collect();
+            let named = [("type", kind), ("name", name), ("mic", mic), ("cam", cam)];
+            let named = named
+                .into_iter()
+                .chain([("signaling_id", signaling_id), ("text", text)])
+                .chain([("token", token), ("key_id", key_id), ("mac", mac)]);
+            for (key, value) in named {
+                match value {
+                    Some(value) => map.insert(key.to_owned(), value),
+                    None => map.remove(key),
+                };
+            }
+            Value::Object(map)
+        },
+    )
 }
 
 proptest! {

@@ -6,9 +6,9 @@ use leptos::task::spawn_local;
 use super::controls::{icon, DevicePicker, MediaToggle};
 use super::tile::{PeerTile, SelfTile};
 use crate::devices::DeviceView;
-use crate::hooks::{copy_text, page_href};
+use crate::hooks::copy_text;
 use crate::rtc::media::MediaKind;
-use crate::session::{CallView, Session};
+use crate::session::{CallView, Notices, Session};
 use crate::signaling::LinkStatus;
 
 /// Columns for `n` tiles on a wide screen: the smallest square grid that holds them.
@@ -21,6 +21,8 @@ pub fn Call(
     session: StoredValue<Option<Session>, LocalStorage>,
     view: CallView,
     name: String,
+    /// The link that brings others into this room (with its key, if it has one).
+    invite: String,
     #[prop(into)] on_leave: Callback<()>,
     #[prop(into)] on_retry: Callback<()>,
 ) -> impl IntoView {
@@ -29,6 +31,7 @@ pub fn Call(
     let mic: RwSignal<bool> = view.mic.clone().into();
     let cam: RwSignal<bool> = view.cam.clone().into();
     let devices: RwSignal<DeviceView> = view.devices.clone().into();
+    let notices: RwSignal<Notices> = view.notices.clone().into();
     let copied = RwSignal::new(None::<bool>);
     let show_devices = RwSignal::new(false);
     let count = move || tiles.with(Vec::len);
@@ -67,9 +70,10 @@ pub fn Call(
     };
     let toggle_mic = move |()| turn(MediaKind::Audio, !mic_on.get_untracked());
     let toggle_cam = move |()| turn(MediaKind::Video, !cam_on.get_untracked());
+    let invite = StoredValue::new(invite);
     let copy = move |_| {
         spawn_local(async move {
-            let ok = copy_text(&page_href()).await;
+            let ok = copy_text(&invite.get_value()).await;
             copied.set(Some(ok));
         });
     };
@@ -96,6 +100,16 @@ pub fn Call(
                         <button class="btn" on:click=move |_| on_leave.run(())>"Back to lobby"</button>
                     </div>
                 </div>
+            </Show>
+            <Show when=move || notices.with(|n| n.mismatch > 0)>
+                <div class="banner warning" data-testid="mitm-warning" role="alert">
+                    "Warning: someone with this room's key reached you through a connection that was tampered with. The signaling server, or something between you, may be trying to listen in on the call (a man in the middle). Nothing was sent to them."
+                </div>
+            </Show>
+            <Show when=move || notices.with(|n| n.no_key > 0)>
+                <p class="hint" data-testid="intruder-notice" data-count=move || notices.with(|n| n.no_key).to_string() role="status">
+                    "Someone without the room key tried to join"
+                </p>
             </Show>
             <Show when=move || link.get() == LinkStatus::Connecting>
                 <p class="hint" role="status">"Connecting to the room…"</p>
@@ -162,7 +176,7 @@ pub fn Call(
                 </div>
             </Show>
             <Show when=move || copied.get() == Some(false)>
-                <p class="hint">"Copy this link: " <code>{page_href}</code></p>
+                <p class="hint">"Copy this link: " <code data-testid="invite-link">{move || invite.get_value()}</code></p>
             </Show>
         </section>
     }

@@ -21,6 +21,9 @@ pub struct LobbyState {
 #[component]
 pub fn Lobby(
     room: String,
+    /// The link carried a room key: only people with it get in.
+    #[prop(optional)]
+    keyed: bool,
     state: LobbyState,
     #[prop(into)] on_join: Callback<()>,
     joining: Signal<bool>,
@@ -174,7 +177,14 @@ pub fn Lobby(
                     <span class="muted-text">"Room "</span>
                     {room}
                 </h1>
-                <Show when=move || !problems.get().is_empty() || stopped(MediaKind::Video) || stopped(MediaKind::Audio)>
+                <p class="hint" data-testid="room-privacy">
+                    {if keyed {
+                        "Private room: only people with this invite link can join."
+                    } else {
+                        "Open room: anyone who knows its name can join."
+                    }}
+                </p>
+                                <Show when=move || !problems.get().is_empty() || stopped(MediaKind::Video) || stopped(MediaKind::Audio)>
                     <div class="notice" data-testid="lobby-notice" role="status">
                         {move || problems.get().iter().map(|p| view! { <p>{p.sentence()}</p> }).collect_view()}
                         {move || [MediaKind::Video, MediaKind::Audio].into_iter().filter(|&k| stopped(k)).map(|k| view! { <p>{DeviceTrouble::Stopped.sentence(k)}</p> }).collect_view()}

@@ -1,4 +1,5 @@
-//! `/r/<room>`: the lobby, then the call after Join, then the lobby again after Leave.
+//! `/r/<room>` (with `#<key>` for a private room): the lobby, then the call after Join, then the
+//! lobby again after Leave.
 
 use futures::FutureExt;
 use leptos::prelude::*;
@@ -8,10 +9,11 @@ use meshcall_protocol::is_valid_room_name;
 
 use super::call::Call;
 use super::lobby::{Lobby, LobbyState};
-use crate::hooks::{remember_name, remembered_name};
+use crate::hooks::{invite_link, page_fragment, remember_name, remembered_name};
 use crate::rtc::media::LocalMedia;
 use crate::session::{CallSettings, CallView, Session};
 use crate::signaling::{config, room_url};
+use crate::trust::RoomKey;
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -20,21 +22,28 @@ pub fn RoomPage() -> impl IntoView {
     view! {
         {move || {
             let room = room();
-            if is_valid_room_name(&room) {
-                view! { <Room room /> }.into_any()
-            } else {
-                view! { <BadRoom room /> }.into_any()
+            if !is_valid_room_name(&room) {
+                let why = format!("\u{201c}{room}\u{201d} is not a valid room name. Room names use letters, digits, - and _ (up to 64).");
+                return view! { <BadLink why /> }.into_any();
+            }
+            // A damaged key must never quietly make a private room an open one.
+            match RoomKey::from_fragment(&page_fragment()) {
+                Ok(key) => view! { <Room room key /> }.into_any(),
+                Err(_) => {
+                    let why = "The room key in this link is damaged. Ask for the invite link again.".to_owned();
+                    view! { <BadLink why /> }.into_any()
+                }
             }
         }}
     }
 }
 
 #[component]
-fn BadRoom(room: String) -> impl IntoView {
+fn BadLink(why: String) -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <section class="error card" data-testid="error" role="alert">
-            <p>{format!("\u{201c}{room}\u{201d} is not a valid room name. Room names use letters, digits, - and _ (up to 64).")}</p>
+            <p>{why}</p>
             <button class="btn primary" data-testid="retry" on:click=move |_| navigate("/", Default::default())>
                 "Choose another room"
             </button>
@@ -43,7 +52,7 @@ fn BadRoom(room: String) -> impl IntoView {
 }
 
 #[component]
-fn Room(room: String) -> impl IntoView {
+fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
     let state = LobbyState {
         media: StoredValue::new_local(None::<LocalMedia>),
         mic_on: RwSignal::new(true),
@@ -68,12 +77,14 @@ fn Room(room: String) -> impl IntoView {
 
     let join = {
         let room = room.clone();
+        let key = key.clone();
         move |()| {
             if joining.get_untracked() {
                 return;
             }
             joining.set(true);
             let room = room.clone();
+            let key = key.clone();
             spawn_local(async move {
                 let resolved = config.get_value().await;
                 // Normally the lobby's media; none if the page is closing or it never came.
@@ -93,6 +104,7 @@ fn Room(room: String) -> impl IntoView {
                     mic: state.mic_on.get_untracked(),
                     cam: state.cam_on.get_untracked(),
                     ice_servers: resolved.ice_servers,
+                    key: key.clone(),
                 };
                 let s = Session::new(settings, media);
                 let target = room_url(&resolved.base, &room);
@@ -138,11 +150,12 @@ fn Room(room: String) -> impl IntoView {
             None => {
                 // Back from a call (or first visit): fresh media for the preview.
                 let joining: Signal<bool> = joining.into();
-                view! { <Lobby room=room.clone() state on_join=join.clone() joining /> }.into_any()
+                view! { <Lobby room=room.clone() keyed=key.is_some() state on_join=join.clone() joining /> }.into_any()
             }
             Some(view) => {
                 let name = state.name.get_untracked().trim().to_owned();
-                view! { <Call session view name on_leave=leave on_retry=retry /> }.into_any()
+                let invite = invite_link(&room, key.as_ref());
+                view! { <Call session view name invite on_leave=leave on_retry=retry /> }.into_any()
             }
         }}
     }

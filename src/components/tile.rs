@@ -90,6 +90,7 @@ pub fn PeerTile(
     };
     let cam = move || v.with(|v| v.cam);
     let mic = move || v.with(|v| v.mic);
+    let safety_code = move || v.with(|v| v.safety_code.clone());
     view! {
         <figure
             class="tile"
@@ -118,6 +119,14 @@ pub fn PeerTile(
                     {muted_mark(Some("muted-mark"))}
                 </Show>
                 <span class="name" data-testid="peer-name">{name}</span>
+                // Read aloud and compared with the other side: the same digits there mean
+                // nothing sits in the middle of this connection.
+                {move || safety_code().map(|code| view! {
+                    <details class="safety">
+                        <summary title="Safety code: compare it with theirs">"Code"</summary>
+                        <span data-testid="safety-code">{code}</span>
+                    </details>
+                })}
             </figcaption>
         </figure>
     }

@@ -1,9 +1,12 @@
 //! The data channel: `hello` when it opens, our mic and camera state on every toggle, and each
 //! message from the peer routed to the concern it is for (the tile's name and media here,
-//! `Rebind` to identity, `Ping`/`Pong` to liveness). A message we cannot read changes nothing.
+//! `Proof` to admission, `Rebind` to identity, `Ping`/`Pong` to liveness). Every message spends
+//! the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
+//! has not proven it gets nothing from us and is heard only about its proof.
 
 use meshcall_protocol::PeerMessage;
 
+use super::budget::Spend;
 use super::{Command, PeerKey, PeerState, Room};
 
 /// Displayed names are cut to this many characters.
@@ -21,6 +24,7 @@ impl Room {
 
     pub(super) fn on_channel_open(&mut self, key: PeerKey, out: &mut Vec<Command>) {
         let hello = self.hello();
+        let now = self.now;
         // A failed peer's connection is closed already: a late event from it is stale.
         if let Some(p) = self
             .peers
@@ -28,29 +32,44 @@ impl Room {
             .filter(|p| p.state != PeerState::Failed)
         {
             p.channel_open = true;
-            out.push(Command::SendToPeer {
-                key,
-                message: hello,
-            });
+            p.admission.channel_opened(now);
+            // Our hello (our name) waits for the peer's proof where the room has a key.
+            if p.admission.admitted() {
+                out.push(Command::SendToPeer {
+                    key,
+                    message: hello,
+                });
+            }
+            out.push(Command::Secure { key });
         }
     }
 
     pub(super) fn on_channel_closed(&mut self, key: PeerKey, out: &mut Vec<Command>) {
         // The other side closed its connection (left, reloaded): the tile goes now rather than
         // after ICE notices.
-        if self
+        let Some(p) = self
             .peers
             .get(&key)
-            .is_some_and(|p| p.state != PeerState::Failed)
-        {
+            .filter(|p| p.state != PeerState::Failed)
+        else {
+            return;
+        };
+        if p.admission.admitted() {
             self.remove(key, out);
+        } else {
+            // Gone before proving the room key (it turned us away first): someone without it.
+            self.settle(key, super::Verdict::NoKey, out);
         }
     }
 
     pub(super) fn on_local_media(&mut self, mic: bool, cam: bool, out: &mut Vec<Command>) {
         self.mic = mic;
         self.cam = cam;
-        for p in self.peers.values().filter(|p| p.channel_open) {
+        for p in self
+            .peers
+            .values()
+            .filter(|p| p.channel_open && p.admission.admitted())
+        {
             out.push(Command::SendToPeer {
                 key: p.key,
                 message: PeerMessage::Media { mic, cam },
@@ -59,19 +78,30 @@ impl Room {
     }
 
     pub(super) fn on_channel_message(&mut self, key: PeerKey, text: &str, out: &mut Vec<Command>) {
+        let now = self.now;
+        let Some(p) = self
+            .peers
+            .get_mut(&key)
+            .filter(|p| p.state != PeerState::Failed)
+        else {
+            return;
+        };
+        // Before reading anything: a flooder costs us a counter, then its connection.
+        match p.budget.spend(now) {
+            Spend::Read => {}
+            Spend::Drop => return,
+            Spend::Cut => return self.fail(key, out),
+        }
+        let admitted = p.admission.admitted();
         // A message we cannot read is ignored: the channel is for extras, not worth a call.
         let Ok(message) = serde_json::from_str::<PeerMessage>(text) else {
             return;
         };
-        if !self
-            .peers
-            .get(&key)
-            .is_some_and(|p| p.state != PeerState::Failed)
-        {
-            return;
-        }
         self.channel_heard(key, out);
         match message {
+            PeerMessage::Proof { token, key_id, mac } => {
+                self.on_proof(key, token, key_id, mac, out)
+            }
             PeerMessage::Hello {
                 name,
                 mic,
@@ -84,10 +114,14 @@ impl Room {
                     p.cam = cam;
                     out.push(Command::PeerUpdated { key });
                 }
-                if let Some(id) = signaling_id {
-                    self.rebind(key, id, out);
+                if !admitted {
+                    self.on_early_hello(key, out);
+                } else if let Some(id) = signaling_id {
+                    self.on_rebind_hint(key, id, out);
                 }
             }
+            // Nothing else counts before the proof.
+            _ if !admitted => {}
             PeerMessage::Media { mic, cam } => {
                 if let Some(p) = self
                     .peers
@@ -99,7 +133,7 @@ impl Room {
                     out.push(Command::PeerUpdated { key });
                 }
             }
-            PeerMessage::Rebind { signaling_id } => self.rebind(key, signaling_id, out),
+            PeerMessage::Rebind { signaling_id } => self.on_rebind_hint(key, signaling_id, out),
             PeerMessage::Ping => self.on_ping(key, out),
             PeerMessage::Pong => self.on_pong(key),
             PeerMessage::Chat { .. } => {}
@@ -107,12 +141,37 @@ impl Room {
     }
 }
 
-/// Names come from other people's browsers: no control characters, bounded length.
-fn clean_name(name: &str) -> String {
+/// Names come from other people's browsers: no control characters, nothing invisible or that
+/// reorders text (a right-to-left override, U+202E, turns what follows around so a name reads
+/// as someone else's; a zero-width space makes two names look alike), bounded length.
+pub(crate) fn clean_name(name: &str) -> String {
     name.chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| !c.is_control() && !invisible(c))
         .take(MAX_NAME_CHARS)
         .collect::<String>()
         .trim()
         .to_owned()
+}
+
+/// Format characters that show nothing themselves: bidirectional embeddings, overrides, isolates
+/// and marks, zero-width spaces and joiners, and other invisible fillers.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'                   // soft hyphen
+            | '\u{034F}'             // combining grapheme joiner
+            | '\u{061C}'             // Arabic letter mark
+            | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers
+            | '\u{17B4}' | '\u{17B5}' // Khmer inherent vowels
+            | '\u{180B}'..='\u{180F}' // Mongolian variation selectors and vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width space, (non-)joiner, LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{206F}' // bidi isolates, deprecated format characters
+            | '\u{FE00}'..='\u{FE0F}' // variation selectors
+            | '\u{FEFF}'             // zero-width no-break space
+            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+            | '\u{1D173}'..='\u{1D17A}' // musical format characters
+            | '\u{E0000}'..='\u{E0FFF}' // tags and variation selectors supplement
+    )
 }

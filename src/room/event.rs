@@ -4,7 +4,8 @@
 use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
 use serde_json::Value;
 
-use super::{ConnState, PeerKey};
+use super::{ConnState, Notice, PeerKey};
+use crate::trust::Fingerprints;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SdpKind {
@@ -48,6 +49,13 @@ pub enum Event {
         state: ConnState,
     },
     ChannelOpen(PeerKey),
+    /// The edge read the connection's DTLS fingerprints ([`Command::Secure`]) and drew `token`,
+    /// a fresh random secret for this pair.
+    Secured {
+        key: PeerKey,
+        fingerprints: Fingerprints,
+        token: String,
+    },
     ChannelClosed(PeerKey),
     ChannelMessage {
         key: PeerKey,
@@ -100,6 +108,18 @@ pub enum Command {
         key: PeerKey,
         message: PeerMessage,
     },
+    /// Read the connection's DTLS fingerprints (`getStats`) and draw a random pair token, then
+    /// report both with [`Event::Secured`].
+    Secure {
+        key: PeerKey,
+    },
+    /// The peer proved it has the room key: send it our tracks (in a room with a key, every
+    /// connection starts with its senders empty).
+    AllowMedia {
+        key: PeerKey,
+    },
+    /// Something the person must be told about the room (not about one tile).
+    Notice(Notice),
     /// Close the connection and release everything it holds. The tile may stay (failed).
     ClosePeer {
         key: PeerKey,

@@ -2,10 +2,16 @@
 //! reconnect, announced with `Rebind`), peers whose socket left while their connection still
 //! works, `NewPeer`s held back while a rebind may claim them. It owns each peer's [`Socket`] and
 //! the id tables; it never negotiates.
+//!
+//! A rebind is proven, never claimed (issue 11): over its own channel a peer can say anything,
+//! even another peer's id. What moves a connection to a new id is a `Rebind` signal *from* that
+//! id (the server stamps senders) carrying an HMAC, over that id, of the token we gave the peer
+//! over that very connection's DTLS. A channel's `rebind` is only a hint of where to send ours.
 
-use meshcall_protocol::{PeerId, PeerMessage};
+use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
 
 use super::{Command, Peer, PeerKey, PeerState, Room};
+use crate::trust::{rebind_holds, rebind_mac};
 
 /// A connected peer whose socket left gets this long to come back with `Rebind`.
 pub const REBIND_GRACE_MS: u64 = 15_000;
@@ -66,8 +72,9 @@ impl Room {
             .as_deref()
             .is_none_or(|me| me < signaling_id.as_str());
         self.by_signaling_id.insert(signaling_id.clone(), key);
+        let keyed = self.key.is_some();
         self.peers
-            .insert(key, Peer::new(key, signaling_id, polite, self.now));
+            .insert(key, Peer::new(key, signaling_id, polite, keyed, self.now));
         key
     }
 
@@ -83,8 +90,11 @@ impl Room {
         let keys: Vec<PeerKey> = self.peers.keys().copied().collect();
         for key in keys {
             let p = &self.peers[&key];
-            if p.channel_open {
-                // If the server restarted, their ids changed too: their Rebind will tell.
+            if p.channel_open && p.admission.admitted() {
+                // The proof, from our new id to the one we know for the peer (sent once its token
+                // is in, if it is not yet). If the server restarted, its id changed too: the hint
+                // over the channel lets it send its own proof to us, and we answer that with ours.
+                self.prove_rebind(key, out);
                 self.unconfirmed.insert(key, self.now);
                 out.push(Command::SendToPeer {
                     key,
@@ -143,7 +153,10 @@ impl Room {
     }
 
     pub(super) fn on_peer_joined(&mut self, id: PeerId, out: &mut Vec<Command>) {
-        if self.my_id.as_deref() == Some(id.as_str()) || self.by_signaling_id.contains_key(&id) {
+        if self.my_id.as_deref() == Some(id.as_str())
+            || self.by_signaling_id.contains_key(&id)
+            || self.refused(&id)
+        {
             return;
         }
         if self.rebind_expected() {
@@ -174,9 +187,84 @@ impl Room {
         }
     }
 
-    /// The peer behind `key` now has signaling id `id`. A connection we made towards that id in
-    /// the meantime (we saw it as a NewPeer) is a duplicate of this one and goes.
-    pub(super) fn rebind(&mut self, key: PeerKey, id: PeerId, out: &mut Vec<Command>) {
+    /// The peer behind `key` says, over its own channel, that its signaling id is `id`. That is
+    /// no proof: the id we know for it is confirmed; any other gets our own proof sent to it, so
+    /// that if this peer is really there it can move us (after a server restart neither side
+    /// knows where the other is). Never to an id another open connection holds: that claim is an
+    /// attack, not a reconnect. Its proof, from `id`, is what would move it.
+    pub(super) fn on_rebind_hint(&mut self, key: PeerKey, id: PeerId, out: &mut Vec<Command>) {
+        let Some(p) = self.peers.get(&key) else {
+            return;
+        };
+        if p.signaling_id == id {
+            self.unconfirmed.remove(&key);
+            return;
+        }
+        let taken = self
+            .key_of(&id)
+            .filter(|&k| k != key)
+            .and_then(|k| self.peers.get(&k))
+            .is_some_and(|other| other.channel_open);
+        if taken || p.hinted.as_ref() == Some(&id) || self.my_id.as_ref() == Some(&id) {
+            return;
+        }
+        let (Some(me), Some(token)) = (&self.my_id, &p.admission.their_token) else {
+            return;
+        };
+        out.push(Command::SendSignal {
+            to: id.clone(),
+            signal: PeerSignal::Rebind(rebind_mac(token, me)),
+        });
+        if let Some(p) = self.peers.get_mut(&key) {
+            p.hinted = Some(id);
+        }
+    }
+
+    /// A `Rebind` signal from `from`: the server stamped the sender, so only the socket holding
+    /// `from` sent it, and its MAC shows the sender knows the token we gave one of our peers over
+    /// that peer's connection. That peer now has id `from`; anything else changes nothing.
+    pub(super) fn on_rebind_proof(&mut self, from: PeerId, mac: &str, out: &mut Vec<Command>) {
+        let proven = self
+            .peers
+            .values()
+            .filter(|p| p.channel_open && p.state != PeerState::Failed)
+            .find(|p| {
+                p.admission
+                    .my_token
+                    .as_deref()
+                    .is_some_and(|token| rebind_holds(token, &from, mac))
+            })
+            .map(|p| (p.key, p.signaling_id != from));
+        let Some((key, moved)) = proven else {
+            return;
+        };
+        // It moved, or we did and have not heard it confirm: in case it does not know where we
+        // are, our proof goes back (it answers a proof with one only if something moved).
+        let answer = moved || self.unconfirmed.contains_key(&key);
+        self.last_heard.insert(key, self.now);
+        self.rebind(key, from, out);
+        if answer {
+            self.prove_rebind(key, out);
+        }
+    }
+
+    /// Our proof, to the id we know for the peer: we have our current id (our socket may have
+    /// reconnected since it knew us).
+    pub(super) fn prove_rebind(&self, key: PeerKey, out: &mut Vec<Command>) {
+        let Some(p) = self.peers.get(&key) else {
+            return;
+        };
+        if let (Some(me), Some(token)) = (&self.my_id, &p.admission.their_token) {
+            out.push(Command::SendSignal {
+                to: p.signaling_id.clone(),
+                signal: PeerSignal::Rebind(rebind_mac(token, me)),
+            });
+        }
+    }
+
+    /// The peer behind `key` now has signaling id `id` (proven). A connection we made towards
+    /// that id in the meantime (we saw it as a NewPeer) is a duplicate of this one and goes.
+    fn rebind(&mut self, key: PeerKey, id: PeerId, out: &mut Vec<Command>) {
         let Some(current) = self.peers.get(&key).map(|p| p.signaling_id.clone()) else {
             return;
         };

@@ -145,7 +145,7 @@ impl Room {
         for p in self
             .peers
             .values()
-            .filter(|p| p.channel_open && p.state != PeerState::Failed)
+            .filter(|p| p.channel_open && p.state != PeerState::Failed && p.admission.admitted())
         {
             out.push(Command::SendToPeer {
                 key: p.key,

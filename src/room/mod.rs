@@ -6,10 +6,14 @@
 //! - [`negotiation`]: who offers, perfect negotiation, early candidates, ICE restarts;
 //! - [`identity`]: signaling ids, our reconnects, peers that rebind under a new id;
 //! - [`liveness`]: connection states, heartbeats and silence, the timers that give up;
-//! - [`channel`]: the data channel's hello and media state, and routing its messages.
+//! - [`channel`]: the data channel's hello and media state, and routing its messages;
+//! - [`admission`]: who gets our media: the room key's proof, pair tokens, safety codes;
+//! - [`budget`]: how much one peer may make us do.
 //!
 //! A new feature (chat, files, screen share) gets a module of its own here, not arms in `step`.
 
+mod admission;
+mod budget;
 mod channel;
 mod event;
 mod identity;
@@ -25,6 +29,10 @@ use litemap::LiteMap;
 
 use meshcall_protocol::PeerId;
 
+use crate::trust::RoomKey;
+
+pub use admission::{Notice, Verdict, ADMISSION_TIMEOUT_MS};
+pub use budget::{CHANNEL_BURST, CHANNEL_CUT_AFTER, CHANNEL_PER_SEC};
 pub use channel::MAX_NAME_CHARS;
 pub use event::{Command, Event, SdpKind};
 pub use identity::{PONG_TIMEOUT_MS, REBIND_GRACE_MS, REBIND_WAIT_MS};
@@ -60,6 +68,10 @@ pub struct Room {
     last_heard: LiteMap<PeerKey, u64>,
     /// Identity: `NewPeer`s held back while a rebind may claim them (id, when announced).
     deferred_joins: Vec<(PeerId, u64)>,
+    /// Admission: the room's key, if the link had one; then only peers that prove it get in.
+    key: Option<RoomKey>,
+    /// Admission: ids we turned away (oldest first, bounded).
+    refused: Vec<PeerId>,
 }
 
 impl Room {
@@ -70,6 +82,17 @@ impl Room {
             cam,
             ..Room::default()
         }
+    }
+
+    /// A room only those with `key` enter (`None`: an open room, as [`Room::new`] makes).
+    pub fn with_key(mut self, key: Option<RoomKey>) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// Whether only peers that prove the room key get our media.
+    pub fn has_key(&self) -> bool {
+        self.key.is_some()
     }
 
     pub fn my_id(&self) -> Option<&str> {
@@ -108,15 +131,29 @@ impl Room {
             Event::NegotiationFailed { key, .. } => self.fail(key, &mut out),
             Event::ConnectionState { key, state } => self.on_connection_state(key, state, &mut out),
             Event::ChannelOpen(key) => self.on_channel_open(key, &mut out),
+            Event::Secured {
+                key,
+                fingerprints,
+                token,
+            } => self.on_secured(key, fingerprints, token, &mut out),
             Event::ChannelClosed(key) => self.on_channel_closed(key, &mut out),
             Event::ChannelMessage { key, text } => self.on_channel_message(key, &text, &mut out),
             Event::LocalMedia { mic, cam } => self.on_local_media(mic, cam, &mut out),
             Event::Tick => {
                 self.run_deferred_joins(&mut out);
+                self.check_admissions(&mut out);
                 self.check_peers(&mut out);
             }
             Event::Heartbeat => self.on_heartbeat(&mut out),
         }
+        // The one place that keeps tiles to admitted peers: whatever changed about a peer that
+        // has not proven the room key (or is gone by now), no tile is made or updated for it.
+        out.retain(|c| match c {
+            Command::PeerUpdated { key } => {
+                self.peers.get(key).is_some_and(|p| p.admission.admitted())
+            }
+            _ => true,
+        });
         out
     }
 

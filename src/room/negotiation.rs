@@ -189,6 +189,9 @@ impl Room {
     }
 
     pub(super) fn on_signal(&mut self, from: PeerId, data: Value, out: &mut Vec<Command>) {
+        if self.refused(&from) {
+            return; // turned away: nothing it sends is answered
+        }
         let known = self.key_of(&from);
         let signal = match PeerSignal::from_value(data) {
             Ok(signal) => signal,
@@ -200,6 +203,9 @@ impl Room {
                 return;
             }
         };
+        if let PeerSignal::Rebind(mac) = &signal {
+            return self.on_rebind_proof(from, mac, out);
+        }
         let key = match (known, &signal) {
             (Some(key), _) => key,
             (None, PeerSignal::Offer(_)) => {
@@ -230,7 +236,7 @@ impl Room {
                 }
                 return;
             }
-            (None, PeerSignal::Answer(_)) => return,
+            (None, PeerSignal::Answer(_) | PeerSignal::Rebind(_)) => return,
         };
         self.last_heard.insert(key, self.now);
         let Some(p) = self.peers.get_mut(&key) else {
@@ -273,6 +279,7 @@ impl Room {
                 out.push(Command::AcceptAnswer { key, sdp });
                 n.remote_description_set(key, out);
             }
+            PeerSignal::Rebind(_) => {} // handled above, by identity
             PeerSignal::IceCandidate(candidate) => match &mut n.candidates {
                 Candidates::Direct => out.push(Command::AddCandidate { key, candidate }),
                 Candidates::Queued(queue) => {

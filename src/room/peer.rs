@@ -3,6 +3,8 @@
 
 use meshcall_protocol::PeerId;
 
+use super::admission::Admission;
+use super::budget::Budget;
 use super::identity::Socket;
 use super::liveness::Liveness;
 use super::negotiation::Negotiation;
@@ -53,6 +55,9 @@ pub struct PeerView {
     pub mic: bool,
     pub cam: bool,
     pub state: PeerState,
+    /// The connection's safety code, once its fingerprints are known: the same digits on the
+    /// other end unless something in between replaced them.
+    pub safety_code: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,10 +76,22 @@ pub struct Peer {
     pub(crate) negotiation: Negotiation,
     pub(crate) liveness: Liveness,
     pub(crate) socket: Socket,
+    pub(crate) admission: Admission,
+    /// What its data channel may still make us do.
+    pub(crate) budget: Budget,
+    /// The last new id it told us it has, which we answered with our rebind proof.
+    pub(crate) hinted: Option<PeerId>,
 }
 
 impl Peer {
-    pub(crate) fn new(key: PeerKey, signaling_id: PeerId, polite: bool, now: u64) -> Self {
+    /// `keyed`: the room has a key, so the peer must prove it before it gets anything.
+    pub(crate) fn new(
+        key: PeerKey,
+        signaling_id: PeerId,
+        polite: bool,
+        keyed: bool,
+        now: u64,
+    ) -> Self {
         Peer {
             key,
             signaling_id,
@@ -89,6 +106,9 @@ impl Peer {
             negotiation: Negotiation::new(Vec::new()),
             liveness: Liveness::new(now),
             socket: Socket::Present,
+            admission: Admission::new(keyed),
+            budget: Budget::new(now),
+            hinted: None,
         }
     }
 
@@ -98,6 +118,7 @@ impl Peer {
             mic: self.mic,
             cam: self.cam,
             state: self.state,
+            safety_code: self.admission.safety_code.clone(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod media;
 pub mod peer;
+pub mod stats;
 
 use wasm_bindgen::{JsCast, JsValue};
 

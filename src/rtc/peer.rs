@@ -21,6 +21,10 @@ use super::media::MediaKind;
 use super::JsError;
 use crate::room::{ConnState, Event, PeerKey, SdpKind};
 
+/// Data-channel messages longer than this (UTF-16 units) are not read: every message peers
+/// exchange is a few hundred at most.
+const MAX_MESSAGE_CHARS: u32 = 16 * 1024;
+
 /// Where the edge reports what the browser did.
 pub type EventSink = mpsc::UnboundedSender<Event>;
 
@@ -57,6 +61,9 @@ type Handler<T> = Closure<dyn FnMut(T)>;
 
 pub struct PeerEdge {
     pc: RtcPeerConnection,
+    /// Our media is held back from this peer (a keyed room, before its proof checks): the
+    /// senders exist, so nothing renegotiates later, but carry no track.
+    held: std::cell::Cell<bool>,
     channel: RtcDataChannel,
     remote: MediaStream,
     ops: mpsc::UnboundedSender<Op>,
@@ -73,11 +80,14 @@ impl PeerEdge {
     /// A connection that sends `local`'s tracks. The offerer adds receive-only transceivers for
     /// the kinds it lacks, so a person without camera or mic still gets everyone else's media;
     /// the answerer's tracks then take those m-lines, so no renegotiation is needed.
+    /// `hold`: send nothing until [`PeerEdge::release`] (the tracks are added, so the m-lines are
+    /// negotiated as usual, and at once replaced by none).
     pub fn new(
         key: PeerKey,
         config: &RtcConfiguration,
         local: Option<&MediaStream>,
         offerer: bool,
+        hold: bool,
         events: EventSink,
     ) -> Result<Self, JsError> {
         // The global constructor, so pages (and tests) that wrap it see every connection.
@@ -92,7 +102,20 @@ impl PeerEdge {
             for track in stream.get_tracks().iter() {
                 let track: MediaStreamTrack = track.unchecked_into();
                 kinds_sent.extend(MediaKind::of(&track));
-                pc.add_track_0(&track, stream);
+                let sender = pc.add_track_0(&track, stream);
+                if hold {
+                    // Chained on the connection's operations before any offer or answer, and no
+                    // media can flow before DTLS anyway: not one frame leaves with the track.
+                    let emptied = sender.replace_track(None);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(e) = JsFuture::from(emptied).await {
+                            log(&format!(
+                                "peer {key}: could not hold media back: {}",
+                                JsError::from(e)
+                            ));
+                        }
+                    });
+                }
             }
         }
         if offerer {
@@ -187,9 +210,15 @@ impl PeerEdge {
         let on_message = {
             let events = events.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                if let Some(text) = e.data().as_string() {
-                    let _ = events.unbounded_send(Event::ChannelMessage { key, text });
-                }
+                // Binary or over-long messages are not read, but reach the room as empty ones:
+                // each still counts against what the peer may make us do (a flood of them too).
+                let text = e
+                    .data()
+                    .dyn_ref::<js_sys::JsString>()
+                    .filter(|s| s.length() <= MAX_MESSAGE_CHARS)
+                    .map(String::from)
+                    .unwrap_or_default();
+                let _ = events.unbounded_send(Event::ChannelMessage { key, text });
             })
         };
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -199,6 +228,7 @@ impl PeerEdge {
 
         Ok(PeerEdge {
             pc,
+            held: std::cell::Cell::new(hold),
             channel,
             remote,
             ops,
@@ -236,13 +266,17 @@ impl PeerEdge {
     /// had a sender for the kind (even one whose track ended) that is `replaceTrack`, which needs
     /// no renegotiation; only a kind never sent before is added, and that fires
     /// `negotiationneeded` (the room then offers as usual).
-    /// The returned future holds no borrow of the edge, so many run at once.
+    /// The returned future holds no borrow of the edge, so many run at once. While our media is
+    /// held back from this peer it does nothing: [`PeerEdge::release`] sends what is current then.
     pub fn use_track(
         &self,
         track: &MediaStreamTrack,
         stream: &MediaStream,
     ) -> impl std::future::Future<Output = Result<(), JsError>> + 'static {
         let kind = track.kind();
+        if self.held.get() {
+            return futures::future::Either::Left(futures::future::ready(Ok(())));
+        }
         let sender = self.pc.get_transceivers().iter().find_map(|t| {
             let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
             let sending = t.sender().track().is_some()
@@ -256,9 +290,33 @@ impl PeerEdge {
         if replaced.is_none() {
             self.pc.add_track_0(track, stream);
         }
-        async move {
+        futures::future::Either::Right(async move {
             if let Some(promise) = replaced {
                 JsFuture::from(promise).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The peer proved it belongs in the room: send it `local`'s tracks on the senders made for
+    /// them (`replaceTrack`, no renegotiation).
+    pub fn release(
+        &self,
+        local: Option<&MediaStream>,
+    ) -> impl std::future::Future<Output = Result<(), JsError>> + 'static {
+        self.held.set(false);
+        let sends: Vec<_> = local
+            .map(|stream| {
+                stream
+                    .get_tracks()
+                    .iter()
+                    .map(|t| self.use_track(&t.unchecked_into(), stream))
+                    .collect()
+            })
+            .unwrap_or_default();
+        async move {
+            for result in futures::future::join_all(sends).await {
+                result?;
             }
             Ok(())
         }

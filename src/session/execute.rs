@@ -5,10 +5,13 @@ use leptos::prelude::*;
 use meshcall_protocol::ClientMessage;
 
 use super::{Inner, Tile};
+use crate::hooks::random_bytes;
 use crate::room::{Command, Event, PeerKey};
 use crate::rtc::media::LocalMedia;
 use crate::rtc::now_ms;
-use crate::rtc::peer::{Op, PeerEdge};
+use crate::rtc::peer::{log, Op, PeerEdge};
+use crate::rtc::stats::read_fingerprints;
+use crate::trust::token_from;
 
 impl Inner {
     pub(super) fn handle(&self, event: Event) {
@@ -29,7 +32,9 @@ impl Inner {
             Command::CreatePeer { key, offerer } => {
                 let media = self.media.borrow();
                 let local = media.as_ref().map(LocalMedia::stream);
-                match PeerEdge::new(key, &self.config, local, offerer, self.events.clone()) {
+                // In a room with a key, nothing goes out before the peer's proof checks.
+                let hold = self.room.borrow().has_key();
+                match PeerEdge::new(key, &self.config, local, offerer, hold, self.events.clone()) {
                     Ok(edge) => {
                         self.edges.borrow_mut().insert(key, edge);
                     }
@@ -66,6 +71,44 @@ impl Inner {
                     edge.send(&text);
                 }
             }
+            Command::Secure { key } => {
+                let Some(pc) = self
+                    .edges
+                    .borrow()
+                    .get(&key)
+                    .map(|e| e.connection().clone())
+                else {
+                    return;
+                };
+                let events = self.events.clone();
+                // Holds the connection at most for the few reads it takes; a closed one fails.
+                wasm_bindgen_futures::spawn_local(async move {
+                    match read_fingerprints(&pc).await {
+                        Ok(fingerprints) => {
+                            let token = token_from(&random_bytes::<16>());
+                            let _ = events.unbounded_send(Event::Secured {
+                                key,
+                                fingerprints,
+                                token,
+                            });
+                        }
+                        Err(e) => log(&format!("peer {key}: {e}")),
+                    }
+                });
+            }
+            Command::AllowMedia { key } => {
+                let media = self.media.borrow();
+                let local = media.as_ref().map(LocalMedia::stream);
+                if let Some(edge) = self.edges.borrow().get(&key) {
+                    let release = edge.release(local);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(e) = release.await {
+                            log(&format!("peer {key}: could not send our media: {e}"));
+                        }
+                    });
+                }
+            }
+            Command::Notice(notice) => self.view.notices.update(|n| n.count(notice)),
             Command::ClosePeer { key } => {
                 let edge = self.edges.borrow_mut().remove(&key);
                 drop(edge);

@@ -15,10 +15,11 @@ use meshcall_protocol::{ClientMessage, IceServer, ServerMessage};
 use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
 use crate::devices::{DeviceView, Devices};
-use crate::room::{Event, PeerKey, PeerView, Room};
+use crate::room::{Event, Notice, PeerKey, PeerView, Room};
 use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
 use crate::rtc::peer::{rtc_configuration, PeerEdge};
 use crate::signaling::{LinkEvent, LinkStatus, SignalingClient};
+use crate::trust::RoomKey;
 
 mod execute;
 
@@ -43,6 +44,27 @@ pub struct CallView {
     pub mic: ArcRwSignal<bool>,
     pub cam: ArcRwSignal<bool>,
     pub devices: ArcRwSignal<DeviceView>,
+    /// People turned away at the door, for the one line the call shows about them.
+    pub notices: ArcRwSignal<Notices>,
+}
+
+/// How often each thing the room must be told about happened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Notices {
+    /// Someone without the room key (or with another) tried to join.
+    pub no_key: u32,
+    /// A connection failed the key's proof although the other side has the key: something in
+    /// the signaling path replaced the fingerprints.
+    pub mismatch: u32,
+}
+
+impl Notices {
+    fn count(&mut self, notice: Notice) {
+        match notice {
+            Notice::NoKey => self.no_key += 1,
+            Notice::Mismatch => self.mismatch += 1,
+        }
+    }
 }
 
 pub struct CallSettings {
@@ -52,6 +74,8 @@ pub struct CallSettings {
     pub mic: bool,
     pub cam: bool,
     pub ice_servers: Vec<IceServer>,
+    /// The room key from the invite link: only peers that prove it get our media.
+    pub key: Option<RoomKey>,
 }
 
 type Outbound = Rc<dyn Fn(ClientMessage)>;
@@ -89,11 +113,14 @@ impl Session {
         let devices = Devices::new(devices);
         let (events, mut queue) = mpsc::unbounded::<Event>();
         let inner = Rc::new(Inner {
-            room: RefCell::new(Room::new(
-                settings.name,
-                settings.mic && has_mic,
-                settings.cam && has_cam,
-            )),
+            room: RefCell::new(
+                Room::new(
+                    settings.name,
+                    settings.mic && has_mic,
+                    settings.cam && has_cam,
+                )
+                .with_key(settings.key),
+            ),
             edges: RefCell::default(),
             media: RefCell::default(),
             config: rtc_configuration(&settings.ice_servers),
@@ -109,6 +136,7 @@ impl Session {
                 mic: ArcRwSignal::new(settings.mic),
                 cam: ArcRwSignal::new(settings.cam),
                 devices: devices.view.clone(),
+                notices: ArcRwSignal::new(Notices::default()),
             },
             devices,
         });

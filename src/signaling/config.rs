@@ -1,6 +1,10 @@
-//! Where to signal and which ICE servers to use: `?signaling=` on the page URL wins, then
-//! `config.json` beside `index.html`, then the same origin's `/ws/`. A missing or broken
-//! `config.json` is normal (any static host, matchbox_server) and never an error.
+//! Where to signal and which ICE servers to use: `signalingUrl` in the operator's `config.json`
+//! beside `index.html`, else the same origin's `/ws/`. A missing or broken `config.json` is normal
+//! (any static host) and never an error.
+//!
+//! The page URL never chooses the server in a release build: whoever relays the signaling sees
+//! every SDP, so a crafted `?signaling=` link could put a stranger's server in the middle of a
+//! call (issue 11, hole 2). Debug builds (`trunk serve`) still read `?signaling=` for development.
 
 use meshcall_protocol::{ClientConfig, IceServer};
 use wasm_bindgen::JsCast;
@@ -15,13 +19,20 @@ pub struct Resolved {
     pub ice_servers: Vec<IceServer>,
 }
 
-/// The `?signaling=` override of the current page, if any.
-pub fn query_override() -> Option<String> {
+/// The `?signaling=` override of the current page, if any: debug builds only.
+#[cfg(debug_assertions)]
+fn dev_override() -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
     web_sys::UrlSearchParams::new_with_str(&search)
         .ok()?
         .get("signaling")
         .filter(|s| !s.is_empty())
+}
+
+/// Release builds take the server from the operator alone.
+#[cfg(not(debug_assertions))]
+fn dev_override() -> Option<String> {
+    None
 }
 
 async fn fetch_config() -> Option<ClientConfig> {
@@ -42,7 +53,7 @@ async fn fetch_config() -> Option<ClientConfig> {
 
 pub async fn load() -> Resolved {
     let config = fetch_config().await.unwrap_or_default();
-    let configured = query_override().or(config.signaling_url);
+    let configured = dev_override().or(config.signaling_url);
     let location = web_sys::window().map(|w| w.location());
     let protocol = location
         .as_ref()

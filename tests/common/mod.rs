@@ -12,13 +12,18 @@ use leptos::prelude::WithUntracked;
 use meshcall::room::{PeerState, PeerView};
 use meshcall::rtc::media::{acquire, LocalMedia, MediaKind};
 use meshcall::session::{CallSettings, Session};
+use meshcall::trust::RoomKey;
 use meshcall_protocol::{ClientMessage, PeerSignal, ServerMessage};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::HtmlVideoElement;
 
 #[derive(Default)]
 struct HubInner {
     next: u32,
     members: Vec<(String, Session)>,
-    /// Every relayed `Signal`, in order: (sender, receiver, "Offer" | "Answer" | "IceCandidate" | "other").
+    /// Every relayed `Signal`, in order: (sender, receiver, "Offer" | "Answer" | "IceCandidate" |
+    /// "Rebind" | "other").
     relayed: Vec<(String, String, &'static str)>,
 }
 
@@ -43,6 +48,7 @@ impl Hub {
                     Ok(PeerSignal::Offer(_)) => "Offer",
                     Ok(PeerSignal::Answer(_)) => "Answer",
                     Ok(PeerSignal::IceCandidate(_)) => "IceCandidate",
+                    Ok(PeerSignal::Rebind(_)) => "Rebind",
                     Err(_) => "other",
                 };
                 hub.borrow_mut()
@@ -105,6 +111,11 @@ impl Hub {
 
 /// A session with the fake camera and microphone Chromium provides under the test flags.
 pub async fn session(name: &str) -> Session {
+    keyed_session(name, None).await
+}
+
+/// [`session`] in a room whose link carried `key` (`None`: an open room).
+pub async fn keyed_session(name: &str, key: Option<&str>) -> Session {
     let got = acquire(None, None).await;
     assert!(
         got.problems.is_empty(),
@@ -118,6 +129,7 @@ pub async fn session(name: &str) -> Session {
             mic: true,
             cam: true,
             ice_servers: vec![],
+            key: key.map(|k| RoomKey::from_fragment(k).expect("a key").expect("a key")),
         },
         got.media,
     )
@@ -131,6 +143,7 @@ pub fn no_media_session(name: &str) -> Session {
             mic: false,
             cam: false,
             ice_servers: vec![],
+            key: None,
         },
         media,
     )
@@ -177,4 +190,21 @@ pub async fn until(what: &str, ms: u32, mut cond: impl FnMut() -> bool) {
         TimeoutFuture::new(50).await;
         waited += 50;
     }
+}
+
+/// Plays `s`'s stream from `key` in a muted video element until a decoded frame has a size.
+pub async fn frames_arrive(s: &Session, key: u32) {
+    let stream = s.remote_stream(key).expect("remote stream");
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let video: HtmlVideoElement = doc.create_element("video").unwrap().unchecked_into();
+    video.set_muted(true);
+    video.set_src_object(Some(&stream));
+    doc.body().unwrap().append_child(&video).unwrap();
+    let _ = JsFuture::from(video.play().unwrap()).await;
+    until("a decoded remote video frame", 10_000, || {
+        video.video_width() > 0
+    })
+    .await;
+    video.set_src_object(None);
+    video.remove();
 }

@@ -24,7 +24,8 @@ fn data_channel_carries_name_and_media_state() {
             name: "Ada".into(),
             mic: false,
             cam: true,
-            state: PeerState::Connected
+            state: PeerState::Connected,
+            safety_code: Some(crate::trust::safety_code(&fingerprints("bbb"))),
         }
     );
     let media = r#"{"type":"media","mic":true,"cam":false}"#;
@@ -76,16 +77,117 @@ fn data_channel_carries_name_and_media_state() {
     let kd = fresh.key_of("ddd").unwrap();
     assert_eq!(
         fresh.step(1, Event::ChannelOpen(kd)),
+        vec![
+            Command::SendToPeer {
+                key: kd,
+                message: PeerMessage::Hello {
+                    name: "me".into(),
+                    mic: true,
+                    cam: true,
+                    signaling_id: Some("aaa".into())
+                }
+            },
+            Command::Secure { key: kd }
+        ]
+    );
+    // Once the edge read the fingerprints: our token goes out (no key: an open room), and the
+    // tile shows the safety code.
+    assert_eq!(
+        fresh.step(2, secured(kd, "ddd")),
+        vec![
+            Command::SendToPeer {
+                key: kd,
+                message: PeerMessage::Proof {
+                    token: my_token("ddd"),
+                    key_id: None,
+                    mac: None
+                }
+            },
+            Command::PeerUpdated { key: kd }
+        ]
+    );
+    assert_eq!(
+        fresh.peer(kd).unwrap().view().safety_code,
+        Some(crate::trust::safety_code(&fingerprints("ddd")))
+    );
+}
+
+#[test]
+fn names_lose_what_could_spoof_them() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    let cases = [
+        // A right-to-left override would show "Ada" followed by a reversed tail.
+        ("Ada\u{202E}nimda", "Adanimda"),
+        // Zero-width characters make two names look alike.
+        ("A\u{200B}d\u{200D}a\u{FEFF}", "Ada"),
+        ("\u{2066}Grace\u{2069} \u{200F}", "Grace"),
+        ("\u{E0041}Linus\u{00AD}", "Linus"),
+        ("Zoë Ñandú 李", "Zoë Ñandú 李"),
+    ];
+    for (sent, shown) in cases {
+        let hello = PeerMessage::Hello {
+            name: sent.into(),
+            mic: true,
+            cam: true,
+            signaling_id: None,
+        };
+        a.step(1, message(kb, &hello));
+        assert_eq!(a.peer(kb).unwrap().name, shown, "{sent:?}");
+    }
+}
+
+#[test]
+fn a_flooding_peer_is_dropped_then_cut_off_and_nobody_else_notices() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    let kc = connected(&mut a, "ccc");
+    let ping = message(kb, &PeerMessage::Ping);
+    let pong = vec![Command::SendToPeer {
+        key: kb,
+        message: PeerMessage::Pong,
+    }];
+    // connected() spent one message (the proof): the rest of the burst is answered ...
+    for _ in 1..CHANNEL_BURST {
+        assert_eq!(a.step(10, ping.clone()), pong);
+    }
+    // ... then pings cost nothing but a counter ...
+    for _ in 1..CHANNEL_CUT_AFTER {
+        assert!(a.step(10, ping.clone()).is_empty());
+    }
+    // ... and the flood cuts the connection.
+    assert_eq!(
+        a.step(10, ping.clone()),
+        vec![
+            Command::ClosePeer { key: kb },
+            Command::PeerUpdated { key: kb }
+        ]
+    );
+    assert_eq!(a.peer(kb).unwrap().state, PeerState::Failed);
+    assert!(a.step(10, ping).is_empty());
+    // The others go on as before.
+    assert_eq!(
+        a.step(11, message(kc, &PeerMessage::Ping)),
         vec![Command::SendToPeer {
-            key: kd,
-            message: PeerMessage::Hello {
-                name: "me".into(),
-                mic: true,
-                cam: true,
-                signaling_id: Some("aaa".into())
-            }
+            key: kc,
+            message: PeerMessage::Pong
         }]
     );
+    assert_eq!(a.peer(kc).unwrap().state, PeerState::Connected);
+}
+
+#[test]
+fn a_peer_within_its_budget_is_always_answered() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    // Twenty messages a second, for a minute.
+    for t in (0..60_000).step_by(1_000 / CHANNEL_PER_SEC as usize) {
+        assert_eq!(
+            a.step(t as u64, message(kb, &PeerMessage::Ping)).len(),
+            1,
+            "at {t} ms"
+        );
+    }
 }
 
 #[test]

@@ -64,6 +64,12 @@ fn signaling_reconnect_rebinds_established_peers_and_drops_half_negotiated_ones(
     assert_eq!(
         out,
         vec![
+            // The proof, from our new id, made with the token bbb gave us ...
+            Command::SendSignal {
+                to: "bbb".into(),
+                signal: PeerSignal::Rebind(crate::trust::rebind_mac(&their_token("bbb"), "aaa2"))
+            },
+            // ... and the hint, over the channel, in case bbb's id changed too.
             Command::SendToPeer {
                 key: kb,
                 message: PeerMessage::Rebind {
@@ -95,15 +101,23 @@ fn rebind_replaces_the_duplicate_connection() {
     // aaa's socket reconnected as aaa2: the server announces it as new and we call it ...
     b.step(1, Event::PeerJoined("aaa2".into()));
     let dup = b.key_of("aaa2").unwrap();
-    // ... until its rebind over the old connection arrives.
-    let out = b.step(
-        2,
-        Event::ChannelMessage {
-            key: ka,
-            text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into(),
+    // ... its hint over the old connection moves nothing: we answer with our own proof ...
+    let ours = Command::SendSignal {
+        to: "aaa2".into(),
+        signal: PeerSignal::Rebind(crate::trust::rebind_mac(&their_token("aaa"), "bbb")),
+    };
+    let hint = message(
+        ka,
+        &PeerMessage::Rebind {
+            signaling_id: "aaa2".into(),
         },
     );
-    assert_eq!(out, removal(dup));
+    assert_eq!(b.step(2, hint.clone()), vec![ours.clone()]);
+    assert_eq!(b.key_of("aaa2"), Some(dup));
+    assert!(b.step(2, hint).is_empty(), "answered once");
+    // ... until its proof arrives through signaling, from the new id.
+    let out = b.step(2, rebind_proof("aaa2", &my_token("aaa")));
+    assert_eq!(out, [removal(dup), vec![ours]].concat());
     assert_eq!(b.key_of("aaa2"), Some(ka));
     assert_eq!(b.key_of("aaa"), None);
     let out = b.step(
@@ -152,14 +166,14 @@ fn peer_left_with_a_live_connection_waits_for_its_rebind() {
     // ... it comes back under a new id: the server's NewPeer waits for its rebind over the
     // channel, which re-keys the connection we have, so no second one is ever built.
     assert!(b.step(200, Event::PeerJoined("aaa2".into())).is_empty());
-    let out = b.step(
-        300,
-        Event::ChannelMessage {
-            key: ka,
-            text: r#"{"type":"rebind","signaling_id":"aaa2"}"#.into(),
-        },
+    let out = b.step(300, rebind_proof("aaa2", &my_token("aaa")));
+    assert_eq!(
+        out,
+        vec![Command::SendSignal {
+            to: "aaa2".into(),
+            signal: PeerSignal::Rebind(crate::trust::rebind_mac(&their_token("aaa"), "bbb"))
+        }]
     );
-    assert_eq!(out, vec![]);
     assert_eq!(b.key_of("aaa2"), Some(ka));
     assert!(
         b.step(100 + REBIND_GRACE_MS, Event::Tick).is_empty(),
@@ -196,17 +210,26 @@ fn peer_left_with_a_live_connection_waits_for_its_rebind() {
 fn after_a_server_restart_a_rebinding_peer_gets_no_second_connection() {
     let mut a = room("aaa");
     let kb = connected(&mut a, "bbb");
-    let kc = connected(&mut a, "ccc");
+    connected(&mut a, "ccc");
     a.step(1, Event::SignalingLost);
     a.step(2, Event::IdAssigned("aaa2".into()));
     // The restarted server announces bbb under its new id before bbb's rebind reaches us: wait.
     assert!(a.step(3, Event::PeerJoined("bbb2".into())).is_empty());
-    let rebind = |id: &str| Event::ChannelMessage {
-        key: kb,
-        text: format!(r#"{{"type":"rebind","signaling_id":"{id}"}}"#),
+    // Its hint tells us where to send our proof; its proof from there moves the connection.
+    let hint = message(
+        kb,
+        &PeerMessage::Rebind {
+            signaling_id: "bbb2".into(),
+        },
+    );
+    let ours = Command::SendSignal {
+        to: "bbb2".into(),
+        signal: PeerSignal::Rebind(crate::trust::rebind_mac(&their_token("bbb"), "aaa2")),
     };
-    assert!(
-        a.step(4, rebind("bbb2")).is_empty(),
+    assert_eq!(a.step(4, hint), vec![ours.clone()]);
+    assert_eq!(
+        a.step(4, rebind_proof("bbb2", &my_token("bbb"))),
+        vec![ours],
         "no duplicate to build or drop"
     );
     assert_eq!(a.key_of("bbb2"), Some(kb));
@@ -233,11 +256,118 @@ fn after_a_server_restart_a_rebinding_peer_gets_no_second_connection() {
     // Once everyone has rebound, newcomers are called at once.
     a.step(
         8 + 2 * REBIND_WAIT_MS,
-        Event::ChannelMessage {
-            key: kc,
-            text: r#"{"type":"rebind","signaling_id":"ccc2"}"#.into(),
-        },
+        rebind_proof("ccc2", &my_token("ccc")),
     );
     let out = a.step(9 + 2 * REBIND_WAIT_MS, Event::PeerJoined("eee".into()));
     assert!(matches!(out[0], Command::CreatePeer { offerer: true, .. }));
+}
+
+/// Issue 11, hole 1: a participant says, over its own channel, that it is another participant (or
+/// a newcomer we are calling). Nobody's connection moves or drops; the real peers keep theirs.
+#[test]
+fn a_participant_claiming_another_ids_moves_nothing() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    let km = connected(&mut a, "mmm");
+    a.step(1, Event::PeerJoined("ccc".into()));
+    let kc = a.key_of("ccc").unwrap();
+    for claimed in ["bbb", "ccc"] {
+        for claim in [
+            PeerMessage::Rebind {
+                signaling_id: claimed.into(),
+            },
+            PeerMessage::Hello {
+                name: "Bob".into(),
+                mic: true,
+                cam: true,
+                signaling_id: Some(claimed.into()),
+            },
+        ] {
+            let out = a.step(2, message(km, &claim));
+            assert!(
+                out.iter().all(|c| matches!(
+                    c,
+                    Command::PeerUpdated { key } if *key == km
+                ) || matches!(
+                    c,
+                    // Our proof, made with the token mmm gave us: meaningless to anyone else.
+                    Command::SendSignal { to, signal: PeerSignal::Rebind(_) } if to == "ccc"
+                )),
+                "{claim:?}: {out:?}"
+            );
+        }
+    }
+    // A rebind signal mmm can make (from its own id, with the token we gave it, over any id)
+    // proves only that mmm is mmm.
+    for over in ["bbb", "ccc", "mmm"] {
+        let mac = crate::trust::rebind_mac(&my_token("mmm"), over);
+        let out = a.step(3, signal("mmm", PeerSignal::Rebind(mac)));
+        assert!(out.is_empty(), "{over}: {out:?}");
+    }
+    // Nor can it forge one for bbb's connection without bbb's token.
+    let forged = crate::trust::rebind_mac(&their_token("bbb"), "mmm");
+    assert!(a
+        .step(3, signal("mmm", PeerSignal::Rebind(forged)))
+        .is_empty());
+    assert_eq!(
+        (a.key_of("bbb"), a.key_of("ccc"), a.key_of("mmm")),
+        (Some(kb), Some(kc), Some(km))
+    );
+    for key in [kb, km] {
+        assert_eq!(a.peer(key).unwrap().state, PeerState::Connected);
+    }
+    // bbb itself, reconnected as bbb2, still moves its connection with a real proof.
+    a.step(4, Event::PeerLeft("bbb".into()));
+    a.step(4, message(kb, &PeerMessage::Pong));
+    assert!(a.step(5, Event::PeerJoined("bbb2".into())).is_empty());
+    a.step(6, rebind_proof("bbb2", &my_token("bbb")));
+    assert_eq!(a.key_of("bbb2"), Some(kb));
+}
+
+/// Our socket reconnects before the peer's token has reached us (right after the connection came
+/// up): the proof we owe it goes as soon as the token arrives.
+#[test]
+fn a_proof_owed_before_the_token_came_goes_when_it_does() {
+    let mut a = room("aaa");
+    a.step(0, Event::PeerJoined("bbb".into()));
+    let kb = a.key_of("bbb").unwrap();
+    for event in [
+        Event::LocalDescription {
+            key: kb,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+        signal("bbb", PeerSignal::Answer(ANSWER_B.into())),
+        Event::ConnectionState {
+            key: kb,
+            state: ConnState::Connected,
+        },
+        Event::ChannelOpen(kb),
+        secured(kb, "bbb"),
+    ] {
+        a.step(0, event);
+    }
+    a.step(1, Event::SignalingLost);
+    assert_eq!(
+        a.step(2, Event::IdAssigned("aaa2".into())),
+        vec![Command::SendToPeer {
+            key: kb,
+            message: PeerMessage::Rebind {
+                signaling_id: "aaa2".into()
+            }
+        }],
+        "no token yet: only the hint"
+    );
+    let token = PeerMessage::Proof {
+        token: their_token("bbb"),
+        key_id: None,
+        mac: None,
+    };
+    assert_eq!(
+        a.step(3, message(kb, &token)),
+        vec![Command::SendSignal {
+            to: "bbb".into(),
+            signal: PeerSignal::Rebind(crate::trust::rebind_mac(&their_token("bbb"), "aaa2"))
+        }]
+    );
 }

@@ -1,6 +1,7 @@
 //! The room brain's unit tests, one file per concern like the brain itself; the helpers here drive
 //! a room through the common steps.
 
+mod admission;
 mod channel;
 mod identity;
 mod liveness;
@@ -16,6 +17,44 @@ pub(super) const OFFER_A: &str = "v=0\r\no=- 111 2 IN IP4 127.0.0.1\r\ns=-\r\n";
 pub(super) const OFFER_A2: &str = "v=0\r\no=- 111 3 IN IP4 127.0.0.1\r\ns=-\r\n";
 pub(super) const OFFER_OTHER_PC: &str = "v=0\r\no=- 999 2 IN IP4 127.0.0.1\r\ns=-\r\n";
 pub(super) const ANSWER_B: &str = "v=0\r\no=- 222 2 IN IP4 127.0.0.1\r\ns=-\r\n";
+
+/// Our connection's fingerprints towards `them` (and theirs, reversed), as the edge reads them.
+pub(super) fn fingerprints(them: &str) -> crate::trust::Fingerprints {
+    crate::trust::Fingerprints::new(("sha-256", "AA:AA"), ("sha-256", them))
+}
+
+/// The pair tokens of the connection to `them`: the one we drew, and the one it sent us.
+pub(super) fn my_token(them: &str) -> String {
+    format!("mine-{them}")
+}
+pub(super) fn their_token(them: &str) -> String {
+    format!("theirs-{them}")
+}
+
+/// A signal that proves the peer we gave `token` now has the id `from`.
+pub(super) fn rebind_proof(from: &str, token: &str) -> Event {
+    signal(
+        from,
+        PeerSignal::Rebind(crate::trust::rebind_mac(token, from)),
+    )
+}
+
+/// The edge read the fingerprints of `key`'s connection (to `them`) and drew our token.
+pub(super) fn secured(key: PeerKey, them: &str) -> Event {
+    Event::Secured {
+        key,
+        fingerprints: fingerprints(them),
+        token: my_token(them),
+    }
+}
+
+/// A message from `key`'s data channel.
+pub(super) fn message(key: PeerKey, m: &PeerMessage) -> Event {
+    Event::ChannelMessage {
+        key,
+        text: serde_json::to_string(m).unwrap(),
+    }
+}
 
 pub(super) fn room(id: &str) -> Room {
     let mut r = Room::new("me", true, true);
@@ -48,7 +87,8 @@ pub(super) fn gone_exactly_at(r: &mut Room, at: u64, key: PeerKey) {
     assert_eq!(r.step(at, Event::Tick), removal(key), "{key} goes at {at}");
 }
 
-/// An existing peer `me` and newcomer `them` complete a first negotiation; returns the key.
+/// An existing peer `me` and newcomer `them` complete a first negotiation, open the channel and
+/// swap pair tokens (an open room); returns the key.
 pub(super) fn connected(r: &mut Room, them: &str) -> PeerKey {
     r.step(0, Event::PeerJoined(them.into()));
     let key = r.key_of(them).unwrap();
@@ -69,5 +109,17 @@ pub(super) fn connected(r: &mut Room, them: &str) -> PeerKey {
         },
     );
     r.step(0, Event::ChannelOpen(key));
+    r.step(0, secured(key, them));
+    r.step(
+        0,
+        message(
+            key,
+            &PeerMessage::Proof {
+                token: their_token(them),
+                key_id: None,
+                mac: None,
+            },
+        ),
+    );
     key
 }

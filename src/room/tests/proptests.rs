@@ -1,8 +1,9 @@
 //! Property tests of the room brain: random sequences of what a server, the browser and other
 //! peers can throw at it (joins, leaves, valid and garbage signals from known and unknown ids,
-//! connection-state changes, data-channel traffic, socket drops and reconnects, time passing).
-//! `step` must never panic and the edge must never be told to act on a connection it does not
-//! have; bad input from one peer must leave every other peer as it was.
+//! connection-state changes, data-channel traffic, socket drops and reconnects, proofs good and
+//! bad, claims of other peers' ids, time passing), in open rooms and rooms with a key. `step`
+//! must never panic and the edge must never be told to act on a connection it does not have; bad
+//! input from one peer must leave every other peer as it was.
 //! Modest case count for `make test`; `PROPTEST_CASES=20000 cargo test -p meshcall proptests` digs.
 
 use std::collections::BTreeSet;
@@ -12,6 +13,25 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::room::negotiation::{MAX_ORPHAN_SENDERS, MAX_QUEUED_CANDIDATES};
+use crate::trust::{my_proof, rebind_mac, Fingerprints, RoomKey};
+
+/// The key of the rooms that have one, and what every connection's fingerprints look like (ours,
+/// then the peer's); the peers' view is the reverse.
+fn room_key() -> RoomKey {
+    RoomKey::from_fragment("#proptest-room-key-000000")
+        .expect("a key")
+        .expect("a key")
+}
+fn ours() -> Fingerprints {
+    Fingerprints::new(("sha-256", "AA"), ("sha-256", "BB"))
+}
+fn theirs() -> Fingerprints {
+    Fingerprints::new(("sha-256", "BB"), ("sha-256", "AA"))
+}
+/// The token we draw for connection `key` (the edge's random), which only its peer learns.
+fn token_for(key: PeerKey) -> String {
+    format!("token-{key}")
+}
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -39,6 +59,8 @@ enum Action {
     ChannelOpen(usize),
     ChannelClosed(usize),
     Channel(usize, ChannelText),
+    /// The edge read the fingerprints of a connection and drew its token.
+    Secured(usize),
     NegotiationFailed(usize),
     /// Our socket dropped; `reconnect` also gives us a fresh id.
     SocketDrop {
@@ -54,6 +76,11 @@ enum Payload {
     Answer(u8),
     Candidate,
     Garbage(Value),
+    /// A rebind proof from the sender's id: made with the token we gave it (valid for its own
+    /// connection) or with a guess.
+    Rebind {
+        valid: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -68,8 +95,12 @@ enum LocalKind {
 enum ChannelText {
     Hello(String, bool),
     Media(bool, bool),
-    /// The remote's socket reconnected: a fresh id.
+    /// The remote's socket reconnected: a fresh id (a hint; its proof comes as a signal).
     RebindFresh,
+    /// The peer claims the id of the live peer at this index, in a rebind or in a hello.
+    Claim(usize, bool),
+    /// Its proof: with the room key and the fingerprints as they are, or a wrong one.
+    Proof(bool),
     Ping,
     Pong,
     Garbage(String),
@@ -111,6 +142,7 @@ fn action() -> impl Strategy<Value = Action> {
             (0u8..3).prop_map(Payload::Answer),
             Just(Payload::Candidate),
             garbage_json().prop_map(Payload::Garbage),
+            any::<bool>().prop_map(|valid| Payload::Rebind { valid }),
         ]).prop_map(|(i, p)| Action::Signal(i, p)),
         5 => (i.clone(), prop::sample::select(vec![
             LocalKind::Offer, LocalKind::Answer, LocalKind::Candidate, LocalKind::NegotiationNeeded,
@@ -122,10 +154,13 @@ fn action() -> impl Strategy<Value = Action> {
             (any::<String>(), any::<bool>()).prop_map(|(n, with_id)| ChannelText::Hello(n, with_id)),
             (any::<bool>(), any::<bool>()).prop_map(|(m, c)| ChannelText::Media(m, c)),
             Just(ChannelText::RebindFresh),
+            (0usize..10, any::<bool>()).prop_map(|(i, hello)| ChannelText::Claim(i, hello)),
+            any::<bool>().prop_map(ChannelText::Proof),
             Just(ChannelText::Ping),
             Just(ChannelText::Pong),
             any::<String>().prop_map(ChannelText::Garbage),
         ]).prop_map(|(i, t)| Action::Channel(i, t)),
+        2 => i.clone().prop_map(Action::Secured),
         1 => i.clone().prop_map(Action::NegotiationFailed),
         1 => any::<bool>().prop_map(|reconnect| Action::SocketDrop { reconnect }),
         1 => (any::<bool>(), any::<bool>()).prop_map(|(m, c)| Action::Media(m, c)),
@@ -144,17 +179,26 @@ struct World {
     /// Every key the room ever used, so stale keys get events too.
     keys_seen: Vec<PeerKey>,
     edges: BTreeSet<PeerKey>,
+    /// Fresh ids peers announced over their channel, and whose they are: their proofs from there
+    /// are made with the right token.
+    moved: Vec<(PeerId, PeerKey)>,
 }
 
 impl World {
     fn new() -> Self {
+        Self::with_key(false)
+    }
+
+    /// `keyed`: the room has a key, so peers go through admission.
+    fn with_key(keyed: bool) -> Self {
         let mut w = World {
-            room: Room::new("me", true, true),
+            room: Room::new("me", true, true).with_key(keyed.then(room_key)),
             now: 0,
             fresh: 0,
             live_ids: Vec::new(),
             keys_seen: Vec::new(),
             edges: BTreeSet::new(),
+            moved: Vec::new(),
         };
         let id = w.fresh_id("me");
         w.apply_event(Event::IdAssigned(id)).expect("first id");
@@ -208,6 +252,19 @@ impl World {
                     Payload::Answer(s) => PeerSignal::Answer(sdp(10 + s)).to_value(),
                     Payload::Candidate => PeerSignal::IceCandidate(candidate(i)).to_value(),
                     Payload::Garbage(v) => v,
+                    Payload::Rebind { valid } => {
+                        let owner = self.room.key_of(&from).or_else(|| {
+                            self.moved
+                                .iter()
+                                .find(|(id, _)| *id == from)
+                                .map(|&(_, k)| k)
+                        });
+                        let token = match owner {
+                            Some(key) if valid => token_for(key),
+                            _ => "a guess".to_owned(),
+                        };
+                        PeerSignal::Rebind(rebind_mac(&token, &from)).to_value()
+                    }
                 };
                 Event::Signal { from, data }
             }
@@ -261,7 +318,35 @@ impl World {
                             self.live_ids.retain(|x| *x != old);
                         }
                         self.live_ids.push(id.clone());
+                        self.moved.push((id.clone(), key));
                         PeerMessage::Rebind { signaling_id: id }
+                    }
+                    ChannelText::Claim(i, hello) => {
+                        let claimed = self.id_at(i);
+                        if hello {
+                            PeerMessage::Hello {
+                                name: "someone else".into(),
+                                mic: true,
+                                cam: true,
+                                signaling_id: Some(claimed),
+                            }
+                        } else {
+                            PeerMessage::Rebind {
+                                signaling_id: claimed,
+                            }
+                        }
+                    }
+                    ChannelText::Proof(good) => {
+                        let key = room_key();
+                        PeerMessage::Proof {
+                            token: "their token".to_owned(),
+                            key_id: Some(key.id()),
+                            mac: Some(if good {
+                                my_proof(&key, &theirs())
+                            } else {
+                                my_proof(&key, &ours())
+                            }),
+                        }
                     }
                     ChannelText::Ping => PeerMessage::Ping,
                     ChannelText::Pong => PeerMessage::Pong,
@@ -270,6 +355,14 @@ impl World {
                 Event::ChannelMessage {
                     key,
                     text: serde_json::to_string(&message).expect("serializable"),
+                }
+            }
+            Action::Secured(i) => {
+                let key = self.key_at(i);
+                Event::Secured {
+                    key,
+                    fingerprints: ours(),
+                    token: token_for(key),
                 }
             }
             Action::NegotiationFailed(i) => Event::NegotiationFailed {
@@ -355,6 +448,12 @@ impl World {
                         ctx()
                     );
                 }
+                // Our rebind proof goes where a peer's hint says it now is, maybe an id we do not
+                // know; made with that peer's token, it proves nothing to anyone else.
+                Command::SendSignal {
+                    signal: PeerSignal::Rebind(_),
+                    ..
+                } => {}
                 Command::SendSignal { to, .. } => {
                     let ids_after: BTreeSet<&PeerId> =
                         self.room.peers.values().map(|p| &p.signaling_id).collect();
@@ -364,6 +463,24 @@ impl World {
                         ctx()
                     );
                 }
+                Command::Secure { key } | Command::AllowMedia { key } => {
+                    prop_assert!(
+                        self.edges.contains(key),
+                        "a command for a closed or unknown connection: {}",
+                        ctx()
+                    );
+                }
+                Command::Notice(_) => {}
+            }
+        }
+        // A tile only for a peer that is in: admitted (always so in an open room).
+        for command in &out {
+            if let Command::PeerUpdated { key } = command {
+                prop_assert!(
+                    self.room.peers[key].admission.admitted(),
+                    "a tile for a peer that has not proven the key, after {}",
+                    shown
+                );
             }
         }
         for &k in before.difference(&after) {
@@ -420,6 +537,20 @@ impl World {
     }
 }
 
+/// What a bad peer does in `a_bad_peer_never_touches_the_others`.
+#[derive(Debug, Clone)]
+enum Bad {
+    /// A signal that is no signal.
+    Garbage(Value),
+    /// A channel message that reads as nothing, then SDP the browser rejects.
+    Junk,
+    /// Claims the id of another peer (by index) over its channel: in a rebind, or in a hello.
+    Claim { other: usize, hello: bool },
+    /// Sends rebind proofs through signaling with the one token it has (ours for it), over
+    /// another peer's id (by index) and over its own.
+    Forged { over: usize },
+}
+
 fn sdp(session: u8) -> String {
     format!("v=0\r\no=- {session} 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n")
 }
@@ -437,8 +568,11 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn random_event_sequences_keep_the_invariants(actions in prop::collection::vec(action(), 1..80)) {
-        let mut world = World::new();
+    fn random_event_sequences_keep_the_invariants(
+        actions in prop::collection::vec(action(), 1..80),
+        keyed in any::<bool>(),
+    ) {
+        let mut world = World::with_key(keyed);
         for action in actions {
             world.apply(action)?;
         }
@@ -454,18 +588,23 @@ proptest! {
     }
 
     /// A peer that sends garbage, or whose SDP the browser rejects, or whose data channel says
-    /// nonsense, fails alone: every other peer stays exactly as it was and gets no command.
+    /// nonsense, fails alone: every other peer stays exactly as it was and gets no command. One
+    /// that claims another peer's id (over its channel, in a rebind or a hello, or through
+    /// signaling with the only token it has) moves and drops nobody (issue 11, hole 1).
     #[test]
     fn a_bad_peer_never_touches_the_others(
         setup in prop::collection::vec(action(), 0..60),
+        keyed in any::<bool>(),
         victim in 0usize..10,
         bad in prop_oneof![
-            garbage_json().prop_map(Some),
-            Just(None),
+            garbage_json().prop_map(Bad::Garbage),
+            Just(Bad::Junk),
+            (0usize..10, any::<bool>()).prop_map(|(other, hello)| Bad::Claim { other, hello }),
+            (0usize..10).prop_map(|over| Bad::Forged { over }),
         ],
         junk_text in any::<String>(),
     ) {
-        let mut world = World::new();
+        let mut world = World::with_key(keyed);
         for action in setup {
             world.apply(action)?;
         }
@@ -477,24 +616,53 @@ proptest! {
         let addressable = world.room.key_of(&id) == Some(key);
         let others: Vec<(PeerKey, String)> =
             world.room.peers.values().filter(|p| p.key != key).map(|p| (p.key, snapshot(p))).collect();
+        // An id that exists: another peer's, most of the time.
+        let other_id = |i: usize| {
+            let ids: Vec<PeerId> = others.iter().map(|(k, _)| world.room.peers[k].signaling_id.clone()).collect();
+            ids.get(i % ids.len().max(1)).cloned().unwrap_or_else(|| "nobody".to_owned())
+        };
+        let fails = matches!(bad, Bad::Garbage(_) | Bad::Junk);
         let events = match bad {
-            Some(data) => vec![Event::Signal { from: id.clone(), data }],
-            None => vec![
+            Bad::Garbage(data) => vec![Event::Signal { from: id.clone(), data }],
+            Bad::Junk => vec![
                 Event::ChannelMessage { key, text: junk_text },
                 Event::NegotiationFailed { key, error: "Failed to parse SessionDescription".into() },
             ],
+            Bad::Claim { other, hello } => {
+                let claimed = other_id(other);
+                let message = if hello {
+                    PeerMessage::Hello { name: "Bob".into(), mic: true, cam: true, signaling_id: Some(claimed) }
+                } else {
+                    PeerMessage::Rebind { signaling_id: claimed }
+                };
+                vec![Event::ChannelMessage { key, text: serde_json::to_string(&message).expect("json") }]
+            }
+            Bad::Forged { over } => {
+                // It knows only the token we gave it: a MAC over another's id, and over its own.
+                let token = token_for(key);
+                vec![
+                    Event::Signal { from: id.clone(), data: PeerSignal::Rebind(rebind_mac(&token, &other_id(over))).to_value() },
+                    Event::Signal { from: id.clone(), data: PeerSignal::Rebind(rebind_mac(&token, &id)).to_value() },
+                ]
+            }
         };
         for event in events {
             let out = world.apply_event(event)?;
             for command in &out {
                 let target_ok = match command {
+                    // Our rebind proof, made with the bad peer's token, means nothing elsewhere.
+                    Command::SendSignal { signal: PeerSignal::Rebind(_), .. } => true,
                     Command::SendSignal { to, .. } => *to == id,
+                    // Turning the bad peer away tells the person so.
+                    Command::Notice(_) => true,
                     Command::CreatePeer { key: k, .. }
                     | Command::MakeOffer { key: k, .. }
                     | Command::AcceptOffer { key: k, .. }
                     | Command::AcceptAnswer { key: k, .. }
                     | Command::AddCandidate { key: k, .. }
                     | Command::SendToPeer { key: k, .. }
+                    | Command::Secure { key: k }
+                    | Command::AllowMedia { key: k }
                     | Command::ClosePeer { key: k }
                     | Command::PeerUpdated { key: k }
                     | Command::PeerRemoved { key: k } => *k == key,
@@ -507,7 +675,7 @@ proptest! {
             prop_assert_eq!(now.as_deref(), Some(before.as_str()), "peer {} changed", k);
         }
         // The bad peer's connection is gone if it sent garbage signaling or SDP.
-        if let Some(p) = world.room.peers.get(&key).filter(|_| addressable) {
+        if let Some(p) = world.room.peers.get(&key).filter(|_| addressable && fails) {
             prop_assert!(
                 p.state == PeerState::Failed || !world.edges.contains(&key),
                 "the bad peer still has a live connection: {:?}", p.state
