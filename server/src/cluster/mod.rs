@@ -311,7 +311,7 @@ impl Inner {
         max: usize,
     ) -> Result<usize, JoinError> {
         if let Err(err) = self.subscribe(room).await {
-            tracing::warn!(%room, %err, "cluster: cannot subscribe to the room");
+            tracing::warn!(room = %self.rooms.log_tag(room), %err, "cluster: cannot subscribe to the room");
             return Err(JoinError::ClusterUnavailable);
         }
         let (active, activated) = oneshot::channel();
@@ -346,7 +346,7 @@ impl Inner {
             },
             Err(err) => err.to_string(),
         };
-        tracing::warn!(%room, peer = %id, %failure, "cluster: join failed");
+        tracing::warn!(room = %self.rooms.log_tag(room), peer = %id, %failure, "cluster: join failed");
         // It may be in Redis (or even activated just now): take it out everywhere.
         if lock(&self.pending).remove(id).is_none() {
             self.rooms.leave(room, id);
