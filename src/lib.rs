@@ -5,6 +5,7 @@ pub mod app;
 pub mod components;
 pub mod devices;
 pub mod hooks;
+pub mod json;
 pub mod room;
 pub mod rtc;
 pub mod session;

@@ -94,7 +94,7 @@ impl Room {
         }
         let admitted = p.admission.admitted();
         // A message we cannot read is ignored: the channel is for extras, not worth a call.
-        let Ok(message) = serde_json::from_str::<PeerMessage>(text) else {
+        let Ok(message) = crate::json::from_str::<PeerMessage>(text) else {
             return;
         };
         self.channel_heard(key, out);

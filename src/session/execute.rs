@@ -66,7 +66,7 @@ impl Inner {
             Command::SendToPeer { key, message } => {
                 if let (Some(edge), Ok(text)) = (
                     self.edges.borrow().get(&key),
-                    serde_json::to_string(&message),
+                    crate::json::to_string(&message),
                 ) {
                     edge.send(&text);
                 }

@@ -48,7 +48,7 @@ async fn fetch_config() -> Option<ClientConfig> {
         .await
         .ok()?
         .as_string()?;
-    serde_json::from_str(&text).ok()
+    crate::json::from_str(&text).ok()
 }
 
 pub async fn load() -> Resolved {

@@ -148,7 +148,7 @@ async fn connect_once(
         let step = select(incoming, select(outgoing, &mut keepalive)).await;
         let to_send = match step {
             Either::Left((Some(Ok(Message::Text(text))), _)) => {
-                match serde_json::from_str::<ServerMessage>(&text) {
+                match crate::json::from_str::<ServerMessage>(&text) {
                     Ok(msg) => {
                         if let ServerMessage::IdAssigned(_) = msg {
                             open = true;
@@ -190,7 +190,7 @@ async fn connect_once(
         };
         if let Some(msg) = to_send {
             keepalive = TimeoutFuture::new(KEEPALIVE_MS);
-            let Ok(text) = serde_json::to_string(&msg) else {
+            let Ok(text) = crate::json::to_string(&msg) else {
                 continue;
             };
             if sink.send(Message::Text(text)).await.is_err() {
