@@ -8,6 +8,8 @@ use crate::hooks::use_video_source as attach;
 use crate::room::{PeerState, PeerView};
 use crate::session::Session;
 
+/// The first letters of up to two words; the stylesheet shows them in capitals (`.avatar`), which
+/// spares the wasm Unicode's case tables.
 fn initials(name: &str) -> String {
     let s: String = name
         .split_whitespace()
@@ -17,7 +19,7 @@ fn initials(name: &str) -> String {
     if s.is_empty() {
         "?".into()
     } else {
-        s.to_uppercase()
+        s
     }
 }
 
