@@ -1,5 +1,5 @@
 // Browser benchmarks of issues 6 and 14, side by side with the floor page (floor.html: the least a page
-// can do to join a matchbox room): time to first face, mesh assembly for N = 2..8 (joining at once and
+// can do to join a matchbox room): time to first face (also in a private room, key in the link), mesh assembly for N = 2..8 (joining at once and
 // spread over a second) and a room of 12, download size, and client CPU in a four-person call. Every
 // section alternates meshcall and the floor run by run, so drift of the machine hits both alike. scripts/bench.sh runs it inside the private network namespace
 // (WebRTC needs the veth pair there) with meshcall-server already listening; it writes raw samples
@@ -7,7 +7,7 @@
 //
 // node end2end/bench/browser.mjs --app http://127.0.0.1:18180 --out /tmp/browser.json
 //   [--runs 7] [--mesh-runs 3] [--mesh-ns 2,3,4,5,6,8] [--spreads 0,1000] [--big-n 12] [--big-runs 2]
-//   [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,mesh,size,cpu]
+//   [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,mesh,size,cpu] [--keyed 1]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { NO_BACKGROUND_THROTTLING, smallVideoFlag } from '../chromium.mjs';
@@ -17,7 +17,7 @@ import { measureRoomPage } from './size.mjs';
 const opts = {
   app: 'http://127.0.0.1:18180', out: '', runs: 7, 'mesh-runs': 3, 'mesh-ns': '2,3,4,5,6,8',
   spreads: '0,1000', 'big-n': 12, 'big-runs': 2, 'cpu-runs': 3,
-  'cpu-seconds': 15, only: 'ttff,mesh,size,cpu', 'floor-port': 18199, variants: 'meshcall,floor', signaling: '',
+  'cpu-seconds': 15, only: 'ttff,mesh,size,cpu', 'floor-port': 18199, variants: 'meshcall,floor', signaling: '', keyed: 1,
 };
 for (let i = 2; i < process.argv.length; i += 2) {
   const k = process.argv[i].replace(/^--/, '');
@@ -223,12 +223,14 @@ async function main() {
         result.size = await attempt('download size', () => downloadSize(browser), result.failures);
       }
       if (only.has('ttff')) {
-        const samples = Object.fromEntries(VARIANTS.map((v) => [v, []]));
-        const perRun = Object.fromEntries(VARIANTS.map((v) => [v, []]));
-        for (const v of VARIANTS) await attempt(`ttff warm-up ${v}`, () => ttffRun(browser, v), result.failures);
+        // A private room's join (key proofs before media) is timed in the same alternation.
+        const variants = VARIANTS.includes('meshcall') && opts.keyed ? [...VARIANTS, 'keyed'] : VARIANTS;
+        const samples = Object.fromEntries(variants.map((v) => [v, []]));
+        const perRun = Object.fromEntries(variants.map((v) => [v, []]));
+        for (const v of variants) await attempt(`ttff warm-up ${v}`, () => ttffRun(browser, v), result.failures);
         for (let i = 0; i < opts.runs; i++) {
-          // Alternate which goes first, so drift of the machine hits both the same.
-          for (const v of order(i)) {
+          // Alternate which goes first, so drift of the machine hits all the same.
+          for (const v of i % 2 ? [...variants].reverse() : variants) {
             const r = await attempt(`ttff ${v} #${i + 1}`, () => ttffRun(browser, v), result.failures);
             perRun[v].push(r ? r.both_ms : null);
             if (r) { samples[v].push(r); log(`ttff ${v} #${i + 1}: ${r.both_ms.toFixed(0)} ms`); }

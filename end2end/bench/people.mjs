@@ -29,10 +29,17 @@ export function serveFloor(port) {
 }
 
 /** The link a person opens: `where` is { app, floor, signaling } (base URLs). */
-export const roomUrl = (where, variant, room) =>
-  variant === 'meshcall'
-    ? `${where.app}/r/${room}`
-    : `${where.floor}/floor.html?room=${room}&signaling=${encodeURIComponent(where.signaling)}`;
+export const roomUrl = (where, variant, room) => {
+  if (variant === 'meshcall') return `${where.app}/r/${room}`;
+  // A private room (issue 11): the key rides in the fragment; media waits for both sides' proofs.
+  if (variant === 'keyed') return `${where.app}/r/${room}#${roomKey()}`;
+  return `${where.floor}/floor.html?room=${room}&signaling=${encodeURIComponent(where.signaling)}`;
+};
+/** A room key as the app makes one: 26 symbols of its 32-letter alphabet. */
+function roomKey() {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
+  return [...crypto.getRandomValues(new Uint8Array(26))].map((b) => alphabet[b & 31]).join('');
+}
 let roomSeq = 0;
 export const uniqueRoom = (tag) => `bench-${tag}-${Date.now().toString(36)}-${roomSeq++}`;
 

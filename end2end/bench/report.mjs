@@ -89,6 +89,18 @@ if (tt?.meshcall?.both?.n && tt?.floor?.both?.n) {
   }
 } else rows.push(['Time to first face', 'n/a', '≤ 1.2x the floor', yes(null)]);
 
+// A private room (issue 11): the same join with the key in the link, against meshcall without one,
+// runs alternating with it; the proofs over the data channel come before any media.
+const KEYED_TARGET = 1.1;
+let keyedRatio = null;
+if (tt?.keyed?.both?.n && tt?.meshcall?.both?.n) {
+  const v = judge({ ...tt.keyed, assembly: tt.keyed.both }, { ...tt.meshcall, assembly: tt.meshcall.both }, KEYED_TARGET);
+  keyedRatio = { median: v.median, slowest: v.slowest };
+  rows.push(['Time to first face in a private room (room key in the link) against an open room',
+    `median ${f0(tt.keyed.both.median)} vs ${f0(tt.meshcall.both.median)} ms = **${f2(v.median)}x**, slowest ${f0(tt.keyed.both.max)} vs ${f0(tt.meshcall.both.max)} ms = **${f2(v.slowest)}x**; runs (keyed/open) ${perRun({ per_run_ms: tt.keyed.per_run_ms }, { per_run_ms: tt.meshcall.per_run_ms })}`,
+    `≤ ${KEYED_TARGET}x the open room (median, slowest, every run)`, v.verdict]);
+} else if (tt?.meshcall) rows.push(['Time to first face in a private room', 'n/a', `≤ ${KEYED_TARGET}x the open room`, yes(null)]);
+
 // Mesh assembly, every N, at once and spread: each target judged on the median, the slowest run and
 // every run's ratio to the floor's run next to it (they alternate), never on the median alone.
 const meshBy = (spread) => br.mesh?.[spread] ?? (spread === '0' && br.mesh?.meshcall ? br.mesh : null);
@@ -230,6 +242,7 @@ const headline = {
   loadavg: run.loadavg_start, cpu_pressure_percent: run.browser_cpu_pressure_percent,
   ttff: tt?.meshcall?.both?.n && tt?.floor?.both?.n ? { median: ttRatio, slowest: tt.meshcall.both.max / tt.floor.both.max } : null,
   mesh: Object.fromEntries(meshVerdicts.map((v) => [`${v.spread}/${v.n}`, { median: v.median, slowest: v.slowest, verdict: v.verdict.replace(/\*/g, '') }])),
+  keyed_ttff: keyedRatio,
   size_gzip: br.size?.gzip ?? null,
   cpu: cpu?.meshcall?.browser?.n ? { meshcall: cpu.meshcall.browser.median, floor: cpu.floor?.browser?.median } : null,
   relay_p99_ms: step(lg, 5000)?.p99_ms ?? null,
