@@ -32,13 +32,18 @@ export function serveFloor(port) {
 export const roomUrl = (where, variant, room) => {
   if (variant === 'meshcall') return `${where.app}/r/${room}`;
   // A private room (issue 11): the key rides in the fragment; media waits for both sides' proofs.
-  if (variant === 'keyed') return `${where.app}/r/${room}#${roomKey()}`;
+  if (variant === 'keyed') return `${where.app}/r/${room}#${roomKey(room)}`;
   return `${where.floor}/floor.html?room=${room}&signaling=${encodeURIComponent(where.signaling)}`;
 };
-/** A room key as the app makes one: 26 symbols of its 32-letter alphabet. */
-function roomKey() {
+const roomKeys = new Map();
+/** The room's key (everyone invited has the same), made as the app makes one: 26 symbols of its
+ * 32-letter alphabet. */
+function roomKey(room) {
   const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
-  return [...crypto.getRandomValues(new Uint8Array(26))].map((b) => alphabet[b & 31]).join('');
+  if (!roomKeys.has(room)) {
+    roomKeys.set(room, [...crypto.getRandomValues(new Uint8Array(26))].map((b) => alphabet[b & 31]).join(''));
+  }
+  return roomKeys.get(room);
 }
 let roomSeq = 0;
 export const uniqueRoom = (tag) => `bench-${tag}-${Date.now().toString(36)}-${roomSeq++}`;
