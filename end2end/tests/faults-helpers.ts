@@ -47,13 +47,18 @@ export class OwnServer {
   private child: ChildProcess | null = null;
   private starts = 0;
   readonly url: string;
-  constructor(readonly port: number, private readonly testInfo: TestInfo) {
+  constructor(
+    readonly port: number,
+    private readonly testInfo: TestInfo,
+    private readonly extra: string[] = [],
+  ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
   async start() {
-    const log = fs.openSync(this.testInfo.outputPath(`server-${++this.starts}.log`), 'w');
-    const child = spawn(SERVER_BIN, ['--addr', `127.0.0.1:${this.port}`, '--static-dir', DIST], {
+    const log = fs.openSync(this.testInfo.outputPath(`server-${this.port}-${++this.starts}.log`), 'w');
+    const args = ['--addr', `127.0.0.1:${this.port}`, '--static-dir', DIST, ...this.extra];
+    const child = spawn(SERVER_BIN, args, {
       stdio: ['ignore', log, log],
     });
     this.child = child;

@@ -99,6 +99,13 @@ pub enum PeerMessage {
     Chat {
         text: String,
     },
+    /// My signaling socket dropped; I am reconnecting and will prove my next id with a
+    /// [`PeerSignal::Rebind`]. Only a hint, with no effect but a short wait: the receiver holds
+    /// back `NewPeer`s for a moment (as after its own reconnect) instead of building a second
+    /// connection to me under that next id. It matters where the server cannot say at once that
+    /// my socket left (a cluster node that died announces its peers gone only when their presence
+    /// expires), so my `NewPeer` would otherwise beat my `Rebind`.
+    SignalingLost,
     /// Are you still there? Sent when the server reports the peer gone while its connection still
     /// looks up; answered with [`PeerMessage::Pong`]. A closed tab never answers.
     Ping,
@@ -150,6 +157,7 @@ impl TryFrom<Value> for PeerMessage {
             "chat" => PeerMessage::Chat {
                 text: string(take("text"), "text")?,
             },
+            "signaling_lost" => PeerMessage::SignalingLost,
             "ping" => PeerMessage::Ping,
             "pong" => PeerMessage::Pong,
             other => return Err(format!("unknown variant `{other}`")),

@@ -128,6 +128,7 @@ fn peer_message() -> impl Strategy<Value = PeerMessage> {
         )
             .prop_map(|(token, key_id, mac)| PeerMessage::Proof { token, key_id, mac }),
         any::<String>().prop_map(|text| PeerMessage::Chat { text }),
+        Just(PeerMessage::SignalingLost),
         Just(PeerMessage::Ping),
         Just(PeerMessage::Pong),
     ]
@@ -226,6 +227,7 @@ enum DerivedPeerMessage {
     Chat {
         text: String,
     },
+    SignalingLost,
     Ping,
     Pong,
 }
@@ -250,6 +252,7 @@ impl From<DerivedPeerMessage> for PeerMessage {
                 PeerMessage::Proof { token, key_id, mac }
             }
             DerivedPeerMessage::Chat { text } => PeerMessage::Chat { text },
+            DerivedPeerMessage::SignalingLost => PeerMessage::SignalingLost,
             DerivedPeerMessage::Ping => PeerMessage::Ping,
             DerivedPeerMessage::Pong => PeerMessage::Pong,
         }

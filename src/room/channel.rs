@@ -134,6 +134,7 @@ impl Room {
                 }
             }
             PeerMessage::Rebind { signaling_id } => self.on_rebind_hint(key, signaling_id, out),
+            PeerMessage::SignalingLost => self.on_peer_signaling_lost(key),
             PeerMessage::Ping => self.on_ping(key, out),
             PeerMessage::Pong => self.on_pong(key),
             PeerMessage::Chat { .. } => {}

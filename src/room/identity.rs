@@ -108,6 +108,37 @@ impl Room {
         }
     }
 
+    /// Our signaling socket dropped: the peers we are connected to hear it over their channels,
+    /// so that when our `NewPeer` reaches them before our `Rebind` (a server that cannot tell at
+    /// once that our socket left), they hold it back rather than build a second connection.
+    pub(super) fn on_signaling_lost(&mut self, out: &mut Vec<Command>) {
+        let was_up = self.signaling_up_since.take().is_some();
+        if !was_up {
+            return;
+        }
+        for p in self.peers.values() {
+            if p.channel_open && p.admission.admitted() && p.state == PeerState::Connected {
+                out.push(Command::SendToPeer {
+                    key: p.key,
+                    message: PeerMessage::SignalingLost,
+                });
+            }
+        }
+    }
+
+    /// The peer behind `key` says its signaling dropped. A claim, so it buys no more than what a
+    /// reconnect of our own does: `NewPeer`s wait up to [`REBIND_WAIT_MS`] for a rebind, for at
+    /// most [`REBIND_GRACE_MS`] after the claim, and only while its connection is up.
+    pub(super) fn on_peer_signaling_lost(&mut self, key: PeerKey) {
+        if self
+            .peers
+            .get(&key)
+            .is_some_and(|p| p.state == PeerState::Connected)
+        {
+            self.moving.insert(key, self.now);
+        }
+    }
+
     pub(super) fn on_peer_left(&mut self, id: PeerId, out: &mut Vec<Command>) {
         self.orphan_candidates.remove(&id);
         self.deferred_joins.retain(|(d, _)| *d != id);
@@ -143,9 +174,9 @@ impl Room {
                 .get(key)
                 .is_some_and(|p| p.state != PeerState::Failed && p.channel_open)
         };
-        self.unconfirmed
-            .iter()
-            .any(|(key, &since)| now < since + REBIND_GRACE_MS && live(key))
+        let recent = |(key, &since): (&PeerKey, &u64)| now < since + REBIND_GRACE_MS && live(key);
+        self.unconfirmed.iter().any(recent)
+            || self.moving.iter().any(recent)
             || self
                 .peers
                 .values()
@@ -279,6 +310,7 @@ impl Room {
         }
         self.orphan_candidates.remove(&id);
         self.unconfirmed.remove(&key);
+        self.moving.remove(&key);
         // The NewPeer we held back for this id was this peer: no second connection.
         self.deferred_joins.retain(|(d, _)| *d != id);
         if self.by_signaling_id.get(&current) == Some(&key) {

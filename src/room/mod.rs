@@ -68,6 +68,8 @@ pub struct Room {
     last_heard: LiteMap<PeerKey, u64>,
     /// Identity: `NewPeer`s held back while a rebind may claim them (id, when announced).
     deferred_joins: Vec<(PeerId, u64)>,
+    /// Identity: connected peers that told us their signaling dropped (when), until they rebind.
+    moving: LiteMap<PeerKey, u64>,
     /// Admission: the room's key, if the link had one; then only peers that prove it get in.
     key: Option<RoomKey>,
     /// Admission: ids we turned away (oldest first, bounded).
@@ -117,7 +119,7 @@ impl Room {
         let mut out = Vec::new();
         match event {
             Event::IdAssigned(id) => self.on_id_assigned(id, &mut out),
-            Event::SignalingLost => self.signaling_up_since = None,
+            Event::SignalingLost => self.on_signaling_lost(&mut out),
             Event::PeerJoined(id) => self.on_peer_joined(id, &mut out),
             Event::PeerLeft(id) => self.on_peer_left(id, &mut out),
             Event::Signal { from, data } => self.on_signal(from, data, &mut out),
@@ -179,6 +181,7 @@ impl Room {
             return;
         };
         self.unconfirmed.remove(&key);
+        self.moving.remove(&key);
         self.last_heard.remove(&key);
         if self.by_signaling_id.get(&p.signaling_id) == Some(&key) {
             self.by_signaling_id.remove(&p.signaling_id);

@@ -59,6 +59,14 @@ fn signaling_reconnect_rebinds_established_peers_and_drops_half_negotiated_ones(
     let kb = connected(&mut a, "bbb");
     a.step(0, Event::PeerJoined("ccc".into()));
     let kc = a.key_of("ccc").unwrap();
+    // Connected peers hear that our socket dropped (once, however many attempts follow).
+    assert_eq!(
+        a.step(1, Event::SignalingLost),
+        vec![Command::SendToPeer {
+            key: kb,
+            message: PeerMessage::SignalingLost
+        }]
+    );
     assert!(a.step(1, Event::SignalingLost).is_empty());
     let out = a.step(2, Event::IdAssigned("aaa2".into()));
     assert_eq!(
@@ -369,5 +377,70 @@ fn a_proof_owed_before_the_token_came_goes_when_it_does() {
             to: "bbb".into(),
             signal: PeerSignal::Rebind(crate::trust::rebind_mac(&their_token("bbb"), "aaa2"))
         }]
+    );
+}
+
+/// A cluster node dies: its peers' sockets are gone, but the others' nodes say so only when
+/// presence expires, so the reconnected peer's `NewPeer` comes before anything says it left.
+#[test]
+fn a_peer_that_says_its_signaling_dropped_gets_no_second_connection_when_its_new_id_joins() {
+    let mut b = room("bbb");
+    let ka = connected(&mut b, "aaa");
+    assert!(b
+        .step(1, message(ka, &PeerMessage::SignalingLost))
+        .is_empty());
+    // Its new id joins before its proof comes: held back, no connection built ...
+    assert!(b.step(2, Event::PeerJoined("aaa2".into())).is_empty());
+    assert_eq!(b.key_of("aaa2"), None);
+    // ... and its proof moves the connection it has; the held-back join is dropped.
+    let out = b.step(3, rebind_proof("aaa2", &my_token("aaa")));
+    assert!(
+        !out.iter()
+            .any(|c| matches!(c, Command::CreatePeer { .. } | Command::ClosePeer { .. })),
+        "{out:?}"
+    );
+    assert_eq!(b.key_of("aaa2"), Some(ka));
+    assert_eq!(b.peers().count(), 1);
+    assert!(b.step(3 + REBIND_WAIT_MS, Event::Tick).is_empty());
+    assert_eq!(b.peers().count(), 1);
+}
+
+/// The hint is a claim: a peer that says it but never rebinds delays a stranger's join by
+/// [`REBIND_WAIT_MS`] at most, and only for [`REBIND_GRACE_MS`] after saying it.
+#[test]
+fn a_false_signaling_lost_only_delays_joins_briefly_and_lapses() {
+    let mut b = room("bbb");
+    let ka = connected(&mut b, "aaa");
+    b.step(10, message(ka, &PeerMessage::SignalingLost));
+    assert!(b.step(20, Event::PeerJoined("ccc".into())).is_empty());
+    assert!(b.step(20 + REBIND_WAIT_MS - 1, Event::Tick).is_empty());
+    let out = b.step(20 + REBIND_WAIT_MS, Event::Tick);
+    let kc = b.key_of("ccc").expect("ccc called once the wait is over");
+    assert!(out.contains(&Command::CreatePeer {
+        key: kc,
+        offerer: true
+    }));
+    // The liar keeps its connection: the claim harms no one but the wait.
+    assert!(b.peer(ka).is_some());
+    // Once the grace is over, a join is called at once.
+    let later = 10 + REBIND_GRACE_MS;
+    let out = b.step(later, Event::PeerJoined("ddd".into()));
+    let kd = b.key_of("ddd").expect("ddd called at once");
+    assert!(out.contains(&Command::CreatePeer {
+        key: kd,
+        offerer: true
+    }));
+}
+
+#[test]
+fn signaling_lost_from_a_peer_not_yet_connected_changes_nothing() {
+    let mut b = room("bbb");
+    b.step(0, Event::PeerJoined("aaa".into()));
+    let ka = b.key_of("aaa").unwrap();
+    b.step(1, message(ka, &PeerMessage::SignalingLost));
+    let out = b.step(2, Event::PeerJoined("ccc".into()));
+    assert!(
+        out.iter().any(|c| matches!(c, Command::CreatePeer { .. })),
+        "{out:?}"
     );
 }

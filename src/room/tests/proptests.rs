@@ -103,6 +103,8 @@ enum ChannelText {
     Proof(bool),
     Ping,
     Pong,
+    /// "My signaling dropped": true or not, it may delay joins but touch no other peer.
+    SignalingLost,
     Garbage(String),
 }
 
@@ -157,6 +159,7 @@ fn action() -> impl Strategy<Value = Action> {
             (0usize..10, any::<bool>()).prop_map(|(i, hello)| ChannelText::Claim(i, hello)),
             any::<bool>().prop_map(ChannelText::Proof),
             Just(ChannelText::Ping),
+            Just(ChannelText::SignalingLost),
             Just(ChannelText::Pong),
             any::<String>().prop_map(ChannelText::Garbage),
         ]).prop_map(|(i, t)| Action::Channel(i, t)),
@@ -349,6 +352,7 @@ impl World {
                         }
                     }
                     ChannelText::Ping => PeerMessage::Ping,
+                    ChannelText::SignalingLost => PeerMessage::SignalingLost,
                     ChannelText::Pong => PeerMessage::Pong,
                     ChannelText::Garbage(text) => return Event::ChannelMessage { key, text },
                 };
