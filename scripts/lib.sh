@@ -106,11 +106,16 @@ ensure_browser() {
   fi
 }
 
-# The cluster tests (server/tests/cluster.rs) start their own redis-server; none runs as a service.
+# The cluster tests (server/tests/cluster.rs, end2end/tests/cluster.spec.ts) start their own
+# redis-server and HAProxy; neither runs as a service.
 ensure_cluster_tools() {
   if ! command -v redis-server >/dev/null; then
     say "installing redis-server from the system packages"
     apt_install redis-server
+  fi
+  if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+    say "installing haproxy from the system packages"
+    apt_install haproxy
   fi
 }
 
