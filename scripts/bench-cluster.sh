@@ -2,7 +2,8 @@
 # through a redis-server of their own, against one node alone, in the same run. 10,000 sockets in
 # rooms of two (5,000 per node; half the rooms on one node, half across the two), relaying 5,000 msg/s:
 # relay p99 of same-node and cross-node pairs, and memory per idle socket on each node. Writes
-# $OUT/loadgen-cluster.json, $OUT/loadgen-alone.json and the report section $OUT/cluster.md.
+# $OUT/loadgen-cluster.json, $OUT/loadgen-alone.json and the report section $OUT/cluster.md. Not the
+# defaults: room for the sockets, all from the load generator's one address (as the load bench).
 # shellcheck shell=bash
 
 bench_cluster() {
@@ -13,10 +14,10 @@ bench_cluster() {
     >"$OUT/redis.log" 2>&1 &
   redis_pid=$!
   wait_port "$redis_port"
-  "${PRIO[@]}" "$SERVER_BIN" --addr "127.0.0.1:$a" --static-dir "$DIST" --max-connections 15000 \
+  "${PRIO[@]}" "$SERVER_BIN" --addr "127.0.0.1:$a" --static-dir "$DIST" --max-connections 15000 --max-connections-per-ip 15000 \
     --redis "redis://127.0.0.1:$redis_port/" >"$OUT/server-cluster-a.log" 2>&1 &
   node_a=$!
-  "${PRIO[@]}" "$SERVER_BIN" --addr "127.0.0.1:$b" --static-dir "$DIST" --max-connections 15000 \
+  "${PRIO[@]}" "$SERVER_BIN" --addr "127.0.0.1:$b" --static-dir "$DIST" --max-connections 15000 --max-connections-per-ip 15000 \
     --redis "redis://127.0.0.1:$redis_port/" >"$OUT/server-cluster-b.log" 2>&1 &
   node_b=$!
   wait_port "$a" && wait_port "$b"
@@ -30,7 +31,7 @@ bench_cluster() {
   wait_quiet
   say "the same load on one node alone"
   start_server alone "$a" "${PRIO[@]}" "$SERVER_BIN" --addr "127.0.0.1:$a" --static-dir "$DIST" \
-    --max-connections 15000
+    --max-connections 15000 --max-connections-per-ip 15000
   "${PRIO[@]}" "$LOADGEN" --url "ws://127.0.0.1:$a/ws/" --sockets "$sockets" --room-size 2 \
     --rate "$rate" --duration "$secs" --server-pid "$SERVER_PID" --json "$OUT/loadgen-alone.json" |
     tee "$OUT/loadgen-alone.txt"
