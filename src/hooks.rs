@@ -1,10 +1,11 @@
 //! Thin browser helpers the components use: page URL, clipboard, remembered name, random room
-//! names and keys, a `<video>`'s stream. Nothing here holds a resource.
+//! names and keys, a `<video>`'s stream, our camera's one `<video>`. Nothing here holds a resource.
 
-use leptos::html::Video;
+use leptos::html::{Div, Video};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::MediaStream;
+use web_sys::{HtmlVideoElement, MediaStream};
 
 use crate::trust::RoomKey;
 
@@ -98,4 +99,97 @@ pub fn use_video_source(video: NodeRef<Video>, stream: impl Fn() -> Option<Media
             el.set_src_object(stream().as_ref());
         }
     });
+}
+
+/// Our own camera's one `<video>`: the lobby's preview, then the call's self view, then the
+/// preview again after Leave. It is moved between the two screens, never rebuilt, so the picture
+/// never blanks or reloads at Join. (A camera `<video>` that was removed or hidden at Join while
+/// the connections' video senders started stalled the camera of every page of a browser for
+/// ~2.6 s when several people shared one browser's camera, as the benchmarks do:
+/// docs/join-timeline.md.) `None` only where the page cannot make elements.
+#[derive(Clone, Copy)]
+pub struct SelfVideo(StoredValue<Option<HtmlVideoElement>, LocalStorage>);
+
+impl SelfVideo {
+    pub fn new() -> Self {
+        let video = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("video").ok())
+            .and_then(|e| e.dyn_into::<HtmlVideoElement>().ok());
+        if let Some(v) = &video {
+            // Our own sound is never played back to us.
+            v.set_muted(true);
+            v.set_default_muted(true);
+            v.set_autoplay(true);
+            let _ = v.set_attribute("playsinline", "");
+        }
+        SelfVideo(StoredValue::new_local(video))
+    }
+
+    /// Shows `stream`, unless it already does: setting the same stream again restarts the
+    /// element's loading, which is exactly the blank moment this element exists to avoid.
+    pub fn show(self, stream: Option<&MediaStream>) {
+        self.0.with_value(|v| {
+            let Some(v) = v else { return };
+            let same = match (v.src_object(), stream) {
+                (Some(old), Some(new)) => js_sys::Object::is(&old, new),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                v.set_src_object(stream);
+            }
+        });
+    }
+
+    /// Shows `stream` afresh even if it is the one shown (its camera track was swapped).
+    pub fn reload(self, stream: Option<&MediaStream>) {
+        self.0.with_value(|v| {
+            if let Some(v) = v {
+                v.set_src_object(stream);
+            }
+        });
+    }
+
+    /// Puts the element into `slot` once that is mounted, with `class` (plus `hidden` while
+    /// `hidden` says so) and `testid`. The move happens in the same turn of the event loop as
+    /// the screen change, so the element never counts as removed (which would pause it).
+    pub fn place(
+        self,
+        slot: NodeRef<Div>,
+        class: &'static str,
+        testid: Option<&'static str>,
+        hidden: Signal<bool>,
+    ) {
+        Effect::new(move || {
+            let hidden = hidden.get();
+            let Some(slot) = slot.get() else { return };
+            self.0.with_value(|v| {
+                let Some(v) = v else { return };
+                let slot: &web_sys::Node = &slot;
+                if v.parent_node().as_ref() != Some(slot) {
+                    let _ = slot.append_child(v);
+                }
+                if hidden {
+                    v.set_class_name(&format!("{class} hidden"));
+                } else {
+                    v.set_class_name(class);
+                }
+                let _ = match testid {
+                    Some(id) => v.set_attribute("data-testid", id),
+                    None => v.remove_attribute("data-testid"),
+                };
+                // A paused element (the browser pauses one that left the document) plays on.
+                if v.paused() {
+                    let _ = v.play();
+                }
+            });
+        });
+    }
+}
+
+impl Default for SelfVideo {
+    fn default() -> Self {
+        Self::new()
+    }
 }

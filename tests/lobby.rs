@@ -7,6 +7,7 @@ mod common;
 use common::until;
 use leptos::prelude::*;
 use meshcall::components::lobby::{Lobby, LobbyState};
+use meshcall::hooks::SelfVideo;
 use meshcall::rtc::media::LocalMedia;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -35,6 +36,7 @@ async fn lobby_lists_fake_devices_and_previews_the_camera() {
         mic_on: RwSignal::new(true),
         cam_on: RwSignal::new(true),
         name: RwSignal::new("Ada".into()),
+        video: SelfVideo::new(),
     };
     let joined = RwSignal::new(false);
     let body: HtmlElement = web_sys::window()

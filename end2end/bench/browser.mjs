@@ -10,6 +10,7 @@
 //   [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,mesh,size,cpu] [--keyed 1]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { NO_BACKGROUND_THROTTLING, smallVideoFlag } from '../chromium.mjs';
 import { benchState, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
 import { measureRoomPage } from './size.mjs';
@@ -82,6 +83,8 @@ async function meshRun(browser, variant, n, spread) {
   try {
     for (let i = 0; i < n; i++) people.push(await enter(browser, variant, room, `P${i + 1}`));
     const shown = people.map((p) => p.page.evaluate((k) => window.__bench.facesShown(k), n - 1));
+    // The machine's load average as the clicks happen: the machine is shared, so each run says.
+    const load = os.loadavg()[0];
     await joinAll(people, spread);
     const done = await withTimeout(Promise.all(shown), 60_000, `${variant} mesh of ${n}`)
       .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
@@ -92,7 +95,7 @@ async function meshRun(browser, variant, n, spread) {
     // When the last of the n(n-1) connection ends reached "connected", and the first face anywhere.
     const connected = states.flatMap((s) => s.connectedAt);
     return {
-      n, assembly_ms: Math.max(...done) - t0,
+      n, assembly_ms: Math.max(...done) - t0, loadavg: load,
       connected_ms: connected.length >= n * (n - 1) ? Math.max(...connected) - t0 : null,
       first_face_ms: Math.min(...states.flatMap((s) => s.faces.map((f) => f.at))) - t0,
       // When the last page had every remote stream attached to a <video>, and decoded a frame.
@@ -265,7 +268,7 @@ async function main() {
               const r = await attempt(what, () => meshRun(browser, v, n, spread), result.failures);
               // A failed run stays in the list (null) so run i of both pages still pair up.
               rs[v].push(r);
-              if (r) log(`${what}: ${r.assembly_ms.toFixed(0)} ms (all connected ${r.connected_ms?.toFixed(0)}, attached ${r.attached_ms.toFixed(0)}, decoded ${r.decoded_ms.toFixed(0)} ms; first face ${r.first_face_ms.toFixed(0)} ms), ${r.client_messages} msgs, retries ${r.retries}`);
+              if (r) log(`${what}: ${r.assembly_ms.toFixed(0)} ms (load ${r.loadavg.toFixed(1)}; all connected ${r.connected_ms?.toFixed(0)}, attached ${r.attached_ms.toFixed(0)}, decoded ${r.decoded_ms.toFixed(0)} ms; first face ${r.first_face_ms.toFixed(0)} ms), ${r.client_messages} msgs, retries ${r.retries}`);
             }
           }
           for (const v of VARIANTS) {

@@ -2,22 +2,35 @@
 // the room offers when it hears NewPeer; the newcomer answers; candidates trickle as
 // {"IceCandidate":"<RTCIceCandidateInit JSON>"}. Same media (getUserMedia audio+video, opened in the
 // lobby) and the same negotiated data channel as meshcall, so the SDP carries the same sections.
-// Query: ?room=<name>&signaling=<ws base URL> (default: this origin's /ws/).
+// Query: ?room=<name>&signaling=<ws base URL> (default: this origin's /ws/). At Join the preview
+// <video> itself moves into the self tile, as meshcall's does (the least work: nothing reloads).
+// Two knobs for the measurements in docs/join-timeline.md, never used by the benchmarks:
+// &preview=hide hides the lobby and plays the stream in a second <video> (what this page did
+// before; it stalls a shared fake camera), &source=canvas sends a drawn track instead of the camera.
 'use strict';
 (async () => {
   const params = new URLSearchParams(location.search);
   const room = params.get('room') || 'floor';
   const base = params.get('signaling') || `ws://${location.host}/ws/`;
   const $ = (id) => document.querySelector(`[data-testid=${id}]`);
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  let stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: params.get('source') !== 'canvas' });
+  if (params.get('source') === 'canvas') {
+    // A drawn video track instead of the camera, to tell the capture device apart.
+    const c = Object.assign(document.createElement('canvas'), { width: 160, height: 120 });
+    const g = c.getContext('2d');
+    let f = 0;
+    setInterval(() => { g.fillStyle = `hsl(${(f += 7) % 360} 80% 50%)`; g.fillRect(0, 0, 160, 120); }, 66);
+    stream = new MediaStream([...stream.getAudioTracks(), ...c.captureStream(15).getVideoTracks()]);
+  }
   $('preview').srcObject = stream;
   $('join').disabled = false;
   $('join').addEventListener('click', () => join(stream), { once: true });
 
   function join(stream) {
+    if (params.get('preview') === 'hide') $('self-tile').querySelector('video').srcObject = stream;
+    else $('self-tile').replaceChildren($('preview'));
     document.getElementById('lobby').hidden = true;
     document.getElementById('call').hidden = false;
-    $('self-tile').querySelector('video').srcObject = stream;
     const peers = new Map();
     const ws = new WebSocket(base + room);
     const send = (receiver, data) => ws.send(JSON.stringify({ Signal: { receiver, data } }));

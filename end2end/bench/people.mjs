@@ -28,12 +28,13 @@ export function serveFloor(port) {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-/** The link a person opens: `where` is { app, floor, signaling } (base URLs). */
+/** The link a person opens: `where` is { app, floor, signaling } (base URLs), and optionally
+ * `floorQuery` (more of the floor's query, e.g. "&preview=hide"). */
 export const roomUrl = (where, variant, room) => {
   if (variant === 'meshcall') return `${where.app}/r/${room}`;
   // A private room (issue 11): the key rides in the fragment; media waits for both sides' proofs.
   if (variant === 'keyed') return `${where.app}/r/${room}#${roomKey(room)}`;
-  return `${where.floor}/floor.html?room=${room}&signaling=${encodeURIComponent(where.signaling)}`;
+  return `${where.floor}/floor.html?room=${room}&signaling=${encodeURIComponent(where.signaling)}${where.floorQuery ?? ''}`;
 };
 const roomKeys = new Map();
 /** The room's key (everyone invited has the same), made as the app makes one: 26 symbols of its

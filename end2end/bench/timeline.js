@@ -94,9 +94,10 @@
     }, 25);
   };
 
-  // The camera itself: every getUserMedia, and what its video tracks captured and delivered
+  // The camera itself: every getUserMedia, and what its video tracks delivered
   // (MediaStreamTrack.stats), sampled like getStats, so a stalled camera shows apart from the
-  // connections.
+  // connections. deliveredFrames is what counts: totalFrames goes on counting while the camera
+  // delivers nothing (total = delivered + discarded + frames dropped before the track).
   T.camera = [];
   const md = navigator.mediaDevices;
   if (md && md.getUserMedia) {

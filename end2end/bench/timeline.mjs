@@ -6,27 +6,38 @@
 //
 // node bench/timeline.mjs --app http://127.0.0.1:18180 --n 3 --runs 2 [--spread 0] [--camera small|default]
 //   [--variants meshcall,floor] [--floor-port 18199] [--out /tmp/timeline.json] [--quiet 1]
-//   [--chromium-args "--flag --other-flag"]
+//   [--chromium-args "--flag --other-flag"] [--browsers one|each] [--lobby-wait ms] [--init file.js]
+//   [--floor-query "&preview=hide"]
+// --browsers each gives every person a Chromium of its own (as real people have) instead of a
+// context each in one shared browser (whose fake camera all pages then share); --lobby-wait waits
+// that long in the lobby before the clicks; --init adds an init script to every page; --floor-query
+// appends to the floor's link (its knobs are in floor.js).
 import fs from 'node:fs';
 import { smallVideoFlag } from '../chromium.mjs';
 import { TIMELINE, benchState, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
 
 const opts = { app: 'http://127.0.0.1:18180', n: 3, runs: 2, spread: 0, camera: 'small', variants: 'meshcall,floor',
-  'floor-port': 18199, signaling: '', out: '', quiet: 0, 'chromium-args': '' };
+  'floor-port': 18199, signaling: '', out: '', quiet: 0, 'chromium-args': '', browsers: 'one', 'lobby-wait': 0, init: '', 'floor-query': '' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const k = process.argv[i].replace(/^--/, '');
   if (!(k in opts)) throw new Error(`unknown option --${k}`);
   opts[k] = typeof opts[k] === 'number' ? Number(process.argv[i + 1]) : process.argv[i + 1];
 }
-const where = { app: opts.app, floor: `http://127.0.0.1:${opts['floor-port']}`, signaling: opts.signaling || `${opts.app.replace(/^http/, 'ws')}/ws/` };
+const where = { app: opts.app, floor: `http://127.0.0.1:${opts['floor-port']}`, signaling: opts.signaling || `${opts.app.replace(/^http/, 'ws')}/ws/`,
+  floorQuery: opts['floor-query'] };
 const VARIANTS = opts.variants.split(',');
 
-async function run(browser, variant) {
+async function run(shared, variant) {
   const room = uniqueRoom(`timeline${opts.n}`);
   const people = [];
+  const own = [];
   try {
-    for (let i = 0; i < opts.n; i++) people.push(await lobby(browser, roomUrl(where, variant, room), `P${i + 1}`, [TIMELINE]));
+    for (let i = 0; i < opts.n; i++) {
+      const browser = shared ?? own[own.push(await launchOne()) - 1];
+      people.push(await lobby(browser, roomUrl(where, variant, room), `P${i + 1}`, [TIMELINE, ...(opts.init ? [opts.init] : [])]));
+    }
     const shown = people.map((p) => p.page.evaluate((k) => window.__bench.facesShown(k), opts.n - 1));
+    if (opts['lobby-wait']) await new Promise((r) => setTimeout(r, opts['lobby-wait']));
     await joinAll(people, opts.spread);
     await withTimeout(Promise.all(shown), 30_000, `${variant} mesh of ${opts.n}`)
       .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
@@ -40,6 +51,7 @@ async function run(browser, variant) {
     return { variant, t0, pages };
   } finally {
     await Promise.all(people.map((p) => p.context.close().catch(() => {})));
+    await Promise.all(own.map((b) => b.close().catch(() => {})));
   }
 }
 
@@ -73,10 +85,12 @@ function summarize(r) {
     const first = (pc, key) => tl.samples.find((s) => s.pc === pc && (s[key] ?? 0) > 0)?.at;
     const cam = (tl.camera ?? []).filter((c) => c.at >= r.t0);
     let gap = 0;
-    // Time between samples where the captured-frame count moved: a stalled camera shows as one long gap.
-    const moved = cam.filter((c, k) => k === 0 || c.total !== cam[k - 1].total);
+    // Time between samples where the count of frames the track delivered moved: a stalled camera
+    // shows as one long gap. Not totalFrames: that keeps counting frames the track never delivered
+    // (it hid a 2.6 s stall of the camera from an earlier reading of these timelines).
+    const moved = cam.filter((c, k) => k === 0 || c.delivered !== cam[k - 1].delivered);
     for (let k = 1; k < moved.length; k++) gap = Math.max(gap, moved[k].at - moved[k - 1].at);
-    console.log(`page ${i + 1} (clicked ${at(p.bench.joinAt)}): longest gap between camera frames ${cam.length ? Math.round(gap) : '?'} ms`);
+    console.log(`page ${i + 1} (clicked ${at(p.bench.joinAt)}): longest gap between camera frames delivered ${cam.length ? Math.round(gap) : '?'} ms`);
     tl.pcs.forEach(({ id }) => {
       const connected = tl.events.find((e) => e.pc === id && e.what === 'connection connected')?.at;
       console.log(`  pc${id}: connected ${at(connected)} | audio sent ${at(first(id, 'audio.out.packets'))} | camera frame to video sender ${at(first(id, 'src.frames'))} | video sent ${at(first(id, 'out.packets'))} | first frame decoded ${at(first(id, 'in.frames'))}`);
@@ -86,7 +100,8 @@ function summarize(r) {
 
 const floor = await serveFloor(opts['floor-port']);
 const extra = opts['chromium-args'].split(' ').filter(Boolean);
-const browser = await launch([...(opts.camera === 'small' ? [smallVideoFlag()] : []), ...extra]);
+const launchOne = () => launch([...(opts.camera === 'small' ? [smallVideoFlag()] : []), ...extra]);
+const browser = opts.browsers === 'each' ? null : await launchOne();
 const results = [];
 try {
   for (let i = 0; i < opts.runs; i++) {
@@ -106,7 +121,7 @@ try {
     }
   }
 } finally {
-  await browser.close();
+  await browser?.close();
   floor.close();
 }
 if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(results, null, 1));

@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use super::controls::{icon, DevicePicker, MediaToggle};
 use super::tile::{PeerTile, SelfTile};
 use crate::devices::DeviceView;
-use crate::hooks::copy_text;
+use crate::hooks::{copy_text, SelfVideo};
 use crate::rtc::media::MediaKind;
 use crate::session::{CallView, Notices, Session};
 use crate::signaling::LinkStatus;
@@ -23,6 +23,8 @@ pub fn Call(
     name: String,
     /// The link that brings others into this room (with its key, if it has one).
     invite: String,
+    /// Our camera's `<video>`, the lobby's preview until now.
+    video: SelfVideo,
     #[prop(into)] on_leave: Callback<()>,
     #[prop(into)] on_retry: Callback<()>,
 ) -> impl IntoView {
@@ -120,7 +122,7 @@ pub fn Call(
             // On an error the card is the page: the grid would only push it around.
             <div class="grid" class:hidden=move || error().is_some() style:--cols=move || grid_columns(count() + 1).to_string()
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
-                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) />
+                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
                     <PeerTile session key=tile.key view=tile.view />
                 </For>

@@ -1,12 +1,13 @@
 //! The lobby: camera preview, mic meter, device pickers, toggles, name, Join. It owns the
 //! preview's media until Join hands it to the call.
 
-use leptos::html::Video;
+use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::controls::{DevicePicker, MediaToggle};
 use crate::devices::{DeviceView, Devices};
+use crate::hooks::SelfVideo;
 use crate::rtc::media::{acquire, DeviceTrouble, LocalMedia, MediaKind, MediaProblem, MicMeter};
 
 /// What the lobby hands over on Join.
@@ -16,6 +17,8 @@ pub struct LobbyState {
     pub mic_on: RwSignal<bool>,
     pub cam_on: RwSignal<bool>,
     pub name: RwSignal<String>,
+    /// The preview's `<video>`, which becomes the call's self view.
+    pub video: SelfVideo,
 }
 
 #[component]
@@ -33,8 +36,9 @@ pub fn Lobby(
         mic_on,
         cam_on,
         name,
+        video,
     } = state;
-    let preview = NodeRef::<Video>::new();
+    let preview = NodeRef::<Div>::new();
     let level = RwSignal::new(0u8);
     let problems = RwSignal::new(Vec::<MediaProblem>::new());
     // What can be picked and what is in use; a track that ended under us (unplugged, permission
@@ -70,9 +74,7 @@ pub fn Lobby(
             got.media
                 .set_enabled(MediaKind::Video, cam_on.get_untracked());
             devices.update(|d| d.use_media(&got.media));
-            if let Some(video) = preview.get_untracked() {
-                video.set_src_object(Some(got.media.stream()));
-            }
+            video.show(Some(got.media.stream()));
             if got.media.has(MediaKind::Audio) {
                 let meter_level = level;
                 match MicMeter::new(got.media.stream(), move |l| meter_level.set(l)) {
@@ -136,20 +138,17 @@ pub fn Lobby(
         on_join.run(());
     };
     let show_video = move || has_cam() && cam_on.get();
+    video.place(
+        preview,
+        "preview mirror",
+        Some("preview"),
+        Signal::derive(move || !show_video()),
+    );
 
     view! {
         <section class="lobby">
             <div class="preview-wrap">
-                <video
-                    node_ref=preview
-                    data-testid="preview"
-                    class="preview mirror"
-                    class:hidden=move || !show_video()
-                    autoplay
-                    playsinline
-                    muted
-                    prop:muted=true
-                ></video>
+                <div node_ref=preview class="video-slot"></div>
                 <Show when=move || !show_video()>
                     <div class="cam-off-big" aria-hidden="true">
                         {move || {

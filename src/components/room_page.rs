@@ -9,7 +9,7 @@ use meshcall_protocol::is_valid_room_name;
 
 use super::call::Call;
 use super::lobby::{Lobby, LobbyState};
-use crate::hooks::{invite_link, page_fragment, remember_name, remembered_name};
+use crate::hooks::{invite_link, page_fragment, remember_name, remembered_name, SelfVideo};
 use crate::rtc::media::LocalMedia;
 use crate::session::{CallSettings, CallView, Session};
 use crate::signaling::{config, room_url};
@@ -58,6 +58,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
         mic_on: RwSignal::new(true),
         cam_on: RwSignal::new(true),
         name: RwSignal::new(remembered_name()),
+        video: SelfVideo::new(),
     };
     let session = StoredValue::new_local(None::<Session>);
     let call = RwSignal::new(None::<CallView>);
@@ -143,6 +144,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
             s.leave();
         }
         state.media.try_set_value(None);
+        state.video.show(None);
     });
 
     view! {
@@ -155,7 +157,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
             Some(view) => {
                 let name = state.name.get_untracked().trim().to_owned();
                 let invite = invite_link(&room, key.as_ref());
-                view! { <Call session view name invite on_leave=leave on_retry=retry /> }.into_any()
+                view! { <Call session view name invite video=state.video on_leave=leave on_retry=retry /> }.into_any()
             }
         }}
     }

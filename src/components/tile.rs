@@ -1,10 +1,10 @@
 //! Video tiles: ours and one per remote peer.
 
-use leptos::html::Video;
+use leptos::html::{Div, Video};
 use leptos::prelude::*;
 
 use super::controls::muted_mark;
-use crate::hooks::use_video_source as attach;
+use crate::hooks::{use_video_source as attach, SelfVideo};
 use crate::room::{PeerState, PeerView};
 use crate::session::Session;
 
@@ -32,13 +32,23 @@ pub fn SelfTile(
     cam: Signal<bool>,
     /// Changes when a local track was swapped for another device's.
     swaps: Signal<u32>,
+    /// The lobby's preview element, moved here.
+    video: SelfVideo,
 ) -> impl IntoView {
-    let video = NodeRef::<Video>::new();
-    attach(video, move || {
-        swaps.track();
-        session.with_value(|s| s.as_ref().and_then(Session::local_stream))
+    let slot = NodeRef::<Div>::new();
+    let joined_with = swaps.get_untracked();
+    Effect::new(move || {
+        let swapped = swaps.get() != joined_with;
+        let stream = session.with_value(|s| s.as_ref().and_then(Session::local_stream));
+        if swapped {
+            video.reload(stream.as_ref());
+        } else {
+            // At Join: the stream the preview already plays, left playing.
+            video.show(stream.as_ref());
+        }
     });
     let show = move || cam.get();
+    video.place(slot, "mirror", None, Signal::derive(move || !show()));
     let label = if name.is_empty() {
         "You".to_owned()
     } else {
@@ -47,7 +57,7 @@ pub fn SelfTile(
     let init = initials(&name);
     view! {
         <figure class="tile self" data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show())>
-            <video node_ref=video class="mirror" class:hidden=move || !show() autoplay playsinline muted prop:muted=true></video>
+            <div node_ref=slot class="video-slot"></div>
             <Show when=move || !show()>
                 <div class="cam-off" aria-hidden="true"><span class="avatar">{init.clone()}</span></div>
             </Show>
