@@ -7,7 +7,7 @@
 //
 // node end2end/bench/browser.mjs --app http://127.0.0.1:18180 --out /tmp/browser.json
 //   [--runs 7] [--mesh-runs 3] [--mesh-ns 2,3,4,5,6,8] [--spreads 0,1000] [--big-n 12] [--big-runs 2]
-//   [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,mesh,size,cpu] [--keyed 1]
+//   [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,open,mesh,size,cpu] [--keyed 1]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +18,7 @@ import { measureRoomPage } from './size.mjs';
 const opts = {
   app: 'http://127.0.0.1:18180', out: '', runs: 7, 'mesh-runs': 3, 'mesh-ns': '2,3,4,5,6,8',
   spreads: '0,1000', 'big-n': 12, 'big-runs': 2, 'cpu-runs': 3,
-  'cpu-seconds': 15, only: 'ttff,mesh,size,cpu', 'floor-port': 18199, variants: 'meshcall,floor', signaling: '', keyed: 1,
+  'cpu-seconds': 15, only: 'ttff,open,mesh,size,cpu', 'floor-port': 18199, variants: 'meshcall,floor', signaling: '', keyed: 1,
 };
 for (let i = 2; i < process.argv.length; i += 2) {
   const k = process.argv[i].replace(/^--/, '');
@@ -65,6 +65,34 @@ async function ttffRun(browser, variant) {
       decoded_ms: lastOfAll([sa.decoded, sb.decoded], 1) - sb.joinAt,
       messages: sa.sent + sb.sent, kinds: addKinds(addKinds({}, sa.sentKinds), sb.sentKinds),
     };
+  } finally {
+    await Promise.all(people.map((p) => p.context.close().catch(() => {})));
+  }
+}
+
+/** Issue 14's "timed from opening the link": the second person opens the room's link (page load,
+ * lobby, camera) and presses Join as soon as it is enabled; first remote frame shown on both sides.
+ * Split at the moment the lobby was ready (preview playing, Join enabled, name typed). */
+async function openRun(browser, variant) {
+  const room = uniqueRoom('open');
+  const people = [];
+  try {
+    const a = await enter(browser, variant, room, 'Ada');
+    people.push(a);
+    await a.page.locator('[data-testid=join]').click();
+    await a.page.waitForFunction(() => (window.__bench.receivedKinds.IdAssigned ?? 0) >= 1, null, { timeout: 15_000 });
+    const faceA = a.page.evaluate(() => window.__bench.facesShown(1));
+    const b = await enter(browser, variant, room, 'Bo');
+    people.push(b);
+    const readyAt = Date.now();
+    const faceB = b.page.evaluate(() => window.__bench.facesShown(1));
+    await b.page.locator('[data-testid=join]').click();
+    const [fa, fb] = await withTimeout(Promise.all([faceA, faceB]), 30_000, `${variant} first face from the link`)
+      .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
+    // Navigation start of Bo's page, on the same clock as instrument.js's times (epoch ms).
+    const opened = await b.page.evaluate(() => performance.timeOrigin);
+    const face = Math.max(fa, fb);
+    return { open_ms: face - opened, lobby_ms: readyAt - opened, join_ms: face - readyAt };
   } finally {
     await Promise.all(people.map((p) => p.context.close().catch(() => {})));
   }
@@ -218,7 +246,7 @@ async function main() {
     settings: { extra_chromium_args: NO_BACKGROUND_THROTTLING, small_video: smallVideoFlag(), viewport: '1280x720' } };
   const floor = await serveFloor(opts['floor-port']);
   try {
-    if (only.has('ttff') || only.has('size')) {
+    if (only.has('ttff') || only.has('size') || only.has('open')) {
       const browser = await launch();
       result.chromium = browser.version();
       if (only.has('size')) {
@@ -245,6 +273,23 @@ async function main() {
           socket: summary(rs.map((r) => r.socket_ms)), id: summary(rs.map((r) => r.id_ms)),
           attached: summary(rs.map((r) => r.attached_ms)), decoded: summary(rs.map((r) => r.decoded_ms)), messages: summary(rs.map((r) => r.messages)), samples: rs,
           per_run_ms: perRun[v], runs: rs.length, attempted: opts.runs,
+        }]));
+      }
+      if (only.has('open')) {
+        const perRun = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+        const perJoin = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+        const samples = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+        for (let i = 0; i < opts.runs; i++) {
+          for (const v of order(i)) {
+            const r = await attempt(`open ${v} #${i + 1}`, () => openRun(browser, v), result.failures);
+            perRun[v].push(r ? r.open_ms : null);
+            perJoin[v].push(r ? r.join_ms : null);
+            if (r) { samples[v].push(r); log(`from the link ${v} #${i + 1}: ${r.open_ms.toFixed(0)} ms (lobby ready at ${r.lobby_ms.toFixed(0)})`); }
+          }
+        }
+        result.open = Object.fromEntries(Object.entries(samples).map(([v, rs]) => [v, {
+          open: summary(rs.map((r) => r.open_ms)), lobby: summary(rs.map((r) => r.lobby_ms)), join: summary(rs.map((r) => r.join_ms)),
+          samples: rs, per_run_ms: perRun[v], join_per_run_ms: perJoin[v], runs: rs.length, attempted: opts.runs,
         }]));
       }
       await browser.close();
