@@ -41,7 +41,7 @@ if [ "${MESHCALL_IN_NETNS:-}" != 1 ]; then
     cargo build --release -p meshcall-server --bin meshcall-server --example loadgen
   TARGET="$(target_dir)"
   cp "$TARGET/release/meshcall-server" "$TARGET/release/examples/loadgen" "$OUT/bin/"
-  timed "release build of the app (trunk build --release)" trunk build --release --dist "$OUT/dist"
+  timed "release build of the app (trunk build --release)" trunk_release --dist "$OUT/dist"
   exec "$ROOT/scripts/netns.sh" bash "$ROOT/scripts/bench.sh" "$@"
 fi
 

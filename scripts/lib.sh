@@ -27,6 +27,10 @@ ensure_wasm_target() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
   fi
+  # The release app is built with its own standard library (trunk_release below).
+  if ! rustup component list --installed | grep -q '^rust-src'; then
+    rustup component add rust-src
+  fi
 }
 
 # `make test`'s lint suite: rustfmt and clippy (rustup's minimal profile has neither).
@@ -152,9 +156,23 @@ setup_test() {
   ensure_matchbox_server
 }
 
+# `trunk build --release` with the standard library built for the app itself, for size (README
+# "Download size"): panics abort on the spot (no message formatting, no unwinding tables), no
+# source locations, std's size-optimised paths. These are unstable compiler options, which
+# RUSTC_BOOTSTRAP lets the stable toolchain (the only one a machine here has) take, for this build
+# only: everything else, tests and lint included, builds as usual. RUSTFLAGS replaces
+# .cargo/config.toml's rustflags, so it repeats them first.
+trunk_release() {
+  local config_flags="--cfg erase_components -C link-arg=-zstack-size=917504"
+  (cd "$ROOT" && RUSTC_BOOTSTRAP=1 \
+    CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
+    RUSTFLAGS="$config_flags -Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort" \
+    trunk build --release "$@")
+}
+
 build_release() {
   # The app first: the server embeds dist/ (server/build.rs).
-  (cd "$ROOT" && trunk build --release && cargo build --release -p meshcall-server)
+  trunk_release && (cd "$ROOT" && cargo build --release -p meshcall-server)
 }
 
 # Cargo's target directory (CARGO_TARGET_DIR or .cargo/config may move it).

@@ -19,7 +19,7 @@ if [ "${MESHCALL_IN_NETNS:-}" != 1 ]; then
   timed "release build (meshcall-server, trunk build --release)" \
     cargo build --release -p meshcall-server --bin meshcall-server
   cp "$(target_dir)/release/meshcall-server" "$OUT/"
-  timed "release build of the app" trunk build --release --dist "$OUT/dist"
+  timed "release build of the app" trunk_release --dist "$OUT/dist"
   exec "$ROOT/scripts/netns.sh" bash "$ROOT/scripts/size.sh" "$@"
 fi
 
