@@ -3,10 +3,12 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::chat::ChatPanel;
 use super::controls::{icon, DevicePicker, MediaToggle};
 use super::tile::{PeerTile, SelfTile};
 use crate::devices::DeviceView;
 use crate::hooks::{copy_text, SelfVideo};
+use crate::room::ChatLog;
 use crate::rtc::media::MediaKind;
 use crate::session::{CallView, Notices, Session};
 use crate::signaling::LinkStatus;
@@ -34,6 +36,16 @@ pub fn Call(
     let cam: RwSignal<bool> = view.cam.clone().into();
     let devices: RwSignal<DeviceView> = view.devices.clone().into();
     let notices: RwSignal<Notices> = view.notices.clone().into();
+    let chat: RwSignal<ChatLog> = view.chat.clone().into();
+    let unread = move || chat.with(ChatLog::unread);
+    let chat_open = move || chat.with(ChatLog::is_open);
+    let send_chat = move |text: String| {
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.send_chat(text)
+            }
+        });
+    };
     let copied = RwSignal::new(None::<bool>);
     let show_devices = RwSignal::new(false);
     let count = move || tiles.with(Vec::len);
@@ -147,6 +159,24 @@ pub fn Call(
                     {icon("sliders")}
                     <span class="btn-text">"Devices"</span>
                 </button>
+                <button
+                    type="button"
+                    class="btn"
+                    data-testid="chat-toggle"
+                    aria-label=move || match unread() {
+                        0 => "Chat".to_owned(),
+                        n => format!("Chat, {n} unread"),
+                    }
+                    aria-expanded=move || chat_open().to_string()
+                    aria-controls="chat-panel"
+                    on:click=move |_| chat.update(|c| c.set_open(!c.is_open()))
+                >
+                    {icon("chat")}
+                    <span class="btn-text">"Chat"</span>
+                    <Show when=move || unread() != 0>
+                        <span class="badge" data-testid="chat-unread">{unread}</span>
+                    </Show>
+                </button>
                 <button class="btn" data-testid="copy-link" on:click=copy>
                     {icon("link")}
                     {move || match copied.get() {
@@ -176,6 +206,9 @@ pub fn Call(
                             on_pick=move |id: String| switch(MediaKind::Audio, Some(id).filter(|s| !s.is_empty())) />
                     </div>
                 </div>
+            </Show>
+            <Show when=move || chat_open() && error().is_none()>
+                <ChatPanel log=chat on_send=send_chat />
             </Show>
             <Show when=move || copied.get() == Some(false)>
                 <p class="hint">"Copy this link: " <code data-testid="invite-link">{move || invite.get_value()}</code></p>

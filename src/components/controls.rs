@@ -14,6 +14,7 @@ pub fn icon(name: &'static str) -> impl IntoView {
         "cam-off" => "M2 2l20 20M16 16v3H1V5h3m5 0h7v7l7-5v10",
         "sliders" => "M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6",
         "link" => "M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7",
+        "chat" => "M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z",
         _ => "M18 6L6 18M6 6l12 12",
     };
     view! {

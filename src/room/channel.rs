@@ -1,6 +1,6 @@
 //! The data channel: `hello` when it opens, our mic and camera state on every toggle, and each
 //! message from the peer routed to the concern it is for (the tile's name and media here,
-//! `Proof` to admission, `Rebind` to identity, `Ping`/`Pong` to liveness). Every message spends
+//! `Proof` to admission, `Rebind` to identity, `Ping`/`Pong` to liveness, `Chat` to chat). Every message spends
 //! the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
 //! has not proven it gets nothing from us and is heard only about its proof.
 
@@ -65,6 +65,11 @@ impl Room {
     pub(super) fn on_local_media(&mut self, mic: bool, cam: bool, out: &mut Vec<Command>) {
         self.mic = mic;
         self.cam = cam;
+        self.broadcast(&PeerMessage::Media { mic, cam }, out);
+    }
+
+    /// `message` to every peer that is in (admitted) and whose channel is open.
+    pub(super) fn broadcast(&self, message: &PeerMessage, out: &mut Vec<Command>) {
         for p in self
             .peers
             .values()
@@ -72,7 +77,7 @@ impl Room {
         {
             out.push(Command::SendToPeer {
                 key: p.key,
-                message: PeerMessage::Media { mic, cam },
+                message: message.clone(),
             });
         }
     }
@@ -137,7 +142,7 @@ impl Room {
             PeerMessage::SignalingLost => self.on_peer_signaling_lost(key),
             PeerMessage::Ping => self.on_ping(key, out),
             PeerMessage::Pong => self.on_pong(key),
-            PeerMessage::Chat { .. } => {}
+            PeerMessage::Chat { text } => self.on_chat(key, &text, out),
         }
     }
 }

@@ -66,6 +66,8 @@ pub enum Event {
         mic: bool,
         cam: bool,
     },
+    /// The person sends a chat line to everyone.
+    SendChat(String),
     /// Time passes (timers are checked here, never inside the edge).
     Tick,
     /// Send every open data channel a `Ping` (the edge does so about once a second), so that
@@ -123,6 +125,12 @@ pub enum Command {
     /// Close the connection and release everything it holds. The tile may stay (failed).
     ClosePeer {
         key: PeerKey,
+    },
+    /// A chat line to show: ours (`from: None`) or an admitted peer's, cleaned.
+    Chat {
+        from: Option<PeerKey>,
+        name: String,
+        text: String,
     },
     /// The tile's view changed.
     PeerUpdated {

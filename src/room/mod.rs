@@ -8,13 +8,15 @@
 //! - [`liveness`]: connection states, heartbeats and silence, the timers that give up;
 //! - [`channel`]: the data channel's hello and media state, and routing its messages;
 //! - [`admission`]: who gets our media: the room key's proof, pair tokens, safety codes;
-//! - [`budget`]: how much one peer may make us do.
+//! - [`budget`]: how much one peer may make us do;
+//! - [`chat`]: chat lines out and in, and the log the call keeps.
 //!
 //! A new feature (chat, files, screen share) gets a module of its own here, not arms in `step`.
 
 mod admission;
 mod budget;
 mod channel;
+mod chat;
 mod event;
 mod identity;
 mod liveness;
@@ -34,6 +36,7 @@ use crate::trust::RoomKey;
 pub use admission::{Notice, Verdict, ADMISSION_TIMEOUT_MS};
 pub use budget::{CHANNEL_BURST, CHANNEL_CUT_AFTER, CHANNEL_PER_SEC};
 pub use channel::MAX_NAME_CHARS;
+pub use chat::{clean_chat, ChatLine, ChatLog, CHAT_HISTORY, MAX_CHAT_CHARS};
 pub use event::{Command, Event, SdpKind};
 pub use identity::{PONG_TIMEOUT_MS, REBIND_GRACE_MS, REBIND_WAIT_MS};
 pub use liveness::{
@@ -141,6 +144,7 @@ impl Room {
             Event::ChannelClosed(key) => self.on_channel_closed(key, &mut out),
             Event::ChannelMessage { key, text } => self.on_channel_message(key, &text, &mut out),
             Event::LocalMedia { mic, cam } => self.on_local_media(mic, cam, &mut out),
+            Event::SendChat(text) => self.on_send_chat(&text, &mut out),
             Event::Tick => {
                 self.run_deferred_joins(&mut out);
                 self.check_admissions(&mut out);

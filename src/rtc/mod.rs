@@ -38,3 +38,9 @@ pub fn now_ms() -> u64 {
         .map(|p| p.now() as u64)
         .unwrap_or(0)
 }
+
+/// The local time of day, `HH:MM`, as chat lines show it.
+pub fn time_of_day() -> String {
+    let now = js_sys::Date::new_0();
+    format!("{:02}:{:02}", now.get_hours(), now.get_minutes())
+}

@@ -6,11 +6,11 @@ use meshcall_protocol::ClientMessage;
 
 use super::{Inner, Tile};
 use crate::hooks::random_bytes;
-use crate::room::{Command, Event, PeerKey};
+use crate::room::{ChatLine, Command, Event, PeerKey};
 use crate::rtc::media::LocalMedia;
-use crate::rtc::now_ms;
 use crate::rtc::peer::{log, Op, PeerEdge};
 use crate::rtc::stats::read_fingerprints;
+use crate::rtc::{now_ms, time_of_day};
 use crate::trust::token_from;
 
 impl Inner {
@@ -108,6 +108,14 @@ impl Inner {
                     });
                 }
             }
+            Command::Chat { from, name, text } => self.view.chat.update(|log| {
+                log.push(ChatLine {
+                    from,
+                    name,
+                    time: time_of_day(),
+                    text,
+                })
+            }),
             Command::Notice(notice) => self.view.notices.update(|n| n.count(notice)),
             Command::ClosePeer { key } => {
                 let edge = self.edges.borrow_mut().remove(&key);

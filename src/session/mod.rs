@@ -15,7 +15,7 @@ use meshcall_protocol::{ClientMessage, IceServer, ServerMessage};
 use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
 use crate::devices::{DeviceView, Devices};
-use crate::room::{Event, Notice, PeerKey, PeerView, Room};
+use crate::room::{ChatLog, Event, Notice, PeerKey, PeerView, Room};
 use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
 use crate::rtc::peer::{rtc_configuration, PeerEdge};
 use crate::signaling::{LinkEvent, LinkStatus, SignalingClient};
@@ -46,6 +46,8 @@ pub struct CallView {
     pub devices: ArcRwSignal<DeviceView>,
     /// People turned away at the door, for the one line the call shows about them.
     pub notices: ArcRwSignal<Notices>,
+    /// The chat since we joined (bounded), and what came while its panel was closed.
+    pub chat: ArcRwSignal<ChatLog>,
 }
 
 /// How often each thing the room must be told about happened.
@@ -137,6 +139,7 @@ impl Session {
                 cam: ArcRwSignal::new(settings.cam),
                 devices: devices.view.clone(),
                 notices: ArcRwSignal::new(Notices::default()),
+                chat: ArcRwSignal::new(ChatLog::default()),
             },
             devices,
         });
@@ -239,6 +242,11 @@ impl Session {
             mic: mic && self.has_live(MediaKind::Audio),
             cam: cam && self.has_live(MediaKind::Video),
         });
+    }
+
+    /// Sends a chat line to everyone in the call.
+    pub fn send_chat(&self, text: String) {
+        let _ = self.0.events.unbounded_send(Event::SendChat(text));
     }
 
     /// Turns our camera or mic on or off. Turning on a kind without a working

@@ -3,6 +3,7 @@
 
 mod admission;
 mod channel;
+mod chat;
 mod identity;
 mod liveness;
 mod negotiation;

@@ -475,6 +475,20 @@ impl World {
                     );
                 }
                 Command::Notice(_) => {}
+                // A peer's chat line is shown only while it is one of ours, admitted.
+                Command::Chat {
+                    from: Some(key), ..
+                } => {
+                    prop_assert!(
+                        self.room
+                            .peers
+                            .get(key)
+                            .is_some_and(|p| p.admission.admitted()),
+                        "a chat line from a peer that is not in: {}",
+                        ctx()
+                    );
+                }
+                Command::Chat { from: None, .. } => {}
             }
         }
         // A tile only for a peer that is in: admitted (always so in an open room).
@@ -659,6 +673,7 @@ proptest! {
                     Command::SendSignal { to, .. } => *to == id,
                     // Turning the bad peer away tells the person so.
                     Command::Notice(_) => true,
+                    Command::Chat { from, .. } => *from == Some(key),
                     Command::CreatePeer { key: k, .. }
                     | Command::MakeOffer { key: k, .. }
                     | Command::AcceptOffer { key: k, .. }
