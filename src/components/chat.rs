@@ -2,7 +2,7 @@
 //! in the page as text nodes, never as HTML; only `http`/`https` addresses become links, and
 //! those open in a new tab that cannot reach back to this page.
 
-use leptos::html::Ol;
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::room::{ChatLine, ChatLog, MAX_CHAT_CHARS};
@@ -55,7 +55,7 @@ fn link_start(text: &str) -> Option<usize> {
         let word_start = lower[..at]
             .chars()
             .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
+            .is_none_or(|c| !c.is_ascii_alphanumeric());
         if word_start && (after.starts_with("http://") || after.starts_with("https://")) {
             return Some(at);
         }
@@ -75,11 +75,10 @@ fn line_view(line: &ChatLine) -> impl IntoView {
     let text = pieces(&line.text)
         .into_iter()
         .map(|piece| match piece {
-            Piece::Text(t) => t.to_owned().into_any(),
-            Piece::Link(url) => view! {
+            Piece::Text(t) => Either::Left(t.to_owned()),
+            Piece::Link(url) => Either::Right(view! {
                 <a href=url.to_owned() target="_blank" rel="noopener noreferrer">{url.to_owned()}</a>
-            }
-            .into_any(),
+            }),
         })
         .collect_view();
     view! {
@@ -94,15 +93,7 @@ fn line_view(line: &ChatLine) -> impl IntoView {
 #[component]
 pub fn ChatPanel(log: RwSignal<ChatLog>, #[prop(into)] on_send: Callback<String>) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    let list = NodeRef::<Ol>::new();
     let problem = move || draft.with(|d| too_long(d));
-    // Newest line in view.
-    Effect::new(move || {
-        log.track();
-        if let Some(el) = list.get() {
-            el.set_scroll_top(el.scroll_height());
-        }
-    });
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if problem().is_some() || draft.with(|d| d.trim().is_empty()) {
@@ -114,11 +105,12 @@ pub fn ChatPanel(log: RwSignal<ChatLog>, #[prop(into)] on_send: Callback<String>
     view! {
         <aside class="chat card" id="chat-panel" data-testid="chat-panel" aria-label="Chat">
             <p class="hint">"You see messages sent since you joined."</p>
-            <ol node_ref=list aria-live="polite">
-                <For each=move || log.with(|l| l.lines().map(|(n, line)| (n, line.clone())).collect::<Vec<_>>()) key=|(n, _)| *n let:line>
-                    {line_view(&line.1)}
-                </For>
-            </ol>
+            // Reversed flex: the newest line stays in view without a scroll handler.
+            <div class="chat-scroll">
+                <ol aria-live="polite">
+                    {move || log.with(|l| l.lines().map(|(_, line)| line_view(line)).collect_view())}
+                </ol>
+            </div>
             <form on:submit=send>
                 <input data-testid="chat-input" aria-label="Message" placeholder="Message everyone" autocomplete="off"
                     aria-invalid=move || problem().is_some().to_string()
