@@ -5,7 +5,8 @@ use leptos::task::spawn_local;
 
 use super::chat::ChatPanel;
 use super::controls::{icon, DevicePicker, MediaToggle};
-use super::tile::{PeerTile, SelfTile};
+use super::people::{hand_place, in_hand_order, PeoplePanel, Person};
+use super::tile::{display_name, self_label, PeerTile, SelfTile};
 use crate::devices::DeviceView;
 use crate::hooks::{copy_text, SelfVideo};
 use crate::room::ChatLog;
@@ -46,6 +47,15 @@ pub fn Call(
             }
         });
     };
+    let hand: RwSignal<Option<i64>> = view.hand.clone().into();
+    let raise = move |_| {
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.raise_hand(hand.get_untracked().is_none())
+            }
+        });
+    };
+    let show_people = RwSignal::new(false);
     let copied = RwSignal::new(None::<bool>);
     let show_devices = RwSignal::new(false);
     let count = move || tiles.with(Vec::len);
@@ -82,6 +92,30 @@ pub fn Call(
             }
         });
     };
+    let me = self_label(&name);
+    // Everyone with mic, camera and hand, raised hands first: the list and the tiles' hand marks.
+    let people = Memo::new(move |_| {
+        let mut all = vec![Person {
+            key: None,
+            name: me.clone(),
+            mic: mic_on.get(),
+            cam: cam_on.get(),
+            hand: hand.get(),
+        }];
+        tiles.with(|t| {
+            all.extend(t.iter().map(|t| {
+                t.view.with(|v| Person {
+                    key: Some(t.key),
+                    name: display_name(&v.name),
+                    mic: v.mic,
+                    cam: v.cam,
+                    hand: v.hand,
+                })
+            }))
+        });
+        in_hand_order(all)
+    });
+    let place = move |key| Signal::derive(move || people.with(|p| hand_place(p, key)));
     let toggle_mic = move |()| turn(MediaKind::Audio, !mic_on.get_untracked());
     let toggle_cam = move |()| turn(MediaKind::Video, !cam_on.get_untracked());
     let invite = StoredValue::new(invite);
@@ -134,9 +168,9 @@ pub fn Call(
             // On an error the card is the page: the grid would only push it around.
             <div class="grid" class:hidden=move || error().is_some() style:--cols=move || grid_columns(count() + 1).to_string()
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
-                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video />
+                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
-                    <PeerTile session key=tile.key view=tile.view />
+                    <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) />
                 </For>
             </div>
             <nav class="controls" class:hidden=move || error().is_some() aria-label="Call controls">
@@ -146,6 +180,31 @@ pub fn Call(
                 </span>
                 <MediaToggle device=MediaKind::Audio testid="call-mic" on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
                 <MediaToggle device=MediaKind::Video testid="call-cam" on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
+                <button
+                    type="button"
+                    class="round"
+                    class:raised=move || hand.get().is_some()
+                    data-testid="call-hand"
+                    aria-label="Raise hand"
+                    aria-pressed=move || hand.get().is_some().to_string()
+                    title=move || if hand.get().is_some() { "Lower your hand" } else { "Raise your hand" }
+                    on:click=raise
+                >
+                    <span aria-hidden="true">"✋"</span>
+                    <span class="btn-text">"Hand"</span>
+                </button>
+                <button
+                    type="button"
+                    class="btn"
+                    data-testid="people-toggle"
+                    aria-label="People"
+                    aria-expanded=move || show_people.get().to_string()
+                    aria-controls="people-panel"
+                    on:click=move |_| show_people.update(|v| *v = !*v)
+                >
+                    {icon("users")}
+                    <span class="btn-text">"People"</span>
+                </button>
                 <button
                     type="button"
                     class="btn"
@@ -206,6 +265,9 @@ pub fn Call(
                             on_pick=move |id: String| switch(MediaKind::Audio, Some(id).filter(|s| !s.is_empty())) />
                     </div>
                 </div>
+            </Show>
+            <Show when=move || show_people.get() && error().is_none()>
+                <PeoplePanel people />
             </Show>
             <Show when=move || chat_open() && error().is_none()>
                 <ChatPanel log=chat on_send=send_chat />

@@ -5,5 +5,6 @@ pub mod chat;
 pub mod controls;
 pub mod home;
 pub mod lobby;
+pub mod people;
 pub mod room_page;
 pub mod tile;

@@ -1,7 +1,7 @@
 //! The data channel: `hello` when it opens, our mic and camera state on every toggle, and each
 //! message from the peer routed to the concern it is for (the tile's name and media here,
-//! `Proof` to admission, `Rebind` to identity, `Ping`/`Pong` to liveness, `Chat` to chat). Every message spends
-//! the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
+//! `Proof` to admission, `Rebind` to identity, `Ping`/`Pong` to liveness, `Chat` to chat, `Hand`
+//! to hand). Every message spends the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
 //! has not proven it gets nothing from us and is heard only about its proof.
 
 use meshcall_protocol::PeerMessage;
@@ -19,6 +19,7 @@ impl Room {
             mic: self.mic,
             cam: self.cam,
             signaling_id: self.my_id.clone(),
+            hand: self.hand_age(),
         }
     }
 
@@ -112,6 +113,7 @@ impl Room {
                 mic,
                 cam,
                 signaling_id,
+                hand,
             } => {
                 if let Some(p) = self.peers.get_mut(&key) {
                     p.name = clean_name(&name);
@@ -119,6 +121,7 @@ impl Room {
                     p.cam = cam;
                     out.push(Command::PeerUpdated { key });
                 }
+                self.on_hand(key, hand, out);
                 if !admitted {
                     self.on_early_hello(key, out);
                 } else if let Some(id) = signaling_id {
@@ -143,6 +146,7 @@ impl Room {
             PeerMessage::Ping => self.on_ping(key, out),
             PeerMessage::Pong => self.on_pong(key),
             PeerMessage::Chat { text } => self.on_chat(key, &text, out),
+            PeerMessage::Hand { up } => self.on_hand(key, up.then_some(0), out),
         }
     }
 }

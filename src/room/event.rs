@@ -66,6 +66,8 @@ pub enum Event {
         mic: bool,
         cam: bool,
     },
+    /// The person raised (`true`) or lowered their hand.
+    RaiseHand(bool),
     /// The person sends a chat line to everyone.
     SendChat(String),
     /// Time passes (timers are checked here, never inside the edge).

@@ -9,7 +9,8 @@
 //! - [`channel`]: the data channel's hello and media state, and routing its messages;
 //! - [`admission`]: who gets our media: the room key's proof, pair tokens, safety codes;
 //! - [`budget`]: how much one peer may make us do;
-//! - [`chat`]: chat lines out and in, and the log the call keeps.
+//! - [`chat`]: chat lines out and in, and the log the call keeps;
+//! - [`hand`]: raised hands, ours and the peers', in the order raised.
 //!
 //! A new feature (chat, files, screen share) gets a module of its own here, not arms in `step`.
 
@@ -18,6 +19,7 @@ mod budget;
 mod channel;
 mod chat;
 mod event;
+mod hand;
 mod identity;
 mod liveness;
 mod negotiation;
@@ -55,6 +57,8 @@ pub struct Room {
     name: String,
     mic: bool,
     cam: bool,
+    /// Hand: since when ours is up.
+    hand: Option<u64>,
     now: u64,
     next_key: PeerKey,
     peers: LiteMap<PeerKey, Peer>,
@@ -145,6 +149,7 @@ impl Room {
             Event::ChannelMessage { key, text } => self.on_channel_message(key, &text, &mut out),
             Event::LocalMedia { mic, cam } => self.on_local_media(mic, cam, &mut out),
             Event::SendChat(text) => self.on_send_chat(&text, &mut out),
+            Event::RaiseHand(up) => self.on_raise_hand(up, &mut out),
             Event::Tick => {
                 self.run_deferred_joins(&mut out);
                 self.check_admissions(&mut out);

@@ -55,6 +55,8 @@ pub struct PeerView {
     pub mic: bool,
     pub cam: bool,
     pub state: PeerState,
+    /// When its hand went up (our clock, ms; before our page loaded: negative), if it is up.
+    pub hand: Option<i64>,
     /// The connection's safety code, once its fingerprints are known: the same digits on the
     /// other end unless something in between replaced them.
     pub safety_code: Option<String>,
@@ -71,6 +73,8 @@ pub struct Peer {
     pub mic: bool,
     pub cam: bool,
     pub state: PeerState,
+    /// When its hand went up, on our clock (hand).
+    pub hand: Option<i64>,
     /// The data channel is open (and the peer not failed).
     pub(crate) channel_open: bool,
     pub(crate) negotiation: Negotiation,
@@ -102,6 +106,7 @@ impl Peer {
             mic: true,
             cam: true,
             state: PeerState::Connecting,
+            hand: None,
             channel_open: false,
             negotiation: Negotiation::new(Vec::new()),
             liveness: Liveness::new(now),
@@ -118,6 +123,7 @@ impl Peer {
             mic: self.mic,
             cam: self.cam,
             state: self.state,
+            hand: self.hand,
             safety_code: self.admission.safety_code.clone(),
         }
     }

@@ -46,6 +46,8 @@ pub struct CallView {
     pub devices: ArcRwSignal<DeviceView>,
     /// People turned away at the door, for the one line the call shows about them.
     pub notices: ArcRwSignal<Notices>,
+    /// Since when our hand is up (`now_ms`), if it is.
+    pub hand: ArcRwSignal<Option<i64>>,
     /// The chat since we joined (bounded), and what came while its panel was closed.
     pub chat: ArcRwSignal<ChatLog>,
 }
@@ -139,6 +141,7 @@ impl Session {
                 cam: ArcRwSignal::new(settings.cam),
                 devices: devices.view.clone(),
                 notices: ArcRwSignal::new(Notices::default()),
+                hand: ArcRwSignal::new(None),
                 chat: ArcRwSignal::new(ChatLog::default()),
             },
             devices,
@@ -242,6 +245,15 @@ impl Session {
             mic: mic && self.has_live(MediaKind::Audio),
             cam: cam && self.has_live(MediaKind::Video),
         });
+    }
+
+    /// Raises or lowers our hand, for everyone.
+    pub fn raise_hand(&self, up: bool) {
+        self.0
+            .view
+            .hand
+            .set(up.then(|| crate::rtc::now_ms() as i64));
+        let _ = self.0.events.unbounded_send(Event::RaiseHand(up));
     }
 
     /// Sends a chat line to everyone in the call.

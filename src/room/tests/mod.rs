@@ -4,6 +4,7 @@
 mod admission;
 mod channel;
 mod chat;
+mod hand;
 mod identity;
 mod liveness;
 mod negotiation;

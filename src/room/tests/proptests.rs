@@ -309,6 +309,7 @@ impl World {
                             mic: true,
                             cam: false,
                             signaling_id,
+                            hand: None,
                         }
                     }
                     ChannelText::Media(mic, cam) => PeerMessage::Media { mic, cam },
@@ -332,6 +333,7 @@ impl World {
                                 mic: true,
                                 cam: true,
                                 signaling_id: Some(claimed),
+                                hand: None,
                             }
                         } else {
                             PeerMessage::Rebind {
@@ -649,7 +651,7 @@ proptest! {
             Bad::Claim { other, hello } => {
                 let claimed = other_id(other);
                 let message = if hello {
-                    PeerMessage::Hello { name: "Bob".into(), mic: true, cam: true, signaling_id: Some(claimed) }
+                    PeerMessage::Hello { name: "Bob".into(), mic: true, cam: true, signaling_id: Some(claimed) , hand: None }
                 } else {
                     PeerMessage::Rebind { signaling_id: claimed }
                 };
