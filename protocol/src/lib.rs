@@ -78,6 +78,13 @@ pub enum PeerMessage {
         /// in the order it was raised); absent when it is down.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hand: Option<u64>,
+        /// The id of the stream my screen share's tracks come in, while I share.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<String>,
+    },
+    /// I started sharing my screen (the id of the stream its tracks come in), or stopped (`None`).
+    Share {
+        stream: Option<String>,
     },
     /// I raised (`up`) or lowered my hand.
     Hand {
@@ -155,6 +162,10 @@ impl TryFrom<Value> for PeerMessage {
                 cam: flag(take("cam"), "cam")?,
                 signaling_id: optional(take("signaling_id"), "signaling_id")?,
                 hand: count(take("hand"), "hand")?,
+                share: optional(take("share"), "share")?,
+            },
+            "share" => PeerMessage::Share {
+                stream: optional(take("stream"), "stream")?,
             },
             "hand" => PeerMessage::Hand {
                 up: flag(take("up"), "up")?,
@@ -355,6 +366,7 @@ mod tests {
                 cam: false,
                 signaling_id: None,
                 hand: None,
+                share: None,
             }
         );
         let hand = r#"{"type":"hello","name":"Ada","mic":true,"cam":false,"signaling_id":null,"hand":1500}"#;
@@ -366,6 +378,7 @@ mod tests {
                 cam: false,
                 signaling_id: None,
                 hand: Some(1500),
+                share: None,
             }
         );
         for bad in [r#"-1"#, r#"1.5"#, r#""1""#] {

@@ -6,11 +6,12 @@ use leptos::task::spawn_local;
 use super::chat::ChatPanel;
 use super::controls::{icon, DevicePicker, MediaToggle};
 use super::people::{hand_place, in_hand_order, PeoplePanel, Person};
-use super::tile::{display_name, self_label, PeerTile, SelfTile};
+use super::tile::{display_name, self_label, PeerTile, SelfTile, ShareTile};
 use crate::devices::DeviceView;
 use crate::hooks::{copy_text, SelfVideo};
 use crate::room::ChatLog;
 use crate::rtc::media::MediaKind;
+use crate::rtc::screen::ShareTrouble;
 use crate::session::{CallView, Notices, Session};
 use crate::signaling::LinkStatus;
 
@@ -56,6 +57,15 @@ pub fn Call(
         });
     };
     let show_people = RwSignal::new(false);
+    let sharing: RwSignal<bool> = view.sharing.clone().into();
+    let share_trouble: RwSignal<Option<ShareTrouble>> = view.share_trouble.clone().into();
+    let toggle_share = move |_| {
+        session.with_value(|s| match s {
+            Some(s) if sharing.get_untracked() => s.stop_share(),
+            Some(s) => s.share_screen(),
+            None => {}
+        });
+    };
     let copied = RwSignal::new(None::<bool>);
     let show_devices = RwSignal::new(false);
     let count = move || tiles.with(Vec::len);
@@ -101,6 +111,7 @@ pub fn Call(
             mic: mic_on.get(),
             cam: cam_on.get(),
             hand: hand.get(),
+            share: sharing.get(),
         }];
         tiles.with(|t| {
             all.extend(t.iter().map(|t| {
@@ -110,6 +121,7 @@ pub fn Call(
                     mic: v.mic,
                     cam: v.cam,
                     hand: v.hand,
+                    share: v.share,
                 })
             }))
         });
@@ -159,6 +171,10 @@ pub fn Call(
                     "Someone without the room key tried to join"
                 </p>
             </Show>
+            {move || share_trouble.get().map(|t| view! { <p class="hint" data-testid="share-notice" role="alert">{t.sentence()}</p> })}
+            <Show when=move || sharing.get()>
+                <p class="hint" role="status">"You are sharing your screen with everyone in the call."</p>
+            </Show>
             <Show when=move || link.get() == LinkStatus::Connecting>
                 <p class="hint" role="status">"Connecting to the room…"</p>
             </Show>
@@ -168,6 +184,10 @@ pub fn Call(
             // On an error the card is the page: the grid would only push it around.
             <div class="grid" class:hidden=move || error().is_some() style:--cols=move || grid_columns(count() + 1).to_string()
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
+                // Screens first, each across the whole row.
+                <For each=move || tiles.get() key=|t| t.key let:tile>
+                    <ShareTile session key=tile.key view=tile.view />
+                </For>
                 <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
                     <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) />
@@ -192,6 +212,19 @@ pub fn Call(
                 >
                     <span aria-hidden="true">"✋"</span>
                     <span class="btn-text">"Hand"</span>
+                </button>
+                <button
+                    type="button"
+                    class="round"
+                    class:raised=move || sharing.get()
+                    data-testid="call-share"
+                    aria-label="Share screen"
+                    aria-pressed=move || sharing.get().to_string()
+                    title=move || if sharing.get() { "Stop sharing your screen" } else { "Share your screen" }
+                    on:click=toggle_share
+                >
+                    {icon("screen")}
+                    <span class="btn-text">"Share"</span>
                 </button>
                 <button
                     type="button"

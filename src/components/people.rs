@@ -16,13 +16,23 @@ pub struct Person {
     pub cam: bool,
     /// When the hand went up (our clock, ms), if it is up.
     pub hand: Option<i64>,
+    pub share: bool,
 }
 
 /// Raised hands first, earliest first; then the rest in the order given. Stable, so two hands
-/// raised in the same millisecond keep the order given too.
-pub fn in_hand_order(mut people: Vec<Person>) -> Vec<Person> {
-    people.sort_by_key(|p| p.hand.unwrap_or(i64::MAX));
-    people
+/// raised in the same millisecond keep the order given too. An insertion sort: a call holds a
+/// handful of people, and the standard library's sort costs the wasm kilobytes.
+pub fn in_hand_order(people: Vec<Person>) -> Vec<Person> {
+    let (mut up, down): (Vec<_>, Vec<_>) = people.into_iter().partition(|p| p.hand.is_some());
+    for i in 1..up.len() {
+        let mut j = i;
+        while j > 0 && up[j - 1].hand > up[j].hand {
+            up.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    up.extend(down);
+    up
 }
 
 /// Where `key`'s raised hand is in the line (1 for the first), if it is up.
@@ -72,6 +82,7 @@ pub fn PeoplePanel(people: Memo<Vec<Person>>) -> impl IntoView {
                                     {place.map(hand_mark)}
                                     {state_icon(p.mic, "mic", "mic-off", "Microphone")}
                                     {state_icon(p.cam, "cam", "cam-off", "Camera")}
+                                    {p.share.then(|| view! { <span class="state" data-testid="person-share" role="img" aria-label="Sharing the screen">{icon("screen")}</span> })}
                                 </li>
                             }
                         })
@@ -93,6 +104,7 @@ mod tests {
             mic: true,
             cam: true,
             hand,
+            share: false,
         }
     }
 

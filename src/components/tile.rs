@@ -105,6 +105,33 @@ fn on_off(on: bool) -> &'static str {
     }
 }
 
+/// A peer's screen share, large, while it shares.
+#[component]
+pub fn ShareTile(
+    session: StoredValue<Option<Session>, LocalStorage>,
+    key: u32,
+    view: ArcRwSignal<PeerView>,
+) -> impl IntoView {
+    let v: RwSignal<PeerView> = view.into();
+    let sharing = move || v.with(|v| v.share);
+    let video = NodeRef::<Video>::new();
+    attach(video, move || {
+        sharing()
+            .then(|| session.with_value(|s| s.as_ref().and_then(|s| s.share_stream(key))))
+            .flatten()
+    });
+    view! {
+        <Show when=sharing>
+            <figure class="tile share" data-testid="share-tile" data-peer=key.to_string()>
+                <video node_ref=video autoplay playsinline></video>
+                <figcaption class="caption">
+                    <span class="name">{move || format!("{}'s screen", v.with(|v| display_name(&v.name)))}</span>
+                </figcaption>
+            </figure>
+        </Show>
+    }
+}
+
 #[component]
 pub fn PeerTile(
     session: StoredValue<Option<Session>, LocalStorage>,

@@ -1,7 +1,7 @@
 //! The data channel: `hello` when it opens, our mic and camera state on every toggle, and each
 //! message from the peer routed to the concern it is for (the tile's name and media here,
 //! `Proof` to admission, `Rebind` to identity, `Ping`/`Pong` to liveness, `Chat` to chat, `Hand`
-//! to hand). Every message spends the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
+//! to hand, `Share` to share). Every message spends the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
 //! has not proven it gets nothing from us and is heard only about its proof.
 
 use meshcall_protocol::PeerMessage;
@@ -20,6 +20,7 @@ impl Room {
             cam: self.cam,
             signaling_id: self.my_id.clone(),
             hand: self.hand_age(),
+            share: self.share.clone(),
         }
     }
 
@@ -114,6 +115,7 @@ impl Room {
                 cam,
                 signaling_id,
                 hand,
+                share,
             } => {
                 if let Some(p) = self.peers.get_mut(&key) {
                     p.name = clean_name(&name);
@@ -122,6 +124,7 @@ impl Room {
                     out.push(Command::PeerUpdated { key });
                 }
                 self.on_hand(key, hand, out);
+                self.on_share(key, share, out);
                 if !admitted {
                     self.on_early_hello(key, out);
                 } else if let Some(id) = signaling_id {
@@ -147,6 +150,7 @@ impl Room {
             PeerMessage::Pong => self.on_pong(key),
             PeerMessage::Chat { text } => self.on_chat(key, &text, out),
             PeerMessage::Hand { up } => self.on_hand(key, up.then_some(0), out),
+            PeerMessage::Share { stream } => self.on_share(key, stream, out),
         }
     }
 }

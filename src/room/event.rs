@@ -66,6 +66,8 @@ pub enum Event {
         mic: bool,
         cam: bool,
     },
+    /// We started sharing our screen (its stream's id) or stopped.
+    LocalShare(Option<String>),
     /// The person raised (`true`) or lowered their hand.
     RaiseHand(bool),
     /// The person sends a chat line to everyone.
@@ -133,6 +135,12 @@ pub enum Command {
         from: Option<PeerKey>,
         name: String,
         text: String,
+    },
+    /// The peer's screen share comes in the stream `stream` (or it stopped sharing): tell its
+    /// tracks apart from its camera's.
+    RemoteShare {
+        key: PeerKey,
+        stream: Option<String>,
     },
     /// The tile's view changed.
     PeerUpdated {

@@ -10,7 +10,8 @@
 //! - [`admission`]: who gets our media: the room key's proof, pair tokens, safety codes;
 //! - [`budget`]: how much one peer may make us do;
 //! - [`chat`]: chat lines out and in, and the log the call keeps;
-//! - [`hand`]: raised hands, ours and the peers', in the order raised.
+//! - [`hand`]: raised hands, ours and the peers', in the order raised;
+//! - [`share`]: screen shares, ours announced and the peers' told apart from their cameras.
 //!
 //! A new feature (chat, files, screen share) gets a module of its own here, not arms in `step`.
 
@@ -24,6 +25,7 @@ mod identity;
 mod liveness;
 mod negotiation;
 mod peer;
+mod share;
 #[cfg(test)]
 mod tests;
 
@@ -47,6 +49,7 @@ pub use liveness::{
 };
 pub use negotiation::RESTART_GAP_MS;
 pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView};
+pub use share::MAX_STREAM_ID_CHARS;
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.
 #[derive(Debug, Default)]
@@ -59,6 +62,8 @@ pub struct Room {
     cam: bool,
     /// Hand: since when ours is up.
     hand: Option<u64>,
+    /// Share: the stream id of our screen share, while we share.
+    share: Option<String>,
     now: u64,
     next_key: PeerKey,
     peers: LiteMap<PeerKey, Peer>,
@@ -150,6 +155,7 @@ impl Room {
             Event::LocalMedia { mic, cam } => self.on_local_media(mic, cam, &mut out),
             Event::SendChat(text) => self.on_send_chat(&text, &mut out),
             Event::RaiseHand(up) => self.on_raise_hand(up, &mut out),
+            Event::LocalShare(stream) => self.on_local_share(stream, &mut out),
             Event::Tick => {
                 self.run_deferred_joins(&mut out);
                 self.check_admissions(&mut out);

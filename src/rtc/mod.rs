@@ -3,7 +3,10 @@
 //! runs room commands; it decides nothing about the call itself.
 
 pub mod media;
+pub mod ops;
 pub mod peer;
+pub mod remote;
+pub mod screen;
 pub mod stats;
 
 use wasm_bindgen::{JsCast, JsValue};

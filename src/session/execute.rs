@@ -9,6 +9,7 @@ use crate::hooks::random_bytes;
 use crate::room::{ChatLine, Command, Event, PeerKey};
 use crate::rtc::media::LocalMedia;
 use crate::rtc::peer::{log, Op, PeerEdge};
+use crate::rtc::screen::Screen;
 use crate::rtc::stats::read_fingerprints;
 use crate::rtc::{now_ms, time_of_day};
 use crate::trust::token_from;
@@ -32,9 +33,12 @@ impl Inner {
             Command::CreatePeer { key, offerer } => {
                 let media = self.media.borrow();
                 let local = media.as_ref().map(LocalMedia::stream);
+                let screen = self.screen.borrow();
+                let screen = screen.as_ref().map(Screen::stream);
                 // In a room with a key, nothing goes out before the peer's proof checks.
                 let hold = self.room.borrow().has_key();
-                match PeerEdge::new(key, &self.config, local, offerer, hold, self.events.clone()) {
+                let events = self.events.clone();
+                match PeerEdge::new(key, &self.config, local, screen, offerer, hold, events) {
                     Ok(edge) => {
                         self.edges.borrow_mut().insert(key, edge);
                     }
@@ -99,8 +103,10 @@ impl Inner {
             Command::AllowMedia { key } => {
                 let media = self.media.borrow();
                 let local = media.as_ref().map(LocalMedia::stream);
+                let screen = self.screen.borrow();
+                let screen = screen.as_ref().map(Screen::stream);
                 if let Some(edge) = self.edges.borrow().get(&key) {
-                    let release = edge.release(local);
+                    let release = edge.release(local, screen);
                     wasm_bindgen_futures::spawn_local(async move {
                         if let Err(e) = release.await {
                             log(&format!("peer {key}: could not send our media: {e}"));
@@ -116,6 +122,11 @@ impl Inner {
                     text,
                 })
             }),
+            Command::RemoteShare { key, stream } => {
+                if let Some(edge) = self.edges.borrow().get(&key) {
+                    edge.set_remote_share(stream);
+                }
+            }
             Command::Notice(notice) => self.view.notices.update(|n| n.count(notice)),
             Command::ClosePeer { key } => {
                 let edge = self.edges.borrow_mut().remove(&key);

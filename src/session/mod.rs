@@ -18,10 +18,12 @@ use crate::devices::{DeviceView, Devices};
 use crate::room::{ChatLog, Event, Notice, PeerKey, PeerView, Room};
 use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
 use crate::rtc::peer::{rtc_configuration, PeerEdge};
+use crate::rtc::screen::{Screen, ShareTrouble};
 use crate::signaling::{LinkEvent, LinkStatus, SignalingClient};
 use crate::trust::RoomKey;
 
 mod execute;
+mod share;
 
 /// How often the brain's timers are checked.
 const TICK_MS: u32 = 1_000;
@@ -46,6 +48,10 @@ pub struct CallView {
     pub devices: ArcRwSignal<DeviceView>,
     /// People turned away at the door, for the one line the call shows about them.
     pub notices: ArcRwSignal<Notices>,
+    /// We share our screen.
+    pub sharing: ArcRwSignal<bool>,
+    /// Why our last try to share the screen came to nothing.
+    pub share_trouble: ArcRwSignal<Option<ShareTrouble>>,
     /// Since when our hand is up (`now_ms`), if it is.
     pub hand: ArcRwSignal<Option<i64>>,
     /// The chat since we joined (bounded), and what came while its panel was closed.
@@ -89,6 +95,8 @@ struct Inner {
     /// A handful of peers: a sorted Vec (litemap) is smaller in the wasm than a BTreeMap.
     edges: RefCell<LiteMap<PeerKey, PeerEdge>>,
     media: RefCell<Option<LocalMedia>>,
+    /// Our screen share, while it runs.
+    screen: RefCell<Option<Screen>>,
     config: RtcConfiguration,
     events: mpsc::UnboundedSender<Event>,
     outbound: RefCell<Option<Outbound>>,
@@ -127,6 +135,7 @@ impl Session {
             ),
             edges: RefCell::default(),
             media: RefCell::default(),
+            screen: RefCell::default(),
             config: rtc_configuration(&settings.ice_servers),
             events: events.clone(),
             outbound: RefCell::default(),
@@ -142,6 +151,8 @@ impl Session {
                 devices: devices.view.clone(),
                 notices: ArcRwSignal::new(Notices::default()),
                 hand: ArcRwSignal::new(None),
+                sharing: ArcRwSignal::new(false),
+                share_trouble: ArcRwSignal::new(None),
                 chat: ArcRwSignal::new(ChatLog::default()),
             },
             devices,
@@ -392,11 +403,7 @@ impl Session {
     }
 
     pub fn remote_stream(&self, key: PeerKey) -> Option<MediaStream> {
-        self.0
-            .edges
-            .borrow()
-            .get(&key)
-            .map(|e| Clone::clone(e.remote_stream()))
+        self.0.edges.borrow().get(&key).map(|e| e.remote_stream())
     }
 
     /// The open peer connections (for tests and diagnostics).
@@ -420,6 +427,7 @@ impl Session {
         self.0.outbound.borrow_mut().take();
         self.0.ticker.borrow_mut().take();
         self.0.device_watch.borrow_mut().take();
+        self.0.screen.borrow_mut().take();
         self.0.media.borrow_mut().take();
     }
 }

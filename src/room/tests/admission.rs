@@ -116,6 +116,7 @@ fn a_peer_with_the_key_gets_media_name_and_tile_only_after_its_proof() {
                     cam: true,
                     signaling_id: Some("aaa".into()),
                     hand: None,
+                    share: None,
                 }
             },
             Command::PeerUpdated { key: kb },
@@ -145,6 +146,7 @@ fn a_proof_before_our_fingerprints_waits_for_them() {
         cam: true,
         signaling_id: Some("bbb".into()),
         hand: None,
+        share: None,
     };
     assert!(a.step(1, message(kb, &hello)).is_empty());
     let out = a.step(2, secured(kb, "bbb"));
@@ -175,6 +177,7 @@ fn without_the_key_or_with_another_a_peer_gets_nothing() {
         cam: true,
         signaling_id: None,
         hand: None,
+        share: None,
     };
     refused(&a.step(1, message(kb, &hello)), kb, Notice::NoKey);
     // What it sends afterwards is not answered, and it is not called again.

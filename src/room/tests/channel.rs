@@ -26,6 +26,7 @@ fn data_channel_carries_name_and_media_state() {
             cam: true,
             state: PeerState::Connected,
             hand: None,
+            share: false,
             safety_code: Some(crate::trust::safety_code(&fingerprints("bbb"))),
         }
     );
@@ -87,6 +88,7 @@ fn data_channel_carries_name_and_media_state() {
                     cam: true,
                     signaling_id: Some("aaa".into()),
                     hand: None,
+                    share: None,
                 }
             },
             Command::Secure { key: kd }
@@ -134,6 +136,7 @@ fn names_lose_what_could_spoof_them() {
             cam: true,
             signaling_id: None,
             hand: None,
+            share: None,
         };
         a.step(1, message(kb, &hello));
         assert_eq!(a.peer(kb).unwrap().name, shown, "{sent:?}");

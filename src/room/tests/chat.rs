@@ -66,6 +66,7 @@ fn a_peers_line_shows_with_its_name_and_bad_ones_change_nothing() {
         cam: true,
         signaling_id: None,
         hand: None,
+        share: None,
     };
     a.step(0, message(kb, &hello));
     assert_eq!(

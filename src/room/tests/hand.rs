@@ -9,6 +9,7 @@ fn hello(name: &str, hand: Option<u64>) -> PeerMessage {
         cam: true,
         signaling_id: None,
         hand,
+        share: None,
     }
 }
 
@@ -38,6 +39,7 @@ fn our_hand_goes_to_every_peer_and_into_our_hello() {
             cam: true,
             signaling_id: Some("aaa".into()),
             hand: Some(2_500),
+            share: None,
         }
     }));
     // Lowered: both hear it.

@@ -310,6 +310,7 @@ impl World {
                             cam: false,
                             signaling_id,
                             hand: None,
+                            share: None,
                         }
                     }
                     ChannelText::Media(mic, cam) => PeerMessage::Media { mic, cam },
@@ -334,6 +335,7 @@ impl World {
                                 cam: true,
                                 signaling_id: Some(claimed),
                                 hand: None,
+                                share: None,
                             }
                         } else {
                             PeerMessage::Rebind {
@@ -491,6 +493,13 @@ impl World {
                     );
                 }
                 Command::Chat { from: None, .. } => {}
+                Command::RemoteShare { key, .. } => {
+                    prop_assert!(
+                        self.edges.contains(key),
+                        "a share for a closed or unknown connection: {}",
+                        ctx()
+                    );
+                }
             }
         }
         // A tile only for a peer that is in: admitted (always so in an open room).
@@ -651,7 +660,7 @@ proptest! {
             Bad::Claim { other, hello } => {
                 let claimed = other_id(other);
                 let message = if hello {
-                    PeerMessage::Hello { name: "Bob".into(), mic: true, cam: true, signaling_id: Some(claimed) , hand: None }
+                    PeerMessage::Hello { name: "Bob".into(), mic: true, cam: true, signaling_id: Some(claimed) , hand: None, share: None }
                 } else {
                     PeerMessage::Rebind { signaling_id: claimed }
                 };
@@ -684,6 +693,7 @@ proptest! {
                     | Command::SendToPeer { key: k, .. }
                     | Command::Secure { key: k }
                     | Command::AllowMedia { key: k }
+                    | Command::RemoteShare { key: k, .. }
                     | Command::ClosePeer { key: k }
                     | Command::PeerUpdated { key: k }
                     | Command::PeerRemoved { key: k } => *k == key,
