@@ -253,3 +253,26 @@ export async function expectFullMesh(people: Person[]) {
       .toBeGreaterThanOrEqual(people.length - 1);
   }
 }
+
+/** Runs in a page before the app: keeps every data channel it makes (as `window.__channels`), so a test
+ * can send on them what the app never would. */
+export function keepChannels() {
+  const make = RTCPeerConnection.prototype.createDataChannel;
+  const channels: RTCDataChannel[] = [];
+  RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnection, ...args: any[]) {
+    const channel = (make as any).apply(this, args) as RTCDataChannel;
+    channels.push(channel);
+    return channel;
+  } as any;
+  (window as any).__channels = channels;
+}
+
+/** Each person shows every other one's tile, connected and named (their data channels are open and
+ * admitted): quicker than expectFullMesh where media is not the point. */
+export async function expectNamed(people: Person[]) {
+  for (const me of people) {
+    for (const other of people.filter((p) => p !== me)) {
+      await expect(tileOf(me, other.name), `${me.name} sees ${other.name}`).toHaveAttribute('data-state', 'connected');
+    }
+  }
+}

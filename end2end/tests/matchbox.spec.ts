@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { test as base, expect, expectFullMesh, clickJoin, roomName, tileOf, type Person } from './fixtures';
+import { test as base, expect, expectFullMesh, clickJoin, peerConnectionsBuilt, roomName, tileOf, type People, type Person } from './fixtures';
 
 const MATCHBOX_BIN =
   process.env.MATCHBOX_SERVER_BIN ?? path.resolve(__dirname, '../../.tools/matchbox/bin/matchbox_server');
@@ -100,6 +100,20 @@ const test = base.extend<{ matchboxLog: void }, { matchbox: Matchbox }>({
   ],
 });
 
+/** Joins like people.join, into `room` (with `key`) signaled through matchbox_server, noting every
+ * WebSocket the page opens in `sockets`. */
+async function joinVia(people: People, matchbox: Matchbox, room: string, key: string, name: string, sockets: Map<string, string[]>) {
+  const person = await people.open(name, `/r/${room}#${key}`, undefined, undefined, {
+    config: { signalingUrl: matchbox.url },
+  });
+  const urls: string[] = [];
+  sockets.set(name, urls);
+  person.page.on('websocket', (ws) => urls.push(ws.url()));
+  await clickJoin(person);
+  await expect(person.page.getByTestId('self-tile')).toBeVisible();
+  return person;
+}
+
 test('three people in a private room signaled by the real matchbox_server see and hear each other; one leaves', async ({
   people,
   matchbox,
@@ -107,19 +121,7 @@ test('three people in a private room signaled by the real matchbox_server see an
   const room = roomName('matchbox');
   const key = 'matchbox-interop-room-key-2';
   const sockets = new Map<string, string[]>();
-
-  // Joins like people.join, noting every WebSocket the page opens.
-  const join = async (name: string): Promise<Person> => {
-    const person = await people.open(name, `/r/${room}#${key}`, undefined, undefined, {
-      config: { signalingUrl: matchbox.url },
-    });
-    const urls: string[] = [];
-    sockets.set(name, urls);
-    person.page.on('websocket', (ws) => urls.push(ws.url()));
-    await clickJoin(person);
-    await expect(person.page.getByTestId('self-tile')).toBeVisible();
-    return person;
-  };
+  const join = (name: string): Promise<Person> => joinVia(people, matchbox, room, key, name, sockets);
   const ada = await join('Ada');
   const grace = await join('Grace');
   const linus = await join('Linus');
@@ -147,4 +149,34 @@ test('three people in a private room signaled by the real matchbox_server see an
   await expect(grace.page.getByTestId('join')).toBeVisible();
   // The two who stayed are still in a working call through matchbox_server.
   await expectFullMesh([ada, linus]);
+});
+
+test('chat, a raised hand and a screen share work through matchbox_server too', async ({ people, matchbox }) => {
+  const room = roomName('matchbox-meeting');
+  const key = 'matchbox-interop-meeting-key';
+  const sockets = new Map<string, string[]>();
+  const ada = await joinVia(people, matchbox, room, key, 'Ada', sockets);
+  const grace = await joinVia(people, matchbox, room, key, 'Grace', sockets);
+  await expectFullMesh([ada, grace]);
+
+  await ada.page.getByTestId('chat-toggle').click();
+  await ada.page.getByTestId('chat-input').fill('Through matchbox');
+  await ada.page.getByTestId('chat-send').click();
+  await expect(grace.page.getByTestId('chat-unread')).toHaveText('1', WITHIN);
+  await grace.page.getByTestId('chat-toggle').click();
+  await expect(grace.page.getByTestId('chat-text')).toHaveText(['Through matchbox']);
+
+  await grace.page.getByTestId('call-hand').click();
+  await expect(tileOf(ada, 'Grace').getByTestId('hand-mark')).toHaveText('✋1', WITHIN);
+
+  // The share's track is negotiated through matchbox_server on the same connection.
+  await ada.page.getByTestId('call-share').click();
+  const share = grace.page.getByTestId('share-tile');
+  await expect(share).toContainText("Ada's screen", WITHIN);
+  const frames = () => share.locator('video').evaluate((v: HTMLVideoElement) => (v.videoWidth > 0 ? v.getVideoPlaybackQuality().totalVideoFrames : 0));
+  await expect.poll(frames, { message: "frames of Ada's screen at Grace" }).toBeGreaterThan(5);
+  await ada.page.getByTestId('call-share').click();
+  await expect(share).toHaveCount(0, WITHIN);
+  for (const p of [ada, grace]) expect(await peerConnectionsBuilt(p), `${p.name}: connections built`).toBe(1);
+  for (const [name, urls] of sockets) expect(urls, `${name}'s signaling sockets`).toEqual([`${matchbox.url}${room}`]);
 });

@@ -1,19 +1,7 @@
 // Issue 11, hole 6: a peer floods its data channels. Every `ping` used to cost each receiver a `pong`
 // and every `hello` a re-render, without limit. Now each peer has a budget of messages per second;
 // the flooder is cut off, and the others' pages stay responsive with their call going on.
-import { test, expect, clickJoin, expectFullMesh, expectVideoFlowing, roomName, tileOf, type Person } from './fixtures';
-
-/** Runs in Mallory's page before the app: keeps every data channel it makes, so the test can use them. */
-function keepChannels() {
-  const make = RTCPeerConnection.prototype.createDataChannel;
-  const channels: RTCDataChannel[] = [];
-  RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnection, ...args: any[]) {
-    const channel = (make as any).apply(this, args) as RTCDataChannel;
-    channels.push(channel);
-    return channel;
-  } as any;
-  (window as any).__channels = channels;
-}
+import { test, expect, clickJoin, expectFullMesh, expectVideoFlowing, keepChannels, roomName, tileOf, type Person } from './fixtures';
 
 /** Runs in Mallory's page: sends pings and hellos on every open channel as fast as the channels take
  * them, until none is open any more (or 20 s); resolves with how many it sent. */

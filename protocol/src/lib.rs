@@ -74,6 +74,21 @@ pub enum PeerMessage {
         /// My current signaling id, so the other side can re-associate this connection after a
         /// signaling reconnect gave me a new one.
         signaling_id: Option<PeerId>,
+        /// My hand is up, raised this many milliseconds ago (so someone who joins later puts it
+        /// in the order it was raised); absent when it is down.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hand: Option<u64>,
+        /// The id of the stream my screen share's tracks come in, while I share.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<String>,
+    },
+    /// I started sharing my screen (the id of the stream its tracks come in), or stopped (`None`).
+    Share {
+        stream: Option<String>,
+    },
+    /// I raised (`up`) or lowered my hand.
+    Hand {
+        up: bool,
     },
     /// Mic or camera turned on or off.
     Media {
@@ -134,6 +149,11 @@ impl TryFrom<Value> for PeerMessage {
             None | Some(Value::Null) => Ok(None),
             v => string(v, field).map(Some),
         };
+        let count = |v: Option<Value>, field: &str| match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.is_u64() => Ok(n.as_u64()),
+            Some(_) => Err(format!("invalid type: `{field}` must be a whole number")),
+        };
         let kind = string(take("type"), "type")?;
         Ok(match kind.as_str() {
             "hello" => PeerMessage::Hello {
@@ -141,6 +161,14 @@ impl TryFrom<Value> for PeerMessage {
                 mic: flag(take("mic"), "mic")?,
                 cam: flag(take("cam"), "cam")?,
                 signaling_id: optional(take("signaling_id"), "signaling_id")?,
+                hand: count(take("hand"), "hand")?,
+                share: optional(take("share"), "share")?,
+            },
+            "share" => PeerMessage::Share {
+                stream: optional(take("stream"), "stream")?,
+            },
+            "hand" => PeerMessage::Hand {
+                up: flag(take("up"), "up")?,
             },
             "media" => PeerMessage::Media {
                 mic: flag(take("mic"), "mic")?,
@@ -336,8 +364,38 @@ mod tests {
                 name: "Ada".into(),
                 mic: true,
                 cam: false,
-                signaling_id: None
+                signaling_id: None,
+                hand: None,
+                share: None,
             }
+        );
+        let hand = r#"{"type":"hello","name":"Ada","mic":true,"cam":false,"signaling_id":null,"hand":1500}"#;
+        assert_eq!(
+            serde_json::from_str::<PeerMessage>(hand).unwrap(),
+            PeerMessage::Hello {
+                name: "Ada".into(),
+                mic: true,
+                cam: false,
+                signaling_id: None,
+                hand: Some(1500),
+                share: None,
+            }
+        );
+        for bad in [r#"-1"#, r#"1.5"#, r#""1""#] {
+            let text = hand.replace("1500", bad);
+            assert!(
+                serde_json::from_str::<PeerMessage>(&text).is_err(),
+                "{text}"
+            );
+        }
+        let up = PeerMessage::Hand { up: true };
+        assert_eq!(
+            serde_json::to_string(&up).unwrap(),
+            r#"{"type":"hand","up":true}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<PeerMessage>(r#"{"type":"hand","up":true}"#).unwrap(),
+            up
         );
     }
 

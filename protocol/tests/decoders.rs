@@ -27,7 +27,7 @@ fn word() -> impl Strategy<Value = String> {
         3 => any::<String>(),
         2 => prop::sample::select(vec![
             "IdAssigned", "NewPeer", "PeerLeft", "Signal", "KeepAlive", "sender", "receiver", "data",
-            "Offer", "Answer", "IceCandidate", "type", "hello", "media", "rebind", "chat", "ping", "pong",
+            "Offer", "Answer", "IceCandidate", "type", "hello", "media", "rebind", "chat", "ping", "pong", "hand", "up", "share", "stream",
             "proof", "token", "key_id", "mac", "Rebind", "name", "mic", "cam", "signaling_id", "text", "signalingUrl", "iceServers", "urls",
             "username", "credential", "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\n", "",
         ])
@@ -111,14 +111,22 @@ fn peer_message() -> impl Strategy<Value = PeerMessage> {
             any::<String>(),
             any::<bool>(),
             any::<bool>(),
-            prop::option::of(id())
+            prop::option::of(id()),
+            prop::option::of(any::<u64>()),
+            prop::option::of(any::<String>())
         )
-            .prop_map(|(name, mic, cam, signaling_id)| PeerMessage::Hello {
-                name,
-                mic,
-                cam,
-                signaling_id
-            }),
+            .prop_map(
+                |(name, mic, cam, signaling_id, hand, share)| PeerMessage::Hello {
+                    name,
+                    mic,
+                    cam,
+                    signaling_id,
+                    hand,
+                    share
+                }
+            ),
+        prop::option::of(any::<String>()).prop_map(|stream| PeerMessage::Share { stream }),
+        any::<bool>().prop_map(|up| PeerMessage::Hand { up }),
         (any::<bool>(), any::<bool>()).prop_map(|(mic, cam)| PeerMessage::Media { mic, cam }),
         id().prop_map(|signaling_id| PeerMessage::Rebind { signaling_id }),
         (
@@ -211,6 +219,17 @@ enum DerivedPeerMessage {
         mic: bool,
         cam: bool,
         signaling_id: Option<String>,
+        #[serde(default)]
+        hand: Option<u64>,
+        #[serde(default)]
+        share: Option<String>,
+    },
+    Share {
+        #[serde(default)]
+        stream: Option<String>,
+    },
+    Hand {
+        up: bool,
     },
     Media {
         mic: bool,
@@ -240,12 +259,18 @@ impl From<DerivedPeerMessage> for PeerMessage {
                 mic,
                 cam,
                 signaling_id,
+                hand,
+                share,
             } => PeerMessage::Hello {
                 name,
                 mic,
                 cam,
                 signaling_id,
+                hand,
+                share,
             },
+            DerivedPeerMessage::Share { stream } => PeerMessage::Share { stream },
+            DerivedPeerMessage::Hand { up } => PeerMessage::Hand { up },
             DerivedPeerMessage::Media { mic, cam } => PeerMessage::Media { mic, cam },
             DerivedPeerMessage::Rebind { signaling_id } => PeerMessage::Rebind { signaling_id },
             DerivedPeerMessage::Proof { token, key_id, mac } => {
@@ -280,7 +305,7 @@ fn peer_message_like() -> impl Strategy<Value = Value> {
     let string = || word().prop_map(Value::String).boxed();
     let flag = || any::<bool>().prop_map(Value::Bool).boxed();
     let kind = prop_oneof![
-        8 => prop::sample::select(vec!["hello", "media", "rebind", "proof", "chat", "ping", "pong"])
+        8 => prop::sample::select(vec!["hello", "media", "rebind", "proof", "chat", "hand", "share", "ping", "pong"])
             .prop_map(|k| Some(Value::String(k.to_owned()))),
         1 => field(word().prop_map(Value::String).boxed()),
     ];
@@ -291,16 +316,31 @@ fn peer_message_like() -> impl Strategy<Value = Value> {
         field(string()),
         field(string()),
         (field(string()), field(string()), field(string())),
+        (
+            field(any::<u64>().prop_map(Value::from).boxed()),
+            field(flag()),
+        ),
+        (field(string()), field(string())),
     );
     let extra = prop::collection::vec((word(), any::<bool>().prop_map(Value::Bool)), 0..2);
     (kind, fields, extra).prop_map(
-        |(kind, (name, mic, cam, signaling_id, text, (token, key_id, mac)), extra)| {
+        |(
+            kind,
+            (name, mic, cam, signaling_id, text, (token, key_id, mac), (hand, up), (share, stream)),
+            extra,
+        )| {
             let mut map: Map<String, Value> = extra.into_iter().collect();
             let named = [("type", kind), ("name", name), ("mic", mic), ("cam", cam)];
             let named = named
                 .into_iter()
                 .chain([("signaling_id", signaling_id), ("text", text)])
-                .chain([("token", token), ("key_id", key_id), ("mac", mac)]);
+                .chain([("token", token), ("key_id", key_id), ("mac", mac)])
+                .chain([
+                    ("hand", hand),
+                    ("up", up),
+                    ("share", share),
+                    ("stream", stream),
+                ]);
             for (key, value) in named {
                 match value {
                     Some(value) => map.insert(key.to_owned(), value),

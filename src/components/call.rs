@@ -3,11 +3,15 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::chat::ChatPanel;
 use super::controls::{icon, DevicePicker, MediaToggle};
-use super::tile::{PeerTile, SelfTile};
+use super::people::{hand_place, in_hand_order, PeoplePanel, Person};
+use super::tile::{display_name, self_label, PeerTile, SelfTile, ShareTile};
 use crate::devices::DeviceView;
 use crate::hooks::{copy_text, SelfVideo};
+use crate::room::ChatLog;
 use crate::rtc::media::MediaKind;
+use crate::rtc::screen::ShareTrouble;
 use crate::session::{CallView, Notices, Session};
 use crate::signaling::LinkStatus;
 
@@ -34,6 +38,34 @@ pub fn Call(
     let cam: RwSignal<bool> = view.cam.clone().into();
     let devices: RwSignal<DeviceView> = view.devices.clone().into();
     let notices: RwSignal<Notices> = view.notices.clone().into();
+    let chat: RwSignal<ChatLog> = view.chat.clone().into();
+    let unread = move || chat.with(ChatLog::unread);
+    let chat_open = move || chat.with(ChatLog::is_open);
+    let send_chat = move |text: String| {
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.send_chat(text)
+            }
+        });
+    };
+    let hand: RwSignal<Option<i64>> = view.hand.clone().into();
+    let raise = move |_| {
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.raise_hand(hand.get_untracked().is_none())
+            }
+        });
+    };
+    let show_people = RwSignal::new(false);
+    let sharing: RwSignal<bool> = view.sharing.clone().into();
+    let share_trouble: RwSignal<Option<ShareTrouble>> = view.share_trouble.clone().into();
+    let toggle_share = move |_| {
+        session.with_value(|s| match s {
+            Some(s) if sharing.get_untracked() => s.stop_share(),
+            Some(s) => s.share_screen(),
+            None => {}
+        });
+    };
     let copied = RwSignal::new(None::<bool>);
     let show_devices = RwSignal::new(false);
     let count = move || tiles.with(Vec::len);
@@ -70,6 +102,32 @@ pub fn Call(
             }
         });
     };
+    let me = self_label(&name);
+    // Everyone with mic, camera and hand, raised hands first: the list and the tiles' hand marks.
+    let people = Memo::new(move |_| {
+        let mut all = vec![Person {
+            key: None,
+            name: me.clone(),
+            mic: mic_on.get(),
+            cam: cam_on.get(),
+            hand: hand.get(),
+            share: sharing.get(),
+        }];
+        tiles.with(|t| {
+            all.extend(t.iter().map(|t| {
+                t.view.with(|v| Person {
+                    key: Some(t.key),
+                    name: display_name(&v.name),
+                    mic: v.mic,
+                    cam: v.cam,
+                    hand: v.hand,
+                    share: v.share,
+                })
+            }))
+        });
+        in_hand_order(all)
+    });
+    let place = move |key| Signal::derive(move || people.with(|p| hand_place(p, key)));
     let toggle_mic = move |()| turn(MediaKind::Audio, !mic_on.get_untracked());
     let toggle_cam = move |()| turn(MediaKind::Video, !cam_on.get_untracked());
     let invite = StoredValue::new(invite);
@@ -113,6 +171,10 @@ pub fn Call(
                     "Someone without the room key tried to join"
                 </p>
             </Show>
+            {move || share_trouble.get().map(|t| view! { <p class="hint" data-testid="share-notice" role="alert">{t.sentence()}</p> })}
+            <Show when=move || sharing.get()>
+                <p class="hint" role="status">"You are sharing your screen with everyone in the call."</p>
+            </Show>
             <Show when=move || link.get() == LinkStatus::Connecting>
                 <p class="hint" role="status">"Connecting to the room…"</p>
             </Show>
@@ -122,9 +184,13 @@ pub fn Call(
             // On an error the card is the page: the grid would only push it around.
             <div class="grid" class:hidden=move || error().is_some() style:--cols=move || grid_columns(count() + 1).to_string()
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
-                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video />
+                // Screens first, each across the whole row.
                 <For each=move || tiles.get() key=|t| t.key let:tile>
-                    <PeerTile session key=tile.key view=tile.view />
+                    <ShareTile session key=tile.key view=tile.view />
+                </For>
+                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) />
+                <For each=move || tiles.get() key=|t| t.key let:tile>
+                    <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) />
                 </For>
             </div>
             <nav class="controls" class:hidden=move || error().is_some() aria-label="Call controls">
@@ -134,6 +200,44 @@ pub fn Call(
                 </span>
                 <MediaToggle device=MediaKind::Audio testid="call-mic" on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
                 <MediaToggle device=MediaKind::Video testid="call-cam" on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
+                <button
+                    type="button"
+                    class="round"
+                    class:raised=move || hand.get().is_some()
+                    data-testid="call-hand"
+                    aria-label="Raise hand"
+                    aria-pressed=move || hand.get().is_some().to_string()
+                    title=move || if hand.get().is_some() { "Lower your hand" } else { "Raise your hand" }
+                    on:click=raise
+                >
+                    <span aria-hidden="true">"✋"</span>
+                    <span class="btn-text">"Hand"</span>
+                </button>
+                <button
+                    type="button"
+                    class="round"
+                    class:raised=move || sharing.get()
+                    data-testid="call-share"
+                    aria-label="Share screen"
+                    aria-pressed=move || sharing.get().to_string()
+                    title=move || if sharing.get() { "Stop sharing your screen" } else { "Share your screen" }
+                    on:click=toggle_share
+                >
+                    {icon("screen")}
+                    <span class="btn-text">"Share"</span>
+                </button>
+                <button
+                    type="button"
+                    class="btn"
+                    data-testid="people-toggle"
+                    aria-label="People"
+                    aria-expanded=move || show_people.get().to_string()
+                    aria-controls="people-panel"
+                    on:click=move |_| show_people.update(|v| *v = !*v)
+                >
+                    {icon("users")}
+                    <span class="btn-text">"People"</span>
+                </button>
                 <button
                     type="button"
                     class="btn"
@@ -146,6 +250,24 @@ pub fn Call(
                 >
                     {icon("sliders")}
                     <span class="btn-text">"Devices"</span>
+                </button>
+                <button
+                    type="button"
+                    class="btn"
+                    data-testid="chat-toggle"
+                    aria-label=move || match unread() {
+                        0 => "Chat".to_owned(),
+                        n => format!("Chat, {n} unread"),
+                    }
+                    aria-expanded=move || chat_open().to_string()
+                    aria-controls="chat-panel"
+                    on:click=move |_| chat.update(|c| c.set_open(!c.is_open()))
+                >
+                    {icon("chat")}
+                    <span class="btn-text">"Chat"</span>
+                    <Show when=move || unread() != 0>
+                        <span class="badge" data-testid="chat-unread">{unread}</span>
+                    </Show>
                 </button>
                 <button class="btn" data-testid="copy-link" on:click=copy>
                     {icon("link")}
@@ -176,6 +298,12 @@ pub fn Call(
                             on_pick=move |id: String| switch(MediaKind::Audio, Some(id).filter(|s| !s.is_empty())) />
                     </div>
                 </div>
+            </Show>
+            <Show when=move || show_people.get() && error().is_none()>
+                <PeoplePanel people />
+            </Show>
+            <Show when=move || chat_open() && error().is_none()>
+                <ChatPanel log=chat on_send=send_chat />
             </Show>
             <Show when=move || copied.get() == Some(false)>
                 <p class="hint">"Copy this link: " <code data-testid="invite-link">{move || invite.get_value()}</code></p>

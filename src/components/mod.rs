@@ -1,8 +1,10 @@
 //! Views: they render state and emit the person's intents. No negotiation happens here.
 
 pub mod call;
+pub mod chat;
 pub mod controls;
 pub mod home;
 pub mod lobby;
+pub mod people;
 pub mod room_page;
 pub mod tile;

@@ -4,6 +4,7 @@ use leptos::html::{Div, Video};
 use leptos::prelude::*;
 
 use super::controls::muted_mark;
+use super::people::hand_mark;
 use crate::hooks::{use_video_source as attach, SelfVideo};
 use crate::room::{PeerState, PeerView};
 use crate::session::Session;
@@ -23,6 +24,32 @@ fn initials(name: &str) -> String {
     }
 }
 
+/// How a peer is named on its tile and in the list.
+pub fn display_name(name: &str) -> String {
+    if name.is_empty() {
+        "Guest".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+/// How we are named on our own tile and in the list.
+pub fn self_label(name: &str) -> String {
+    if name.is_empty() {
+        "You".to_owned()
+    } else {
+        format!("{name} (you)")
+    }
+}
+
+fn hand_state(place: Option<usize>) -> &'static str {
+    if place.is_some() {
+        "up"
+    } else {
+        "down"
+    }
+}
+
 #[component]
 pub fn SelfTile(
     session: StoredValue<Option<Session>, LocalStorage>,
@@ -34,6 +61,8 @@ pub fn SelfTile(
     swaps: Signal<u32>,
     /// The lobby's preview element, moved here.
     video: SelfVideo,
+    /// Our raised hand's place in the line.
+    hand: Signal<Option<usize>>,
 ) -> impl IntoView {
     let slot = NodeRef::<Div>::new();
     let joined_with = swaps.get_untracked();
@@ -49,14 +78,10 @@ pub fn SelfTile(
     });
     let show = move || cam.get();
     video.place(slot, "mirror", None, Signal::derive(move || !show()));
-    let label = if name.is_empty() {
-        "You".to_owned()
-    } else {
-        format!("{name} (you)")
-    };
+    let label = self_label(&name);
     let init = initials(&name);
     view! {
-        <figure class="tile self" data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show())>
+        <figure class="tile self" data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
             <div node_ref=slot class="video-slot"></div>
             <Show when=move || !show()>
                 <div class="cam-off" aria-hidden="true"><span class="avatar">{init.clone()}</span></div>
@@ -66,6 +91,7 @@ pub fn SelfTile(
                     {muted_mark(None)}
                 </Show>
                 <span class="name">{label}</span>
+                {move || hand.get().map(hand_mark)}
             </figcaption>
         </figure>
     }
@@ -79,11 +105,40 @@ fn on_off(on: bool) -> &'static str {
     }
 }
 
+/// A peer's screen share, large, while it shares.
+#[component]
+pub fn ShareTile(
+    session: StoredValue<Option<Session>, LocalStorage>,
+    key: u32,
+    view: ArcRwSignal<PeerView>,
+) -> impl IntoView {
+    let v: RwSignal<PeerView> = view.into();
+    let sharing = move || v.with(|v| v.share);
+    let video = NodeRef::<Video>::new();
+    attach(video, move || {
+        sharing()
+            .then(|| session.with_value(|s| s.as_ref().and_then(|s| s.share_stream(key))))
+            .flatten()
+    });
+    view! {
+        <Show when=sharing>
+            <figure class="tile share" data-testid="share-tile" data-peer=key.to_string()>
+                <video node_ref=video autoplay playsinline></video>
+                <figcaption class="caption">
+                    <span class="name">{move || format!("{}'s screen", v.with(|v| display_name(&v.name)))}</span>
+                </figcaption>
+            </figure>
+        </Show>
+    }
+}
+
 #[component]
 pub fn PeerTile(
     session: StoredValue<Option<Session>, LocalStorage>,
     key: u32,
     view: ArcRwSignal<PeerView>,
+    /// Its raised hand's place in the line.
+    hand: Signal<Option<usize>>,
 ) -> impl IntoView {
     let v: RwSignal<PeerView> = view.into();
     let video = NodeRef::<Video>::new();
@@ -91,15 +146,7 @@ pub fn PeerTile(
         session.with_value(|s| s.as_ref().and_then(|s| s.remote_stream(key)))
     });
     let state = move || v.with(|v| v.state);
-    let name = move || {
-        v.with(|v| {
-            if v.name.is_empty() {
-                "Guest".to_owned()
-            } else {
-                v.name.clone()
-            }
-        })
-    };
+    let name = move || v.with(|v| display_name(&v.name));
     let cam = move || v.with(|v| v.cam);
     let mic = move || v.with(|v| v.mic);
     let safety_code = move || v.with(|v| v.safety_code.clone());
@@ -111,6 +158,7 @@ pub fn PeerTile(
             data-state=move || state().as_str()
             data-mic=move || on_off(mic())
             data-cam=move || on_off(cam())
+            data-hand=move || hand_state(hand.get())
         >
             <video node_ref=video class:hidden=move || !cam() autoplay playsinline></video>
             <Show when=move || !cam()>
@@ -131,6 +179,7 @@ pub fn PeerTile(
                     {muted_mark(Some("muted-mark"))}
                 </Show>
                 <span class="name" data-testid="peer-name">{name}</span>
+                {move || hand.get().map(hand_mark)}
                 // Read aloud and compared with the other side: the same digits there mean
                 // nothing sits in the middle of this connection.
                 {move || safety_code().map(|code| view! {

@@ -1,7 +1,7 @@
 //! The data channel: `hello` when it opens, our mic and camera state on every toggle, and each
 //! message from the peer routed to the concern it is for (the tile's name and media here,
-//! `Proof` to admission, `Rebind` to identity, `Ping`/`Pong` to liveness). Every message spends
-//! the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
+//! `Proof` to admission, `Rebind` to identity, `Ping`/`Pong` to liveness, `Chat` to chat, `Hand`
+//! to hand, `Share` to share). Every message spends the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
 //! has not proven it gets nothing from us and is heard only about its proof.
 
 use meshcall_protocol::PeerMessage;
@@ -19,6 +19,8 @@ impl Room {
             mic: self.mic,
             cam: self.cam,
             signaling_id: self.my_id.clone(),
+            hand: self.hand_age(),
+            share: self.share.clone(),
         }
     }
 
@@ -65,6 +67,11 @@ impl Room {
     pub(super) fn on_local_media(&mut self, mic: bool, cam: bool, out: &mut Vec<Command>) {
         self.mic = mic;
         self.cam = cam;
+        self.broadcast(&PeerMessage::Media { mic, cam }, out);
+    }
+
+    /// `message` to every peer that is in (admitted) and whose channel is open.
+    pub(super) fn broadcast(&self, message: &PeerMessage, out: &mut Vec<Command>) {
         for p in self
             .peers
             .values()
@@ -72,7 +79,7 @@ impl Room {
         {
             out.push(Command::SendToPeer {
                 key: p.key,
-                message: PeerMessage::Media { mic, cam },
+                message: message.clone(),
             });
         }
     }
@@ -107,6 +114,8 @@ impl Room {
                 mic,
                 cam,
                 signaling_id,
+                hand,
+                share,
             } => {
                 if let Some(p) = self.peers.get_mut(&key) {
                     p.name = clean_name(&name);
@@ -114,6 +123,8 @@ impl Room {
                     p.cam = cam;
                     out.push(Command::PeerUpdated { key });
                 }
+                self.on_hand(key, hand, out);
+                self.on_share(key, share, out);
                 if !admitted {
                     self.on_early_hello(key, out);
                 } else if let Some(id) = signaling_id {
@@ -137,7 +148,9 @@ impl Room {
             PeerMessage::SignalingLost => self.on_peer_signaling_lost(key),
             PeerMessage::Ping => self.on_ping(key, out),
             PeerMessage::Pong => self.on_pong(key),
-            PeerMessage::Chat { .. } => {}
+            PeerMessage::Chat { text } => self.on_chat(key, &text, out),
+            PeerMessage::Hand { up } => self.on_hand(key, up.then_some(0), out),
+            PeerMessage::Share { stream } => self.on_share(key, stream, out),
         }
     }
 }

@@ -66,6 +66,12 @@ pub enum Event {
         mic: bool,
         cam: bool,
     },
+    /// We started sharing our screen (its stream's id) or stopped.
+    LocalShare(Option<String>),
+    /// The person raised (`true`) or lowered their hand.
+    RaiseHand(bool),
+    /// The person sends a chat line to everyone.
+    SendChat(String),
     /// Time passes (timers are checked here, never inside the edge).
     Tick,
     /// Send every open data channel a `Ping` (the edge does so about once a second), so that
@@ -123,6 +129,18 @@ pub enum Command {
     /// Close the connection and release everything it holds. The tile may stay (failed).
     ClosePeer {
         key: PeerKey,
+    },
+    /// A chat line to show: ours (`from: None`) or an admitted peer's, cleaned.
+    Chat {
+        from: Option<PeerKey>,
+        name: String,
+        text: String,
+    },
+    /// The peer's screen share comes in the stream `stream` (or it stopped sharing): tell its
+    /// tracks apart from its camera's.
+    RemoteShare {
+        key: PeerKey,
+        stream: Option<String>,
     },
     /// The tile's view changed.
     PeerUpdated {

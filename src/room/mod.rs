@@ -8,18 +8,24 @@
 //! - [`liveness`]: connection states, heartbeats and silence, the timers that give up;
 //! - [`channel`]: the data channel's hello and media state, and routing its messages;
 //! - [`admission`]: who gets our media: the room key's proof, pair tokens, safety codes;
-//! - [`budget`]: how much one peer may make us do.
+//! - [`budget`]: how much one peer may make us do;
+//! - [`chat`]: chat lines out and in, and the log the call keeps;
+//! - [`hand`]: raised hands, ours and the peers', in the order raised;
+//! - [`share`]: screen shares, ours announced and the peers' told apart from their cameras.
 //!
 //! A new feature (chat, files, screen share) gets a module of its own here, not arms in `step`.
 
 mod admission;
 mod budget;
 mod channel;
+mod chat;
 mod event;
+mod hand;
 mod identity;
 mod liveness;
 mod negotiation;
 mod peer;
+mod share;
 #[cfg(test)]
 mod tests;
 
@@ -34,6 +40,7 @@ use crate::trust::RoomKey;
 pub use admission::{Notice, Verdict, ADMISSION_TIMEOUT_MS};
 pub use budget::{CHANNEL_BURST, CHANNEL_CUT_AFTER, CHANNEL_PER_SEC};
 pub use channel::MAX_NAME_CHARS;
+pub use chat::{clean_chat, ChatLine, ChatLog, CHAT_HISTORY, MAX_CHAT_CHARS};
 pub use event::{Command, Event, SdpKind};
 pub use identity::{PONG_TIMEOUT_MS, REBIND_GRACE_MS, REBIND_WAIT_MS};
 pub use liveness::{
@@ -42,6 +49,7 @@ pub use liveness::{
 };
 pub use negotiation::RESTART_GAP_MS;
 pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView};
+pub use share::MAX_STREAM_ID_CHARS;
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.
 #[derive(Debug, Default)]
@@ -52,6 +60,10 @@ pub struct Room {
     name: String,
     mic: bool,
     cam: bool,
+    /// Hand: since when ours is up.
+    hand: Option<u64>,
+    /// Share: the stream id of our screen share, while we share.
+    share: Option<String>,
     now: u64,
     next_key: PeerKey,
     peers: LiteMap<PeerKey, Peer>,
@@ -141,6 +153,9 @@ impl Room {
             Event::ChannelClosed(key) => self.on_channel_closed(key, &mut out),
             Event::ChannelMessage { key, text } => self.on_channel_message(key, &text, &mut out),
             Event::LocalMedia { mic, cam } => self.on_local_media(mic, cam, &mut out),
+            Event::SendChat(text) => self.on_send_chat(&text, &mut out),
+            Event::RaiseHand(up) => self.on_raise_hand(up, &mut out),
+            Event::LocalShare(stream) => self.on_local_share(stream, &mut out),
             Event::Tick => {
                 self.run_deferred_joins(&mut out);
                 self.check_admissions(&mut out);

@@ -55,6 +55,10 @@ pub struct PeerView {
     pub mic: bool,
     pub cam: bool,
     pub state: PeerState,
+    /// When its hand went up (our clock, ms; before our page loaded: negative), if it is up.
+    pub hand: Option<i64>,
+    /// It shares its screen: a tile of its own.
+    pub share: bool,
     /// The connection's safety code, once its fingerprints are known: the same digits on the
     /// other end unless something in between replaced them.
     pub safety_code: Option<String>,
@@ -71,6 +75,10 @@ pub struct Peer {
     pub mic: bool,
     pub cam: bool,
     pub state: PeerState,
+    /// When its hand went up, on our clock (hand).
+    pub hand: Option<i64>,
+    /// The stream id of its screen share (share).
+    pub share: Option<String>,
     /// The data channel is open (and the peer not failed).
     pub(crate) channel_open: bool,
     pub(crate) negotiation: Negotiation,
@@ -102,6 +110,8 @@ impl Peer {
             mic: true,
             cam: true,
             state: PeerState::Connecting,
+            hand: None,
+            share: None,
             channel_open: false,
             negotiation: Negotiation::new(Vec::new()),
             liveness: Liveness::new(now),
@@ -118,6 +128,8 @@ impl Peer {
             mic: self.mic,
             cam: self.cam,
             state: self.state,
+            hand: self.hand,
+            share: self.share.is_some(),
             safety_code: self.admission.safety_code.clone(),
         }
     }

@@ -3,7 +3,10 @@
 //! runs room commands; it decides nothing about the call itself.
 
 pub mod media;
+pub mod ops;
 pub mod peer;
+pub mod remote;
+pub mod screen;
 pub mod stats;
 
 use wasm_bindgen::{JsCast, JsValue};
@@ -37,4 +40,10 @@ pub fn now_ms() -> u64 {
         .and_then(|w| w.performance())
         .map(|p| p.now() as u64)
         .unwrap_or(0)
+}
+
+/// The local time of day, `HH:MM`, as chat lines show it.
+pub fn time_of_day() -> String {
+    let now = js_sys::Date::new_0();
+    format!("{:02}:{:02}", now.get_hours(), now.get_minutes())
 }

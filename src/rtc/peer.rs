@@ -1,25 +1,25 @@
 //! One `RTCPeerConnection` with its negotiated data channel. The struct owns every closure it
 //! registers; dropping it clears the handlers and closes the channel and the connection.
-//! Operations run strictly in order on one task per peer, so an answer can never overtake the
-//! offer it answers and candidates are only added after the description before them.
+//! Operations run strictly in order on one task per peer (`ops.rs`).
 
 use futures::channel::mpsc;
-use futures::StreamExt;
-use js_sys::{Array, Reflect};
+use js_sys::Array;
 use meshcall_protocol::{IceServer, DATA_CHANNEL_ID, DATA_CHANNEL_LABEL};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcDataChannel,
-    RtcDataChannelInit, RtcIceCandidateInit, RtcIceServer, RtcOfferOptions, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpTransceiverDirection,
-    RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    RtcDataChannelInit, RtcIceServer, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    RtcPeerConnectionState, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcTrackEvent,
 };
 
 use super::media::MediaKind;
+use super::ops::run_ops;
+pub use super::ops::Op;
+use super::remote::Received;
 use super::JsError;
-use crate::room::{ConnState, Event, PeerKey, SdpKind};
+use crate::room::{ConnState, Event, PeerKey};
 
 /// Data-channel messages longer than this (UTF-16 units) are not read: every message peers
 /// exchange is a few hundred at most.
@@ -27,15 +27,6 @@ const MAX_MESSAGE_CHARS: u32 = 16 * 1024;
 
 /// Where the edge reports what the browser did.
 pub type EventSink = mpsc::UnboundedSender<Event>;
-
-/// The async browser steps of negotiation, in the order the room issued them.
-#[derive(Debug)]
-pub enum Op {
-    MakeOffer { ice_restart: bool },
-    AcceptOffer(String),
-    AcceptAnswer(String),
-    AddCandidate(String),
-}
 
 /// Builds the `RTCConfiguration` once per call from the configured ICE servers.
 pub fn rtc_configuration(ice_servers: &[IceServer]) -> RtcConfiguration {
@@ -60,12 +51,16 @@ pub fn rtc_configuration(ice_servers: &[IceServer]) -> RtcConfiguration {
 type Handler<T> = Closure<dyn FnMut(T)>;
 
 pub struct PeerEdge {
+    key: PeerKey,
     pc: RtcPeerConnection,
     /// Our media is held back from this peer (a keyed room, before its proof checks): the
     /// senders exist, so nothing renegotiates later, but carry no track.
     held: std::cell::Cell<bool>,
     channel: RtcDataChannel,
-    remote: MediaStream,
+    /// The peer's tracks, sorted into its camera and its screen.
+    received: std::rc::Rc<std::cell::RefCell<Received>>,
+    /// The senders of our screen share's tracks on this connection (none while not sharing).
+    share_senders: std::cell::RefCell<Vec<web_sys::RtcRtpSender>>,
     ops: mpsc::UnboundedSender<Op>,
     _on_ice: Handler<RtcPeerConnectionIceEvent>,
     _on_track: Handler<RtcTrackEvent>,
@@ -81,11 +76,13 @@ impl PeerEdge {
     /// the kinds it lacks, so a person without camera or mic still gets everyone else's media;
     /// the answerer's tracks then take those m-lines, so no renegotiation is needed.
     /// `hold`: send nothing until [`PeerEdge::release`] (the tracks are added, so the m-lines are
-    /// negotiated as usual, and at once replaced by none).
+    /// negotiated as usual, and at once replaced by none). `screen`: our screen share, if on.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         key: PeerKey,
         config: &RtcConfiguration,
         local: Option<&MediaStream>,
+        screen: Option<&MediaStream>,
         offerer: bool,
         hold: bool,
         events: EventSink,
@@ -104,17 +101,7 @@ impl PeerEdge {
                 kinds_sent.extend(MediaKind::of(&track));
                 let sender = pc.add_track_0(&track, stream);
                 if hold {
-                    // Chained on the connection's operations before any offer or answer, and no
-                    // media can flow before DTLS anyway: not one frame leaves with the track.
-                    let emptied = sender.replace_track(None);
-                    wasm_bindgen_futures::spawn_local(async move {
-                        if let Err(e) = JsFuture::from(emptied).await {
-                            log(&format!(
-                                "peer {key}: could not hold media back: {}",
-                                JsError::from(e)
-                            ));
-                        }
-                    });
+                    hold_back(key, &sender);
                 }
             }
         }
@@ -128,7 +115,7 @@ impl PeerEdge {
             }
         }
 
-        let remote = MediaStream::new()?;
+        let received = std::rc::Rc::new(std::cell::RefCell::new(Received::new()?));
         let on_ice = {
             let events = events.clone();
             Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
@@ -152,18 +139,11 @@ impl PeerEdge {
         pc.set_onicecandidate(Some(on_ice.as_ref().unchecked_ref()));
 
         let on_track = {
-            // `Clone::clone`: `MediaStream::clone` is the JS method that copies the tracks.
-            let remote = Clone::clone(&remote);
+            let received = std::rc::Rc::clone(&received);
             Closure::<dyn FnMut(RtcTrackEvent)>::new(move |e: RtcTrackEvent| {
-                let track = e.track();
-                // One remote stream per peer, one track per kind: a new one replaces the old.
-                for old in remote.get_tracks().iter() {
-                    let old: MediaStreamTrack = old.unchecked_into();
-                    if old.kind() == track.kind() && old.id() != track.id() {
-                        remote.remove_track(&old);
-                    }
-                }
-                remote.add_track(&track);
+                let stream = e.streams().get(0).dyn_into::<MediaStream>().ok();
+                let stream_id = stream.map(|s| s.id()).unwrap_or_default();
+                received.borrow_mut().arrive(stream_id, e.track());
             })
         };
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
@@ -223,14 +203,29 @@ impl PeerEdge {
         };
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
 
+        let edge_senders = screen.map(|stream| {
+            stream
+                .get_tracks()
+                .iter()
+                .map(|t| {
+                    let sender = pc.add_track_0(&t.unchecked_into(), stream);
+                    if hold {
+                        hold_back(key, &sender);
+                    }
+                    sender
+                })
+                .collect::<Vec<_>>()
+        });
         let (ops, queue) = mpsc::unbounded();
         wasm_bindgen_futures::spawn_local(run_ops(key, pc.clone(), queue, events));
 
         Ok(PeerEdge {
+            key,
             pc,
             held: std::cell::Cell::new(hold),
             channel,
-            remote,
+            received,
+            share_senders: std::cell::RefCell::new(edge_senders.unwrap_or_default()),
             ops,
             _on_ice: on_ice,
             _on_track: on_track,
@@ -253,9 +248,39 @@ impl PeerEdge {
         }
     }
 
-    /// The peer's audio and video, filled as tracks arrive.
-    pub fn remote_stream(&self) -> &MediaStream {
-        &self.remote
+    /// The peer's camera and microphone, filled as tracks arrive.
+    pub fn remote_stream(&self) -> MediaStream {
+        Clone::clone(self.received.borrow().camera())
+    }
+
+    /// The peer's screen share (empty while it shares none).
+    pub fn share_stream(&self) -> MediaStream {
+        Clone::clone(self.received.borrow().share())
+    }
+
+    /// The peer announced its screen share's stream id, or that it stopped.
+    pub fn set_remote_share(&self, id: Option<String>) {
+        self.received.borrow_mut().set_share(id);
+    }
+
+    /// Sends our screen share's tracks too (renegotiated through perfect negotiation); while our
+    /// media is held back from this peer they wait on empty senders like the rest.
+    pub fn add_share(&self, screen: &MediaStream) {
+        let mut senders = self.share_senders.borrow_mut();
+        for t in screen.get_tracks().iter() {
+            let sender = self.pc.add_track_0(&t.unchecked_into(), screen);
+            if self.held.get() {
+                hold_back(self.key, &sender);
+            }
+            senders.push(sender);
+        }
+    }
+
+    /// Stops sending our screen share (renegotiated; the connection stays).
+    pub fn remove_share(&self) {
+        for sender in self.share_senders.borrow_mut().drain(..) {
+            self.pc.remove_track(&sender);
+        }
     }
 
     pub fn connection(&self) -> &RtcPeerConnection {
@@ -277,8 +302,12 @@ impl PeerEdge {
         if self.held.get() {
             return futures::future::Either::Left(futures::future::ready(Ok(())));
         }
+        let shares = self.share_senders.borrow();
         let sender = self.pc.get_transceivers().iter().find_map(|t| {
             let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
+            if shares.contains(&t.sender()) {
+                return None; // our screen's, never the camera's or the microphone's
+            }
             let sending = t.sender().track().is_some()
                 || matches!(
                     t.direction(),
@@ -298,13 +327,22 @@ impl PeerEdge {
         })
     }
 
-    /// The peer proved it belongs in the room: send it `local`'s tracks on the senders made for
-    /// them (`replaceTrack`, no renegotiation).
+    /// The peer proved it belongs in the room: send it `local`'s tracks (and `screen`'s) on the
+    /// senders made for them (`replaceTrack`, no renegotiation).
     pub fn release(
         &self,
         local: Option<&MediaStream>,
+        screen: Option<&MediaStream>,
     ) -> impl std::future::Future<Output = Result<(), JsError>> + 'static {
         self.held.set(false);
+        let screen_tracks = screen.map(|s| s.get_tracks()).unwrap_or_default();
+        let shares: Vec<_> = self
+            .share_senders
+            .borrow()
+            .iter()
+            .zip(screen_tracks.iter())
+            .map(|(sender, t)| JsFuture::from(sender.replace_track(Some(&t.unchecked_into()))))
+            .collect();
         let sends: Vec<_> = local
             .map(|stream| {
                 stream
@@ -316,6 +354,9 @@ impl PeerEdge {
             .unwrap_or_default();
         async move {
             for result in futures::future::join_all(sends).await {
+                result?;
+            }
+            for result in futures::future::join_all(shares).await {
                 result?;
             }
             Ok(())
@@ -335,106 +376,24 @@ impl Drop for PeerEdge {
         self.channel.close();
         self.pc.close();
         // Remote tracks end with the connection; stop them so nothing keeps rendering them.
-        for track in self.remote.get_tracks().iter() {
-            track.unchecked_into::<MediaStreamTrack>().stop();
-        }
+        self.received.borrow().stop();
         self.ops.close_channel();
     }
 }
 
-/// Runs the peer's operations one after the other until the edge is dropped.
-async fn run_ops(
-    key: PeerKey,
-    pc: RtcPeerConnection,
-    mut queue: mpsc::UnboundedReceiver<Op>,
-    events: EventSink,
-) {
-    while let Some(op) = queue.next().await {
-        // A closed connection rejects everything; the room already knows it is gone.
-        if pc.signaling_state() == web_sys::RtcSignalingState::Closed {
-            continue;
+/// Empties `sender` (our media is held back from this peer). Chained on the connection's
+/// operations before any offer or answer, and no media can flow before DTLS anyway: not one frame
+/// leaves with the track.
+fn hold_back(key: PeerKey, sender: &web_sys::RtcRtpSender) {
+    let emptied = sender.replace_track(None);
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(e) = JsFuture::from(emptied).await {
+            log(&format!(
+                "peer {key}: could not hold media back: {}",
+                JsError::from(e)
+            ));
         }
-        let candidate_op = matches!(op, Op::AddCandidate(_));
-        match run_op(&pc, op).await {
-            Ok(Some((kind, sdp))) => {
-                let _ = events.unbounded_send(Event::LocalDescription { key, kind, sdp });
-            }
-            Ok(None) => {}
-            // A candidate the browser rejects (e.g. one of a rolled-back offer) is not fatal;
-            // the connection either works with the others or fails on its own.
-            Err(err) if candidate_op => log(&format!("peer {key}: candidate rejected: {err}")),
-            Err(err) => {
-                if pc.signaling_state() == web_sys::RtcSignalingState::Closed {
-                    continue;
-                }
-                log(&format!("peer {key}: negotiation failed: {err}"));
-                let _ = events.unbounded_send(Event::NegotiationFailed {
-                    key,
-                    error: err.to_string(),
-                });
-            }
-        }
-    }
-}
-
-async fn run_op(pc: &RtcPeerConnection, op: Op) -> Result<Option<(SdpKind, String)>, JsError> {
-    match op {
-        Op::MakeOffer { ice_restart } => {
-            let options = RtcOfferOptions::new();
-            if ice_restart {
-                options.set_ice_restart(true);
-            }
-            let offer = JsFuture::from(pc.create_offer_with_rtc_offer_options(&options)).await?;
-            let sdp = sdp_of(&offer)?;
-            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-            desc.set_sdp(&sdp);
-            JsFuture::from(pc.set_local_description(&desc)).await?;
-            Ok(Some((SdpKind::Offer, sdp)))
-        }
-        Op::AcceptOffer(sdp) => {
-            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-            desc.set_sdp(&sdp);
-            if pc.signaling_state() == web_sys::RtcSignalingState::HaveLocalOffer {
-                // We are polite and lost the glare: roll our offer back first.
-                let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
-                JsFuture::from(pc.set_local_description(&rollback)).await?;
-            }
-            JsFuture::from(pc.set_remote_description(&desc)).await?;
-            let answer = JsFuture::from(pc.create_answer()).await?;
-            let sdp = sdp_of(&answer)?;
-            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-            desc.set_sdp(&sdp);
-            JsFuture::from(pc.set_local_description(&desc)).await?;
-            Ok(Some((SdpKind::Answer, sdp)))
-        }
-        Op::AcceptAnswer(sdp) => {
-            let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-            desc.set_sdp(&sdp);
-            JsFuture::from(pc.set_remote_description(&desc)).await?;
-            Ok(None)
-        }
-        Op::AddCandidate(json) => {
-            let init: RtcIceCandidateInit = js_sys::JSON::parse(&json)?.unchecked_into();
-            if !init.is_object() {
-                return Err(JsError {
-                    name: "TypeError".into(),
-                    message: "candidate is not an object".into(),
-                });
-            }
-            JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
-                .await?;
-            Ok(None)
-        }
-    }
-}
-
-fn sdp_of(description: &JsValue) -> Result<String, JsError> {
-    Reflect::get(description, &JsValue::from_str("sdp"))?
-        .as_string()
-        .ok_or_else(|| JsError {
-            name: "TypeError".into(),
-            message: "description without sdp".into(),
-        })
+    });
 }
 
 pub(crate) fn log(text: &str) {

@@ -6,11 +6,12 @@ use meshcall_protocol::ClientMessage;
 
 use super::{Inner, Tile};
 use crate::hooks::random_bytes;
-use crate::room::{Command, Event, PeerKey};
+use crate::room::{ChatLine, Command, Event, PeerKey};
 use crate::rtc::media::LocalMedia;
-use crate::rtc::now_ms;
 use crate::rtc::peer::{log, Op, PeerEdge};
+use crate::rtc::screen::Screen;
 use crate::rtc::stats::read_fingerprints;
+use crate::rtc::{now_ms, time_of_day};
 use crate::trust::token_from;
 
 impl Inner {
@@ -32,9 +33,12 @@ impl Inner {
             Command::CreatePeer { key, offerer } => {
                 let media = self.media.borrow();
                 let local = media.as_ref().map(LocalMedia::stream);
+                let screen = self.screen.borrow();
+                let screen = screen.as_ref().map(Screen::stream);
                 // In a room with a key, nothing goes out before the peer's proof checks.
                 let hold = self.room.borrow().has_key();
-                match PeerEdge::new(key, &self.config, local, offerer, hold, self.events.clone()) {
+                let events = self.events.clone();
+                match PeerEdge::new(key, &self.config, local, screen, offerer, hold, events) {
                     Ok(edge) => {
                         self.edges.borrow_mut().insert(key, edge);
                     }
@@ -99,13 +103,28 @@ impl Inner {
             Command::AllowMedia { key } => {
                 let media = self.media.borrow();
                 let local = media.as_ref().map(LocalMedia::stream);
+                let screen = self.screen.borrow();
+                let screen = screen.as_ref().map(Screen::stream);
                 if let Some(edge) = self.edges.borrow().get(&key) {
-                    let release = edge.release(local);
+                    let release = edge.release(local, screen);
                     wasm_bindgen_futures::spawn_local(async move {
                         if let Err(e) = release.await {
                             log(&format!("peer {key}: could not send our media: {e}"));
                         }
                     });
+                }
+            }
+            Command::Chat { from, name, text } => self.view.chat.update(|log| {
+                log.push(ChatLine {
+                    from,
+                    name,
+                    time: time_of_day(),
+                    text,
+                })
+            }),
+            Command::RemoteShare { key, stream } => {
+                if let Some(edge) = self.edges.borrow().get(&key) {
+                    edge.set_remote_share(stream);
                 }
             }
             Command::Notice(notice) => self.view.notices.update(|n| n.count(notice)),

@@ -15,13 +15,15 @@ use meshcall_protocol::{ClientMessage, IceServer, ServerMessage};
 use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
 use crate::devices::{DeviceView, Devices};
-use crate::room::{Event, Notice, PeerKey, PeerView, Room};
+use crate::room::{ChatLog, Event, Notice, PeerKey, PeerView, Room};
 use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
 use crate::rtc::peer::{rtc_configuration, PeerEdge};
+use crate::rtc::screen::{Screen, ShareTrouble};
 use crate::signaling::{LinkEvent, LinkStatus, SignalingClient};
 use crate::trust::RoomKey;
 
 mod execute;
+mod share;
 
 /// How often the brain's timers are checked.
 const TICK_MS: u32 = 1_000;
@@ -46,6 +48,14 @@ pub struct CallView {
     pub devices: ArcRwSignal<DeviceView>,
     /// People turned away at the door, for the one line the call shows about them.
     pub notices: ArcRwSignal<Notices>,
+    /// We share our screen.
+    pub sharing: ArcRwSignal<bool>,
+    /// Why our last try to share the screen came to nothing.
+    pub share_trouble: ArcRwSignal<Option<ShareTrouble>>,
+    /// Since when our hand is up (`now_ms`), if it is.
+    pub hand: ArcRwSignal<Option<i64>>,
+    /// The chat since we joined (bounded), and what came while its panel was closed.
+    pub chat: ArcRwSignal<ChatLog>,
 }
 
 /// How often each thing the room must be told about happened.
@@ -85,6 +95,8 @@ struct Inner {
     /// A handful of peers: a sorted Vec (litemap) is smaller in the wasm than a BTreeMap.
     edges: RefCell<LiteMap<PeerKey, PeerEdge>>,
     media: RefCell<Option<LocalMedia>>,
+    /// Our screen share, while it runs.
+    screen: RefCell<Option<Screen>>,
     config: RtcConfiguration,
     events: mpsc::UnboundedSender<Event>,
     outbound: RefCell<Option<Outbound>>,
@@ -123,6 +135,7 @@ impl Session {
             ),
             edges: RefCell::default(),
             media: RefCell::default(),
+            screen: RefCell::default(),
             config: rtc_configuration(&settings.ice_servers),
             events: events.clone(),
             outbound: RefCell::default(),
@@ -137,6 +150,10 @@ impl Session {
                 cam: ArcRwSignal::new(settings.cam),
                 devices: devices.view.clone(),
                 notices: ArcRwSignal::new(Notices::default()),
+                hand: ArcRwSignal::new(None),
+                sharing: ArcRwSignal::new(false),
+                share_trouble: ArcRwSignal::new(None),
+                chat: ArcRwSignal::new(ChatLog::default()),
             },
             devices,
         });
@@ -239,6 +256,20 @@ impl Session {
             mic: mic && self.has_live(MediaKind::Audio),
             cam: cam && self.has_live(MediaKind::Video),
         });
+    }
+
+    /// Raises or lowers our hand, for everyone.
+    pub fn raise_hand(&self, up: bool) {
+        self.0
+            .view
+            .hand
+            .set(up.then(|| crate::rtc::now_ms() as i64));
+        let _ = self.0.events.unbounded_send(Event::RaiseHand(up));
+    }
+
+    /// Sends a chat line to everyone in the call.
+    pub fn send_chat(&self, text: String) {
+        let _ = self.0.events.unbounded_send(Event::SendChat(text));
     }
 
     /// Turns our camera or mic on or off. Turning on a kind without a working
@@ -372,11 +403,7 @@ impl Session {
     }
 
     pub fn remote_stream(&self, key: PeerKey) -> Option<MediaStream> {
-        self.0
-            .edges
-            .borrow()
-            .get(&key)
-            .map(|e| Clone::clone(e.remote_stream()))
+        self.0.edges.borrow().get(&key).map(|e| e.remote_stream())
     }
 
     /// The open peer connections (for tests and diagnostics).
@@ -400,6 +427,7 @@ impl Session {
         self.0.outbound.borrow_mut().take();
         self.0.ticker.borrow_mut().take();
         self.0.device_watch.borrow_mut().take();
+        self.0.screen.borrow_mut().take();
         self.0.media.borrow_mut().take();
     }
 }

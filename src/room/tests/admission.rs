@@ -114,7 +114,9 @@ fn a_peer_with_the_key_gets_media_name_and_tile_only_after_its_proof() {
                     name: "me".into(),
                     mic: false,
                     cam: true,
-                    signaling_id: Some("aaa".into())
+                    signaling_id: Some("aaa".into()),
+                    hand: None,
+                    share: None,
                 }
             },
             Command::PeerUpdated { key: kb },
@@ -143,6 +145,8 @@ fn a_proof_before_our_fingerprints_waits_for_them() {
         mic: true,
         cam: true,
         signaling_id: Some("bbb".into()),
+        hand: None,
+        share: None,
     };
     assert!(a.step(1, message(kb, &hello)).is_empty());
     let out = a.step(2, secured(kb, "bbb"));
@@ -172,6 +176,8 @@ fn without_the_key_or_with_another_a_peer_gets_nothing() {
         mic: true,
         cam: true,
         signaling_id: None,
+        hand: None,
+        share: None,
     };
     refused(&a.step(1, message(kb, &hello)), kb, Notice::NoKey);
     // What it sends afterwards is not answered, and it is not called again.

@@ -25,6 +25,8 @@ fn data_channel_carries_name_and_media_state() {
             mic: false,
             cam: true,
             state: PeerState::Connected,
+            hand: None,
+            share: false,
             safety_code: Some(crate::trust::safety_code(&fingerprints("bbb"))),
         }
     );
@@ -84,7 +86,9 @@ fn data_channel_carries_name_and_media_state() {
                     name: "me".into(),
                     mic: true,
                     cam: true,
-                    signaling_id: Some("aaa".into())
+                    signaling_id: Some("aaa".into()),
+                    hand: None,
+                    share: None,
                 }
             },
             Command::Secure { key: kd }
@@ -131,6 +135,8 @@ fn names_lose_what_could_spoof_them() {
             mic: true,
             cam: true,
             signaling_id: None,
+            hand: None,
+            share: None,
         };
         a.step(1, message(kb, &hello));
         assert_eq!(a.peer(kb).unwrap().name, shown, "{sent:?}");

@@ -289,6 +289,8 @@ fn a_participant_claiming_another_ids_moves_nothing() {
                 mic: true,
                 cam: true,
                 signaling_id: Some(claimed.into()),
+                hand: None,
+                share: None,
             },
         ] {
             let out = a.step(2, message(km, &claim));

@@ -3,9 +3,12 @@
 
 mod admission;
 mod channel;
+mod chat;
+mod hand;
 mod identity;
 mod liveness;
 mod negotiation;
+mod share;
 // proptest is a native-only dev-dependency: the wasm test build must not see this module.
 #[cfg(not(target_arch = "wasm32"))]
 mod proptests;

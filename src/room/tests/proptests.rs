@@ -309,6 +309,8 @@ impl World {
                             mic: true,
                             cam: false,
                             signaling_id,
+                            hand: None,
+                            share: None,
                         }
                     }
                     ChannelText::Media(mic, cam) => PeerMessage::Media { mic, cam },
@@ -332,6 +334,8 @@ impl World {
                                 mic: true,
                                 cam: true,
                                 signaling_id: Some(claimed),
+                                hand: None,
+                                share: None,
                             }
                         } else {
                             PeerMessage::Rebind {
@@ -475,6 +479,27 @@ impl World {
                     );
                 }
                 Command::Notice(_) => {}
+                // A peer's chat line is shown only while it is one of ours, admitted.
+                Command::Chat {
+                    from: Some(key), ..
+                } => {
+                    prop_assert!(
+                        self.room
+                            .peers
+                            .get(key)
+                            .is_some_and(|p| p.admission.admitted()),
+                        "a chat line from a peer that is not in: {}",
+                        ctx()
+                    );
+                }
+                Command::Chat { from: None, .. } => {}
+                Command::RemoteShare { key, .. } => {
+                    prop_assert!(
+                        self.edges.contains(key),
+                        "a share for a closed or unknown connection: {}",
+                        ctx()
+                    );
+                }
             }
         }
         // A tile only for a peer that is in: admitted (always so in an open room).
@@ -635,7 +660,7 @@ proptest! {
             Bad::Claim { other, hello } => {
                 let claimed = other_id(other);
                 let message = if hello {
-                    PeerMessage::Hello { name: "Bob".into(), mic: true, cam: true, signaling_id: Some(claimed) }
+                    PeerMessage::Hello { name: "Bob".into(), mic: true, cam: true, signaling_id: Some(claimed) , hand: None, share: None }
                 } else {
                     PeerMessage::Rebind { signaling_id: claimed }
                 };
@@ -659,6 +684,7 @@ proptest! {
                     Command::SendSignal { to, .. } => *to == id,
                     // Turning the bad peer away tells the person so.
                     Command::Notice(_) => true,
+                    Command::Chat { from, .. } => *from == Some(key),
                     Command::CreatePeer { key: k, .. }
                     | Command::MakeOffer { key: k, .. }
                     | Command::AcceptOffer { key: k, .. }
@@ -667,6 +693,7 @@ proptest! {
                     | Command::SendToPeer { key: k, .. }
                     | Command::Secure { key: k }
                     | Command::AllowMedia { key: k }
+                    | Command::RemoteShare { key: k, .. }
                     | Command::ClosePeer { key: k }
                     | Command::PeerUpdated { key: k }
                     | Command::PeerRemoved { key: k } => *k == key,
