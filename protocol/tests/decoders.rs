@@ -156,11 +156,15 @@ fn client_config() -> impl Strategy<Value = ClientConfig> {
     (
         prop::option::of(any::<String>()),
         prop::collection::vec(server, 0..3),
+        prop::option::of(any::<String>()),
     )
-        .prop_map(|(signaling_url, ice_servers)| ClientConfig {
-            signaling_url,
-            ice_servers,
-        })
+        .prop_map(
+            |(signaling_url, ice_servers, ice_transport_policy)| ClientConfig {
+                signaling_url,
+                ice_servers,
+                ice_transport_policy,
+            },
+        )
 }
 
 /// Every decoder the app and the server run on input from the network.

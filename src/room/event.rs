@@ -39,6 +39,14 @@ pub enum Event {
         key: PeerKey,
         candidate: String,
     },
+    /// `icecandidateerror`: a STUN or TURN server answered with an error `code` (401: the TURN
+    /// server refused our credentials) or not at all (7xx).
+    IceServerError {
+        key: PeerKey,
+        code: u16,
+    },
+    /// Candidate gathering of the connection finished (`iceGatheringState` "complete").
+    GatheringDone(PeerKey),
     /// An offer, answer or description the browser rejected: this peer cannot go on.
     NegotiationFailed {
         key: PeerKey,

@@ -8,6 +8,7 @@ use super::budget::Budget;
 use super::identity::Socket;
 use super::liveness::Liveness;
 use super::negotiation::Negotiation;
+use super::relay::Relay;
 
 /// Stable local handle of a peer. Unlike the signaling id it never changes while the connection
 /// lives, so the UI and the browser edge key everything by it.
@@ -89,6 +90,8 @@ pub struct Peer {
     pub(crate) budget: Budget,
     /// The last new id it told us it has, which we answered with our rebind proof.
     pub(crate) hinted: Option<PeerId>,
+    /// What its connection learnt about reaching the TURN server.
+    pub(crate) relay: Relay,
 }
 
 impl Peer {
@@ -119,6 +122,7 @@ impl Peer {
             admission: Admission::new(keyed),
             budget: Budget::new(now),
             hinted: None,
+            relay: Relay::default(),
         }
     }
 

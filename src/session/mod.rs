@@ -66,6 +66,10 @@ pub struct Notices {
     /// A connection failed the key's proof although the other side has the key: something in
     /// the signaling path replaced the fingerprints.
     pub mismatch: u32,
+    /// Connections that needed the TURN server and were refused by it (its credentials).
+    pub relay_refused: u32,
+    /// Connections that needed the TURN server and got no relay address from it.
+    pub relay_unreachable: u32,
 }
 
 impl Notices {
@@ -73,6 +77,8 @@ impl Notices {
         match notice {
             Notice::NoKey => self.no_key += 1,
             Notice::Mismatch => self.mismatch += 1,
+            Notice::RelayRefused => self.relay_refused += 1,
+            Notice::RelayUnreachable => self.relay_unreachable += 1,
         }
     }
 }
@@ -84,6 +90,8 @@ pub struct CallSettings {
     pub mic: bool,
     pub cam: bool,
     pub ice_servers: Vec<IceServer>,
+    /// Every connection through TURN (the operator's `iceTransportPolicy: "relay"`).
+    pub relay_only: bool,
     /// The room key from the invite link: only peers that prove it get our media.
     pub key: Option<RoomKey>,
 }
@@ -131,12 +139,13 @@ impl Session {
                     settings.mic && has_mic,
                     settings.cam && has_cam,
                 )
-                .with_key(settings.key),
+                .with_key(settings.key)
+                .relay_only(settings.relay_only),
             ),
             edges: RefCell::default(),
             media: RefCell::default(),
             screen: RefCell::default(),
-            config: rtc_configuration(&settings.ice_servers),
+            config: rtc_configuration(&settings.ice_servers, settings.relay_only),
             events: events.clone(),
             outbound: RefCell::default(),
             link: RefCell::default(),

@@ -8,6 +8,7 @@ mod hand;
 mod identity;
 mod liveness;
 mod negotiation;
+mod relay;
 mod share;
 // proptest is a native-only dev-dependency: the wasm test build must not see this module.
 #[cfg(not(target_arch = "wasm32"))]
