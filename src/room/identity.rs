@@ -91,6 +91,10 @@ impl Room {
         for key in keys {
             let p = &self.peers[&key];
             if p.channel_open && p.admission.admitted() {
+                // An offer still waiting was sent from our old id, or answered to it: lost.
+                if let Some(p) = self.peers.get_mut(&key) {
+                    p.offer_lost(out);
+                }
                 // The proof, from our new id to the one we know for the peer (sent once its token
                 // is in, if it is not yet). If the server restarted, its id changed too: the hint
                 // over the channel lets it send its own proof to us, and we answer that with ours.
@@ -320,6 +324,8 @@ impl Room {
         if let Some(p) = self.peers.get_mut(&key) {
             p.signaling_id = id;
             p.socket = Socket::Present;
+            // An offer still waiting went to its old id, which is gone.
+            p.offer_lost(out);
         }
     }
 }

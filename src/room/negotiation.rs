@@ -119,6 +119,20 @@ impl Peer {
         self.negotiation.phase == Phase::Stable && self.state != PeerState::Failed
     }
 
+    /// Our offer, or the answer to it, went to a signaling id that is gone (our socket was down,
+    /// or the peer's moved): nobody will ever answer it, and until it is rolled back no ICE
+    /// restart can start (the connection would sit in `have-local-offer` until given up). Roll
+    /// it back; liveness restarts at once if the path is lost (the gap is waived: that restart
+    /// never happened), and the browser asks again for any renegotiation it still needs.
+    pub(crate) fn offer_lost(&mut self, out: &mut Vec<Command>) {
+        if self.negotiation.phase != Phase::OfferSent || self.state == PeerState::Failed {
+            return;
+        }
+        self.negotiation.phase = Phase::Stable;
+        self.liveness.last_restart = None;
+        out.push(Command::RollbackOffer { key: self.key });
+    }
+
     /// Restart ICE with a new offer, unless one is in flight or the last restart was too recent.
     pub(crate) fn restart_ice(&mut self, now: u64, out: &mut Vec<Command>) {
         if !self.can_offer()

@@ -427,6 +427,7 @@ impl World {
                 Command::MakeOffer { key, .. }
                 | Command::AcceptOffer { key, .. }
                 | Command::AcceptAnswer { key, .. }
+                | Command::RollbackOffer { key }
                 | Command::AddCandidate { key, .. }
                 | Command::SendToPeer { key, .. } => {
                     prop_assert!(
@@ -689,6 +690,7 @@ proptest! {
                     | Command::MakeOffer { key: k, .. }
                     | Command::AcceptOffer { key: k, .. }
                     | Command::AcceptAnswer { key: k, .. }
+                    | Command::RollbackOffer { key: k }
                     | Command::AddCandidate { key: k, .. }
                     | Command::SendToPeer { key: k, .. }
                     | Command::Secure { key: k }
