@@ -214,6 +214,10 @@ pub struct ClientConfig {
     /// this app does not know never makes the whole file unreadable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ice_transport_policy: Option<String>,
+    /// The total upload budget of one page in kbit/s, divided over its senders as the mesh grows
+    /// (absent: the app's default, 2500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_kbps: Option<u32>,
 }
 
 impl ClientConfig {
@@ -427,6 +431,7 @@ mod tests {
                 credential: Some("p".into()),
             }],
             ice_transport_policy: None,
+            upload_kbps: None,
         };
         assert_eq!(
             serde_json::to_string(&cfg).unwrap(),
@@ -436,6 +441,8 @@ mod tests {
         let relay: ClientConfig =
             serde_json::from_str(r#"{"iceServers":[],"iceTransportPolicy":"relay"}"#).unwrap();
         assert!(relay.relay_only());
+        let budget: ClientConfig = serde_json::from_str(r#"{"uploadKbps":800}"#).unwrap();
+        assert_eq!(budget.upload_kbps, Some(800));
         assert_eq!(
             serde_json::to_string(&relay).unwrap(),
             r#"{"iceServers":[],"iceTransportPolicy":"relay"}"#

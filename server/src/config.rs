@@ -29,6 +29,8 @@ pub struct Config {
     pub turn: Option<TurnConfig>,
     /// Whether pages may use every path (`All`) or must relay all media through TURN (`Relay`).
     pub ice_transport_policy: IceTransportPolicy,
+    /// Each page's total upload budget in kbit/s (`None`: the app's default).
+    pub upload_kbps: Option<u32>,
     /// Serve HTTPS/WSS with this certificate.
     pub tls: Option<Arc<TlsSetup>>,
     pub limits: Limits,
@@ -191,6 +193,9 @@ impl Config {
                 return Err(ConfigError::BadIceUrl(url.clone()));
             }
         }
+        if self.upload_kbps == Some(0) {
+            return Err(ConfigError::Zero("--upload-kbps"));
+        }
         let has_turn = self.turn.is_some()
             || self
                 .ice_servers
@@ -310,5 +315,14 @@ mod tests {
             c.validate(),
             Err(ConfigError::QueueBelowRoom { .. })
         ));
+    }
+
+    #[test]
+    fn an_upload_budget_of_zero_is_refused() {
+        let c = Config {
+            upload_kbps: Some(0),
+            ..Config::default()
+        };
+        assert_eq!(c.validate(), Err(ConfigError::Zero("--upload-kbps")));
     }
 }

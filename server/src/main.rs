@@ -76,6 +76,11 @@ struct Cli {
     #[arg(long, env = "MESHCALL_ICE_TRANSPORT_POLICY", value_enum, default_value_t = IceTransportPolicy::All)]
     ice_transport_policy: IceTransportPolicy,
 
+    /// Each page's total upload in kbit/s, divided over the video it sends to each other person
+    /// (audio first) as the room grows and shrinks. Default: the app's 2500.
+    #[arg(long, env = "MESHCALL_UPLOAD_KBPS")]
+    upload_kbps: Option<u32>,
+
     /// PEM certificate chain: serve HTTPS and WSS (browsers allow cameras only on HTTPS or localhost).
     #[arg(
         long,
@@ -214,6 +219,7 @@ impl Cli {
             ice_servers: self.ice_servers,
             turn,
             ice_transport_policy: self.ice_transport_policy,
+            upload_kbps: self.upload_kbps,
             tls: tls.map(Arc::new),
             limits: Limits {
                 max_message_bytes: self.max_message_bytes,

@@ -55,6 +55,7 @@ pub fn client_config(config: &Config, now: SystemTime) -> ClientConfig {
         // Only a forced relay is written: the browser's default needs no field.
         ice_transport_policy: (config.ice_transport_policy == IceTransportPolicy::Relay)
             .then(|| ClientConfig::RELAY.to_owned()),
+        upload_kbps: config.upload_kbps,
     }
 }
 

@@ -208,6 +208,20 @@ async fn relay_only_policy_reaches_every_page() {
     assert!(!body.contains("iceTransportPolicy"), "{body}");
 }
 
+/// The operator's upload budget (`--upload-kbps`) reaches every page; without it the field is
+/// absent and the app divides its own default.
+#[tokio::test]
+async fn upload_budget_reaches_every_page() {
+    let server = spawn_binary(&[("MESHCALL_UPLOAD_KBPS", "900")]).await;
+    let (status, _, body) = common::http_get(server.addr.parse().unwrap(), "/config.json").await;
+    assert_eq!(status, 200);
+    let config: ClientConfig = serde_json::from_str(&body).unwrap();
+    assert_eq!(config.upload_kbps, Some(900), "{body}");
+
+    let (_, _, body) = start(common::config()).await.get("/config.json").await;
+    assert!(!body.contains("uploadKbps"), "{body}");
+}
+
 /// Relay without any TURN server would fail every call: the server refuses to start and says why.
 #[test]
 fn relay_only_without_turn_is_refused_at_start() {

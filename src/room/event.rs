@@ -4,7 +4,7 @@
 use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
 use serde_json::Value;
 
-use super::{ConnState, Notice, PeerKey};
+use super::{ConnState, Notice, PeerKey, SendLimit};
 use crate::trust::Fingerprints;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +136,11 @@ pub enum Command {
     /// connection starts with its senders empty).
     AllowMedia {
         key: PeerKey,
+    },
+    /// Give the connection's video sender this limit (`setParameters`, no renegotiation).
+    LimitSend {
+        key: PeerKey,
+        limit: SendLimit,
     },
     /// Something the person must be told about the room (not about one tile).
     Notice(Notice),

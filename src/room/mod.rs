@@ -12,7 +12,8 @@
 //! - [`chat`]: chat lines out and in, and the log the call keeps;
 //! - [`hand`]: raised hands, ours and the peers', in the order raised;
 //! - [`share`]: screen shares, ours announced and the peers' told apart from their cameras;
-//! - [`relay`]: why a connection that needs the TURN server cannot get through it.
+//! - [`relay`]: why a connection that needs the TURN server cannot get through it;
+//! - [`uplink`]: what each sender may send, so the whole mesh fits one upload budget.
 //!
 //! A new feature (chat, files, screen share) gets a module of its own here, not arms in `step`.
 
@@ -30,6 +31,7 @@ mod relay;
 mod share;
 #[cfg(test)]
 mod tests;
+mod uplink;
 
 // The peer tables are sorted Vecs: a room holds a handful of peers, and BTreeMap's and HashMap's
 // own code cost the app's wasm about 6 KB gzipped (README "Download size").
@@ -53,6 +55,7 @@ pub use negotiation::RESTART_GAP_MS;
 pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView};
 pub use relay::TURN_UNAUTHORIZED;
 pub use share::MAX_STREAM_ID_CHARS;
+pub use uplink::{limit_for, SendLimit, AUDIO_KBPS, DEFAULT_UPLOAD_KBPS};
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.
 #[derive(Debug, Default)]
@@ -91,6 +94,8 @@ pub struct Room {
     refused: Vec<PeerId>,
     /// Relay: the operator forces every connection through TURN.
     relay_only: bool,
+    /// Uplink: the total upload budget in kbit/s.
+    upload_kbps: u32,
 }
 
 impl Room {
@@ -99,6 +104,7 @@ impl Room {
             name: name.into(),
             mic,
             cam,
+            upload_kbps: uplink::DEFAULT_UPLOAD_KBPS,
             ..Room::default()
         }
     }

@@ -9,6 +9,7 @@ use super::identity::Socket;
 use super::liveness::Liveness;
 use super::negotiation::Negotiation;
 use super::relay::Relay;
+use super::uplink::SendLimit;
 
 /// Stable local handle of a peer. Unlike the signaling id it never changes while the connection
 /// lives, so the UI and the browser edge key everything by it.
@@ -92,6 +93,8 @@ pub struct Peer {
     pub(crate) hinted: Option<PeerId>,
     /// What its connection learnt about reaching the TURN server.
     pub(crate) relay: Relay,
+    /// The limit its video sender was given last (uplink).
+    pub(crate) send_limit: Option<SendLimit>,
 }
 
 impl Peer {
@@ -123,6 +126,7 @@ impl Peer {
             budget: Budget::new(now),
             hinted: None,
             relay: Relay::default(),
+            send_limit: None,
         }
     }
 

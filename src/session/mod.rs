@@ -15,7 +15,7 @@ use meshcall_protocol::{ClientMessage, IceServer, ServerMessage};
 use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
 use crate::devices::{DeviceView, Devices};
-use crate::room::{ChatLog, Event, Notice, PeerKey, PeerView, Room};
+use crate::room::{ChatLog, Event, Notice, PeerKey, PeerView, Room, DEFAULT_UPLOAD_KBPS};
 use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
 use crate::rtc::peer::{rtc_configuration, PeerEdge};
 use crate::rtc::screen::{Screen, ShareTrouble};
@@ -92,6 +92,8 @@ pub struct CallSettings {
     pub ice_servers: Vec<IceServer>,
     /// Every connection through TURN (the operator's `iceTransportPolicy: "relay"`).
     pub relay_only: bool,
+    /// The total upload budget in kbit/s (`None`: the default).
+    pub upload_kbps: Option<u32>,
     /// The room key from the invite link: only peers that prove it get our media.
     pub key: Option<RoomKey>,
 }
@@ -140,7 +142,8 @@ impl Session {
                     settings.cam && has_cam,
                 )
                 .with_key(settings.key)
-                .relay_only(settings.relay_only),
+                .relay_only(settings.relay_only)
+                .upload_kbps(settings.upload_kbps.unwrap_or(DEFAULT_UPLOAD_KBPS)),
             ),
             edges: RefCell::default(),
             media: RefCell::default(),

@@ -19,6 +19,8 @@ pub struct Resolved {
     pub ice_servers: Vec<IceServer>,
     /// The operator forces every connection through TURN.
     pub relay_only: bool,
+    /// The operator's upload budget in kbit/s, if it set one.
+    pub upload_kbps: Option<u32>,
 }
 
 /// The `?signaling=` override of the current page, if any: debug builds only.
@@ -70,5 +72,6 @@ pub async fn load() -> Resolved {
         base: signaling_base(configured.as_deref(), &protocol, &host),
         ice_servers: config.ice_servers,
         relay_only,
+        upload_kbps: config.upload_kbps,
     }
 }

@@ -10,6 +10,7 @@ mod liveness;
 mod negotiation;
 mod relay;
 mod share;
+mod uplink;
 // proptest is a native-only dev-dependency: the wasm test build must not see this module.
 #[cfg(not(target_arch = "wasm32"))]
 mod proptests;

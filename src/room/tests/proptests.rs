@@ -428,6 +428,7 @@ impl World {
                 | Command::AcceptOffer { key, .. }
                 | Command::AcceptAnswer { key, .. }
                 | Command::RollbackOffer { key }
+                | Command::LimitSend { key, .. }
                 | Command::AddCandidate { key, .. }
                 | Command::SendToPeer { key, .. } => {
                     prop_assert!(
@@ -686,6 +687,7 @@ proptest! {
                     // Turning the bad peer away tells the person so.
                     Command::Notice(_) => true,
                     Command::Chat { from, .. } => *from == Some(key),
+                    Command::LimitSend { key: k, .. } => *k == key,
                     Command::CreatePeer { key: k, .. }
                     | Command::MakeOffer { key: k, .. }
                     | Command::AcceptOffer { key: k, .. }
