@@ -188,9 +188,7 @@ pub fn Call(
             <Show when=move || sharing.get()>
                 <p class="hint" role="status">"You are sharing your screen with everyone in the call."</p>
             </Show>
-            <Show when=move || relay_trouble().is_some()>
-                <p class="banner warning" data-testid="relay-notice" role="alert">{relay_trouble}</p>
-            </Show>
+            {move || relay_trouble().map(|t| view! { <p class="banner warning" data-testid="relay-notice" role="alert">{t}</p> })}
             <Show when=move || link.get() == LinkStatus::Connecting>
                 <p class="hint" role="status">"Connecting to the room…"</p>
             </Show>

@@ -32,14 +32,13 @@ pub fn limit_video(
                 encoding.set_scale_resolution_down_by(limit.scale_down);
             }
             params.set_encodings(&encodings);
-            Some(JsFuture::from(
-                sender.set_parameters_with_parameters(&params),
-            ))
+            Some(sender.set_parameters_with_parameters(&params))
         })
         .collect();
+    // All were started above; waiting for them in turn costs less code than joining them.
     async move {
-        for done in futures::future::join_all(pending).await {
-            done?;
+        for promise in pending {
+            JsFuture::from(promise).await?;
         }
         Ok(())
     }
