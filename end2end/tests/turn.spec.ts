@@ -16,8 +16,9 @@ import { test, expect, expectFullMesh, clickJoin, roomName, type People, type Pe
 import { OwnServer, inPrivateNetns } from './faults-helpers';
 import { PORT } from '../env';
 
-const SERVER_PORT = PORT + 30;
-const TURN_PORT = PORT + 31;
+// Clear of the other specs' own servers (faults: PORT+20.., cluster: PORT+30..41).
+const SERVER_PORT = PORT + 50;
+const TURN_PORT = PORT + 51;
 /** The veth address of the namespace (scripts/netns.sh): Chromium gathers nothing on loopback. */
 const TURN_IP = '10.77.0.1';
 /** coturn's relay ports: a relay candidate in this range is one of our coturn's allocations. */
