@@ -110,11 +110,6 @@ pub enum Command {
         key: PeerKey,
         sdp: String,
     },
-    /// Our offer will never be answered (it, or its answer, was addressed to an id that is gone):
-    /// `setLocalDescription({type: "rollback"})`, so the connection can negotiate again.
-    RollbackOffer {
-        key: PeerKey,
-    },
     AddCandidate {
         key: PeerKey,
         candidate: String,

@@ -91,10 +91,6 @@ impl Room {
         for key in keys {
             let p = &self.peers[&key];
             if p.channel_open && p.admission.admitted() {
-                // An offer still waiting was sent from our old id, or answered to it: lost.
-                if let Some(p) = self.peers.get_mut(&key) {
-                    p.offer_lost(out);
-                }
                 // The proof, from our new id to the one we know for the peer (sent once its token
                 // is in, if it is not yet). If the server restarted, its id changed too: the hint
                 // over the channel lets it send its own proof to us, and we answer that with ours.
@@ -106,6 +102,9 @@ impl Room {
                         signaling_id: id.clone(),
                     },
                 });
+                // An offer still waiting was sent from our old id, or answered to it: lost.
+                // Again, after the proof, so that the peer knows our new id when it comes.
+                self.peers[&key].resend_offer(out);
             } else if p.state != PeerState::Failed {
                 self.remove(key, out);
             }
@@ -310,6 +309,11 @@ impl Room {
         if answer {
             self.prove_rebind(key, out);
         }
+        // An offer still waiting went to its old id, which is gone (after our proof, so that it
+        // knows where the offer comes from).
+        if let Some(p) = self.peers.get(&key) {
+            p.resend_offer(out);
+        }
     }
 
     /// Our proof, to the id we know for the peer: we have our current id (our socket may have
@@ -353,8 +357,6 @@ impl Room {
         if let Some(p) = self.peers.get_mut(&key) {
             p.signaling_id = id;
             p.socket = Socket::Present;
-            // An offer still waiting went to its old id, which is gone.
-            p.offer_lost(out);
         }
     }
 }

@@ -19,13 +19,9 @@ use crate::room::{Event, PeerKey, SdpKind};
 /// The async browser steps of negotiation, in the order the room issued them.
 #[derive(Debug)]
 pub enum Op {
-    MakeOffer {
-        ice_restart: bool,
-    },
+    MakeOffer { ice_restart: bool },
     AcceptOffer(String),
     AcceptAnswer(String),
-    /// Withdraw our unanswered offer (nothing to do if none is set).
-    RollbackOffer,
     AddCandidate(String),
 }
 
@@ -98,13 +94,6 @@ async fn run_op(pc: &RtcPeerConnection, op: Op) -> Result<Option<(SdpKind, Strin
             let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
             desc.set_sdp(&sdp);
             JsFuture::from(pc.set_remote_description(&desc)).await?;
-            Ok(None)
-        }
-        Op::RollbackOffer => {
-            if pc.signaling_state() == web_sys::RtcSignalingState::HaveLocalOffer {
-                let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
-                JsFuture::from(pc.set_local_description(&rollback)).await?;
-            }
             Ok(None)
         }
         Op::AddCandidate(json) => {

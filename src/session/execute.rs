@@ -59,7 +59,6 @@ impl Inner {
             }
             Command::AcceptOffer { key, sdp } => self.edge_op(key, Op::AcceptOffer(sdp)),
             Command::AcceptAnswer { key, sdp } => self.edge_op(key, Op::AcceptAnswer(sdp)),
-            Command::RollbackOffer { key } => self.edge_op(key, Op::RollbackOffer),
             Command::AddCandidate { key, candidate } => {
                 self.edge_op(key, Op::AddCandidate(candidate))
             }

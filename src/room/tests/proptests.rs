@@ -427,7 +427,6 @@ impl World {
                 Command::MakeOffer { key, .. }
                 | Command::AcceptOffer { key, .. }
                 | Command::AcceptAnswer { key, .. }
-                | Command::RollbackOffer { key }
                 | Command::LimitSend { key, .. }
                 | Command::AddCandidate { key, .. }
                 | Command::SendToPeer { key, .. } => {
@@ -692,7 +691,6 @@ proptest! {
                     | Command::MakeOffer { key: k, .. }
                     | Command::AcceptOffer { key: k, .. }
                     | Command::AcceptAnswer { key: k, .. }
-                    | Command::RollbackOffer { key: k }
                     | Command::AddCandidate { key: k, .. }
                     | Command::SendToPeer { key: k, .. }
                     | Command::Secure { key: k }
