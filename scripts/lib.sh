@@ -123,6 +123,14 @@ ensure_cluster_tools() {
   fi
 }
 
+# The TURN spec (end2end/tests/turn.spec.ts) starts its own coturn; none runs as a service.
+ensure_turn_server() {
+  if ! command -v turnserver >/dev/null; then
+    say "installing coturn from the system packages"
+    apt_install coturn
+  fi
+}
+
 ensure_e2e_deps() {
   ensure_node
   npm_deps "$ROOT/end2end"
@@ -152,6 +160,7 @@ setup_test() {
   ensure_lint_tools
   ensure_browser
   ensure_cluster_tools
+  ensure_turn_server
   ensure_e2e_deps
   ensure_matchbox_server
 }

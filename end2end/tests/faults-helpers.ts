@@ -42,7 +42,8 @@ export async function launchBrowser(
 }
 
 /** A meshcall-server of the test's own (same binary and dist/ as the suite's), so the test may kill it
- * and start it again on the same port. Its output goes to a file in the test's output folder. */
+ * and start it again on the same port, or give it flags of its own (`args`). Its output goes to a
+ * file in the test's output folder. */
 export class OwnServer {
   private child: ChildProcess | null = null;
   private starts = 0;

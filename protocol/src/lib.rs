@@ -208,6 +208,26 @@ pub struct ClientConfig {
     /// Passed to `RTCPeerConnection` as `iceServers`.
     #[serde(default)]
     pub ice_servers: Vec<IceServer>,
+    /// `RTCPeerConnection`'s `iceTransportPolicy`: `"relay"` sends all media through the TURN
+    /// servers (the operator's choice: hides addresses, or a network that allows nothing else);
+    /// absent or anything else, every path the browser finds. A string, not an enum, so a value
+    /// this app does not know never makes the whole file unreadable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ice_transport_policy: Option<String>,
+    /// The total upload budget of one page in kbit/s, divided over its senders as the mesh grows
+    /// (absent: the app's default, 2500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_kbps: Option<u32>,
+}
+
+impl ClientConfig {
+    /// The policy value that forces relay.
+    pub const RELAY: &'static str = "relay";
+
+    /// Whether every connection must go through a TURN relay.
+    pub fn relay_only(&self) -> bool {
+        self.ice_transport_policy.as_deref() == Some(Self::RELAY)
+    }
 }
 
 /// The shape of an `RTCIceServer`.
@@ -410,11 +430,29 @@ mod tests {
                 username: Some("1:x".into()),
                 credential: Some("p".into()),
             }],
+            ice_transport_policy: None,
+            upload_kbps: None,
         };
         assert_eq!(
             serde_json::to_string(&cfg).unwrap(),
             r#"{"signalingUrl":"/ws/","iceServers":[{"urls":["turn:t.example:3478"],"username":"1:x","credential":"p"}]}"#
         );
+        assert!(!cfg.relay_only());
+        let relay: ClientConfig =
+            serde_json::from_str(r#"{"iceServers":[],"iceTransportPolicy":"relay"}"#).unwrap();
+        assert!(relay.relay_only());
+        let budget: ClientConfig = serde_json::from_str(r#"{"uploadKbps":800}"#).unwrap();
+        assert_eq!(budget.upload_kbps, Some(800));
+        assert_eq!(
+            serde_json::to_string(&relay).unwrap(),
+            r#"{"iceServers":[],"iceTransportPolicy":"relay"}"#
+        );
+        // A policy this app does not know reads as the default, and the rest still counts.
+        let other: ClientConfig =
+            serde_json::from_str(r#"{"signalingUrl":"/x/","iceTransportPolicy":"nohost"}"#)
+                .unwrap();
+        assert!(!other.relay_only());
+        assert_eq!(other.signaling_url.as_deref(), Some("/x/"));
     }
 
     #[test]

@@ -156,11 +156,17 @@ fn client_config() -> impl Strategy<Value = ClientConfig> {
     (
         prop::option::of(any::<String>()),
         prop::collection::vec(server, 0..3),
+        prop::option::of(any::<String>()),
+        prop::option::of(any::<u32>()),
     )
-        .prop_map(|(signaling_url, ice_servers)| ClientConfig {
-            signaling_url,
-            ice_servers,
-        })
+        .prop_map(
+            |(signaling_url, ice_servers, ice_transport_policy, upload_kbps)| ClientConfig {
+                signaling_url,
+                ice_servers,
+                ice_transport_policy,
+                upload_kbps,
+            },
+        )
 }
 
 /// Every decoder the app and the server run on input from the network.

@@ -27,11 +27,26 @@ pub struct Config {
     pub ice_servers: Vec<String>,
     /// TURN REST API credentials handed out by `/config.json`.
     pub turn: Option<TurnConfig>,
+    /// Whether pages may use every path (`All`) or must relay all media through TURN (`Relay`).
+    pub ice_transport_policy: IceTransportPolicy,
+    /// Each page's total upload budget in kbit/s (`None`: the app's default).
+    pub upload_kbps: Option<u32>,
     /// Serve HTTPS/WSS with this certificate.
     pub tls: Option<Arc<TlsSetup>>,
     pub limits: Limits,
     /// Join a cluster of nodes sharing rooms through this Redis (`redis://host:port/db`).
     pub redis: Option<String>,
+}
+
+/// `RTCPeerConnection`'s `iceTransportPolicy`, as `/config.json` hands it to every page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum IceTransportPolicy {
+    /// Direct paths where they work, TURN where they do not (the browser's default).
+    #[default]
+    All,
+    /// Every connection through a TURN relay: peers never see each other's addresses, and a call
+    /// proves the relay works.
+    Relay,
 }
 
 #[derive(Clone)]
@@ -109,6 +124,8 @@ pub enum ConfigError {
     BadIceUrl(String),
     #[error("{0}")]
     BadRedisUrl(String),
+    #[error("--ice-transport-policy relay needs a TURN server: give --turn-url and --turn-secret (or a turn: URL in --ice-server), or every call fails")]
+    RelayWithoutTurn,
 }
 
 impl Config {
@@ -176,6 +193,17 @@ impl Config {
                 return Err(ConfigError::BadIceUrl(url.clone()));
             }
         }
+        if self.upload_kbps == Some(0) {
+            return Err(ConfigError::Zero("--upload-kbps"));
+        }
+        let has_turn = self.turn.is_some()
+            || self
+                .ice_servers
+                .iter()
+                .any(|u| u.starts_with("turn:") || u.starts_with("turns:"));
+        if self.ice_transport_policy == IceTransportPolicy::Relay && !has_turn {
+            return Err(ConfigError::RelayWithoutTurn);
+        }
         if let Some(url) = &self.redis {
             crate::cluster::check_url(url).map_err(|e| ConfigError::BadRedisUrl(e.to_string()))?;
         }
@@ -228,6 +256,22 @@ mod tests {
     }
 
     #[test]
+    fn relay_only_needs_a_turn_server() {
+        let mut c = Config {
+            ice_transport_policy: IceTransportPolicy::Relay,
+            ice_servers: vec!["stun:s.example:3478".into()],
+            ..Config::default()
+        };
+        assert_eq!(c.validate(), Err(ConfigError::RelayWithoutTurn));
+        c.turn = Some(TurnConfig {
+            urls: vec!["turn:t.example:3478".into()],
+            secret: "s".into(),
+            ttl: Duration::from_secs(60),
+        });
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
     fn rejects_an_empty_turn_secret_a_schemeless_origin_and_a_queue_without_shares() {
         for secret in ["", "  "] {
             let c = Config {
@@ -271,5 +315,14 @@ mod tests {
             c.validate(),
             Err(ConfigError::QueueBelowRoom { .. })
         ));
+    }
+
+    #[test]
+    fn an_upload_budget_of_zero_is_refused() {
+        let c = Config {
+            upload_kbps: Some(0),
+            ..Config::default()
+        };
+        assert_eq!(c.validate(), Err(ConfigError::Zero("--upload-kbps")));
     }
 }

@@ -37,7 +37,7 @@ use tokio_util::task::TaskTracker;
 use crate::client_ip::{ClientIp, PerIp};
 use crate::socket::Admission;
 
-pub use config::{Config, ConfigError, Limits, TurnConfig};
+pub use config::{Config, ConfigError, IceTransportPolicy, Limits, TurnConfig};
 pub use tls::TlsSetup;
 
 /// Where the WebSocket lives; the room name is the segment after it.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use meshcall_server::{config, limits, Config, Limits, TlsSetup, TurnConfig};
+use meshcall_server::{config, limits, Config, IceTransportPolicy, Limits, TlsSetup, TurnConfig};
 
 /// Signaling server for meshcall rooms (the matchbox protocol at /ws/<room>) that also serves the
 /// built app. Every flag can also be set by the environment variable shown.
@@ -70,6 +70,16 @@ struct Cli {
     /// loses its relay (coturn ends the session when its credential expires).
     #[arg(long, env = "MESHCALL_TURN_TTL_SECS", default_value_t = limits::DEFAULT_TURN_TTL.as_secs())]
     turn_ttl_secs: u64,
+
+    /// `relay`: every page sends all media through the TURN servers (--turn-url), never directly,
+    /// so peers never learn each other's addresses; `all`: direct where possible (the default).
+    #[arg(long, env = "MESHCALL_ICE_TRANSPORT_POLICY", value_enum, default_value_t = IceTransportPolicy::All)]
+    ice_transport_policy: IceTransportPolicy,
+
+    /// Each page's total upload in kbit/s, divided over the video it sends to each other person
+    /// (audio first) as the room grows and shrinks. Default: the app's 2500.
+    #[arg(long, env = "MESHCALL_UPLOAD_KBPS")]
+    upload_kbps: Option<u32>,
 
     /// PEM certificate chain: serve HTTPS and WSS (browsers allow cameras only on HTTPS or localhost).
     #[arg(
@@ -208,6 +218,8 @@ impl Cli {
             trusted_proxies: self.trusted_proxies,
             ice_servers: self.ice_servers,
             turn,
+            ice_transport_policy: self.ice_transport_policy,
+            upload_kbps: self.upload_kbps,
             tls: tls.map(Arc::new),
             limits: Limits {
                 max_message_bytes: self.max_message_bytes,

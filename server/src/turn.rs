@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use meshcall_protocol::{ClientConfig, IceServer};
 use sha1::Sha1;
 
-use crate::config::{Config, TurnConfig};
+use crate::config::{Config, IceTransportPolicy, TurnConfig};
 
 /// Credentials valid until `now + ttl`; a fresh random user part each call, so two pages never
 /// share a username.
@@ -52,6 +52,10 @@ pub fn client_config(config: &Config, now: SystemTime) -> ClientConfig {
     ClientConfig {
         signaling_url: Some(crate::WS_PATH.to_owned()),
         ice_servers,
+        // Only a forced relay is written: the browser's default needs no field.
+        ice_transport_policy: (config.ice_transport_policy == IceTransportPolicy::Relay)
+            .then(|| ClientConfig::RELAY.to_owned()),
+        upload_kbps: config.upload_kbps,
     }
 }
 

@@ -185,3 +185,52 @@ async fn turn_credentials_last_two_hours_by_default() {
         "expiry {expiry}, now {now}"
     );
 }
+
+/// An operator forcing relay (`--ice-transport-policy relay`): every page is told so in
+/// `/config.json`, beside its TURN credentials. By default the field is absent, so pages use every
+/// path, as a `config.json` without it (any static host, matchbox_server) means too.
+#[tokio::test]
+async fn relay_only_policy_reaches_every_page() {
+    let server = spawn_binary(&[
+        ("MESHCALL_TURN_URLS", "turn:turn.example.org:3478"),
+        ("MESHCALL_TURN_SECRET", "north-wind-42"),
+        ("MESHCALL_ICE_TRANSPORT_POLICY", "relay"),
+    ])
+    .await;
+    let (status, _, body) = common::http_get(server.addr.parse().unwrap(), "/config.json").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""iceTransportPolicy":"relay""#), "{body}");
+    let config: ClientConfig = serde_json::from_str(&body).unwrap();
+    assert!(config.relay_only());
+    assert!(config.ice_servers[0].credential.is_some());
+
+    let (_, _, body) = start(with_turn()).await.get("/config.json").await;
+    assert!(!body.contains("iceTransportPolicy"), "{body}");
+}
+
+/// The operator's upload budget (`--upload-kbps`) reaches every page; without it the field is
+/// absent and the app divides its own default.
+#[tokio::test]
+async fn upload_budget_reaches_every_page() {
+    let server = spawn_binary(&[("MESHCALL_UPLOAD_KBPS", "900")]).await;
+    let (status, _, body) = common::http_get(server.addr.parse().unwrap(), "/config.json").await;
+    assert_eq!(status, 200);
+    let config: ClientConfig = serde_json::from_str(&body).unwrap();
+    assert_eq!(config.upload_kbps, Some(900), "{body}");
+
+    let (_, _, body) = start(common::config()).await.get("/config.json").await;
+    assert!(!body.contains("uploadKbps"), "{body}");
+}
+
+/// Relay without any TURN server would fail every call: the server refuses to start and says why.
+#[test]
+fn relay_only_without_turn_is_refused_at_start() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshcall-server"))
+        .env("MESHCALL_ADDR", "127.0.0.1:0")
+        .env("MESHCALL_ICE_TRANSPORT_POLICY", "relay")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs a TURN server"), "{stderr}");
+}

@@ -145,6 +145,19 @@ pub fn Call(
         _ => None,
     };
 
+    // A refusal names the likely fix; both say that the call itself cannot connect without it.
+    let relay_trouble = move || {
+        notices.with(|n| {
+            if n.relay_refused > 0 {
+                Some("Can't reach the relay server (TURN): it refused the credentials, so the call cannot connect. Reload the page to get fresh ones; if that fails, whoever runs this server must check its TURN secret.")
+            } else if n.relay_unreachable > 0 {
+                Some("Can't reach the relay server (TURN), so the call cannot connect. Check your connection; whoever runs this server must check that the relay is up and its port open.")
+            } else {
+                None
+            }
+        })
+    };
+
     view! {
         <section class="call">
             <Show when=move || link.get() == LinkStatus::Reconnecting>
@@ -175,6 +188,7 @@ pub fn Call(
             <Show when=move || sharing.get()>
                 <p class="hint" role="status">"You are sharing your screen with everyone in the call."</p>
             </Show>
+            {move || relay_trouble().map(|t| view! { <p class="banner warning" data-testid="relay-notice" role="alert">{t}</p> })}
             <Show when=move || link.get() == LinkStatus::Connecting>
                 <p class="hint" role="status">"Connecting to the room…"</p>
             </Show>

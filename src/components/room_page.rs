@@ -105,6 +105,8 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
                     mic: state.mic_on.get_untracked(),
                     cam: state.cam_on.get_untracked(),
                     ice_servers: resolved.ice_servers,
+                    relay_only: resolved.relay_only,
+                    upload_kbps: resolved.upload_kbps,
                     key: key.clone(),
                 };
                 let s = Session::new(settings, media);

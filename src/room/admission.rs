@@ -15,7 +15,8 @@ pub const ADMISSION_TIMEOUT_MS: u64 = 10_000;
 /// Ids we turned away, remembered so that what else they send is not answered.
 const MAX_REFUSED: usize = 64;
 
-/// What the person is told about someone turned away (one line for the room, no tile).
+/// What the person is told about the room as a whole (one line for the room, no tile): someone
+/// turned away here, a relay that fails us in [`super::relay`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     /// Someone without the room key, or with another one, tried to join.
@@ -23,6 +24,12 @@ pub enum Notice {
     /// Someone with the key connected to us through something that replaced the DTLS
     /// fingerprints: the signaling path is intercepting the call.
     Mismatch,
+    /// The TURN server refused our credentials (wrong secret, or expired), and the connection
+    /// needed it.
+    RelayRefused,
+    /// The TURN server gave us no relay address for another reason (unreachable, overloaded),
+    /// and the connection needed it.
+    RelayUnreachable,
 }
 
 /// Where a peer stands with the room key.

@@ -4,7 +4,7 @@
 use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
 use serde_json::Value;
 
-use super::{ConnState, Notice, PeerKey};
+use super::{ConnState, Notice, PeerKey, SendLimit};
 use crate::trust::Fingerprints;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +39,14 @@ pub enum Event {
         key: PeerKey,
         candidate: String,
     },
+    /// `icecandidateerror`: a STUN or TURN server answered with an error `code` (401: the TURN
+    /// server refused our credentials) or not at all (7xx).
+    IceServerError {
+        key: PeerKey,
+        code: u16,
+    },
+    /// Candidate gathering of the connection finished (`iceGatheringState` "complete").
+    GatheringDone(PeerKey),
     /// An offer, answer or description the browser rejected: this peer cannot go on.
     NegotiationFailed {
         key: PeerKey,
@@ -123,6 +131,11 @@ pub enum Command {
     /// connection starts with its senders empty).
     AllowMedia {
         key: PeerKey,
+    },
+    /// Give the connection's video sender this limit (`setParameters`, no renegotiation).
+    LimitSend {
+        key: PeerKey,
+        limit: SendLimit,
     },
     /// Something the person must be told about the room (not about one tile).
     Notice(Notice),

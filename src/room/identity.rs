@@ -102,6 +102,9 @@ impl Room {
                         signaling_id: id.clone(),
                     },
                 });
+                // An offer still waiting was sent from our old id, or answered to it: lost.
+                // Again, after the proof, so that the peer knows our new id when it comes.
+                self.peers[&key].resend_offer(out);
             } else if p.state != PeerState::Failed {
                 self.remove(key, out);
             }
@@ -194,11 +197,40 @@ impl Room {
             // Maybe someone we already have, back with a new id: give its Rebind a moment
             // rather than build a connection that the Rebind would then throw away.
             if !self.deferred_joins.iter().any(|(d, _)| *d == id) {
+                self.offer_proofs(&id, out);
                 self.deferred_joins.push((id, self.now));
             }
             return;
         }
         self.call(id, out);
+    }
+
+    /// A `NewPeer` that may be one of the peers we wait to hear from again, under a new id: send
+    /// it our proof for each of them, through signaling. After a server restart every id changed
+    /// and, when the network went with it, no data channel carries the hints that tell each side
+    /// where the other is now; the one who was in the room first hears of the other's new id here.
+    /// Each proof is a MAC, with the token one peer gave us, over our own id (which the server
+    /// stamps): only that peer can check it, it moves only our own connection, and anyone else
+    /// learns nothing it could use.
+    fn offer_proofs(&self, to: &PeerId, out: &mut Vec<Command>) {
+        let Some(me) = &self.my_id else { return };
+        let now = self.now;
+        for p in self.peers.values() {
+            let waiting = self
+                .unconfirmed
+                .get(&p.key)
+                .is_some_and(|&since| now < since + REBIND_GRACE_MS)
+                || p.socket.left_at().is_some();
+            if !waiting || !p.channel_open || p.state == PeerState::Failed {
+                continue;
+            }
+            if let Some(token) = &p.admission.their_token {
+                out.push(Command::SendSignal {
+                    to: to.clone(),
+                    signal: PeerSignal::Rebind(rebind_mac(token, me)),
+                });
+            }
+        }
     }
 
     /// Calls the `NewPeer`s held back whose wait is over, or all of them once no rebind is
@@ -276,6 +308,11 @@ impl Room {
         self.rebind(key, from, out);
         if answer {
             self.prove_rebind(key, out);
+        }
+        // An offer still waiting went to its old id, which is gone (after our proof, so that it
+        // knows where the offer comes from).
+        if let Some(p) = self.peers.get(&key) {
+            p.resend_offer(out);
         }
     }
 

@@ -4,7 +4,7 @@
 
 use meshcall_protocol::PeerMessage;
 
-use super::{Command, ConnState, PeerKey, PeerState, Room};
+use super::{Command, ConnState, PeerKey, PeerState, Room, REBIND_GRACE_MS};
 
 /// A failed tile stays this long so people see what happened, then goes.
 pub const FAILED_TILE_MS: u64 = 4_000;
@@ -194,7 +194,17 @@ impl Room {
             let Some(since) = l.bad_since else { continue };
             let heard = self.last_heard.get(&p.key).is_some_and(|&t| t >= since);
             let listening = self.signaling_up_since.map(|t| t.max(since));
-            if ever_connected && !heard && listening.is_some_and(|t| now >= t + SILENT_PEER_MS) {
+            // Our socket came back under a new id (a server restart, a changed network): the
+            // peer may be reconnecting too, and has the rebind grace to say where it is now.
+            let rebinding = self
+                .unconfirmed
+                .get(&p.key)
+                .is_some_and(|&t| now < t + REBIND_GRACE_MS);
+            if ever_connected
+                && !heard
+                && !rebinding
+                && listening.is_some_and(|t| now >= t + SILENT_PEER_MS)
+            {
                 remove.push(p.key);
                 continue;
             }

@@ -11,7 +11,9 @@
 //! - [`budget`]: how much one peer may make us do;
 //! - [`chat`]: chat lines out and in, and the log the call keeps;
 //! - [`hand`]: raised hands, ours and the peers', in the order raised;
-//! - [`share`]: screen shares, ours announced and the peers' told apart from their cameras.
+//! - [`share`]: screen shares, ours announced and the peers' told apart from their cameras;
+//! - [`relay`]: why a connection that needs the TURN server cannot get through it;
+//! - [`uplink`]: what each sender may send, so the whole mesh fits one upload budget.
 //!
 //! A new feature (chat, files, screen share) gets a module of its own here, not arms in `step`.
 
@@ -25,9 +27,11 @@ mod identity;
 mod liveness;
 mod negotiation;
 mod peer;
+mod relay;
 mod share;
 #[cfg(test)]
 mod tests;
+mod uplink;
 
 // The peer tables are sorted Vecs: a room holds a handful of peers, and BTreeMap's and HashMap's
 // own code cost the app's wasm about 6 KB gzipped (README "Download size").
@@ -49,7 +53,9 @@ pub use liveness::{
 };
 pub use negotiation::RESTART_GAP_MS;
 pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView};
+pub use relay::TURN_UNAUTHORIZED;
 pub use share::MAX_STREAM_ID_CHARS;
+pub use uplink::{limit_for, SendLimit, AUDIO_KBPS, DEFAULT_UPLOAD_KBPS};
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.
 #[derive(Debug, Default)]
@@ -86,6 +92,10 @@ pub struct Room {
     key: Option<RoomKey>,
     /// Admission: ids we turned away (oldest first, bounded).
     refused: Vec<PeerId>,
+    /// Relay: the operator forces every connection through TURN.
+    relay_only: bool,
+    /// Uplink: the total upload budget in kbit/s.
+    upload_kbps: u32,
 }
 
 impl Room {
@@ -94,6 +104,7 @@ impl Room {
             name: name.into(),
             mic,
             cam,
+            upload_kbps: uplink::DEFAULT_UPLOAD_KBPS,
             ..Room::default()
         }
     }
@@ -140,8 +151,11 @@ impl Room {
                 self.on_local_description(key, kind, sdp, &mut out)
             }
             Event::LocalCandidate { key, candidate } => {
+                self.on_local_gathered(key);
                 self.on_local_candidate(key, candidate, &mut out)
             }
+            Event::IceServerError { key, code } => self.on_ice_server_error(key, code, &mut out),
+            Event::GatheringDone(key) => self.on_gathering_done(key, &mut out),
             Event::NegotiationFailed { key, .. } => self.fail(key, &mut out),
             Event::ConnectionState { key, state } => self.on_connection_state(key, state, &mut out),
             Event::ChannelOpen(key) => self.on_channel_open(key, &mut out),
@@ -177,6 +191,13 @@ impl Room {
     /// The peer cannot go on: close its connection, show it failed for a moment.
     fn fail(&mut self, key: PeerKey, out: &mut Vec<Command>) {
         let now = self.now;
+        if self
+            .peers
+            .get(&key)
+            .is_some_and(|p| p.state != PeerState::Failed)
+        {
+            self.explain_failure(key, out);
+        }
         let Some(p) = self.peers.get_mut(&key) else {
             return;
         };

@@ -69,6 +69,8 @@ pub struct Negotiation {
     pub(crate) negotiated_once: bool,
     /// `o=` session id of the remote SDP: a different one means a different remote connection.
     remote_session: Option<String>,
+    /// Our offer while it waits for its answer ([`Phase::OfferSent`]), to send again if lost.
+    offer: Option<String>,
 }
 
 impl Negotiation {
@@ -79,6 +81,7 @@ impl Negotiation {
             candidates: Candidates::Queued(early),
             negotiated_once: false,
             remote_session: None,
+            offer: None,
         }
     }
 
@@ -117,6 +120,24 @@ impl Peer {
     /// Ready to start an offer right now (nothing in flight).
     pub(crate) fn can_offer(&self) -> bool {
         self.negotiation.phase == Phase::Stable && self.state != PeerState::Failed
+    }
+
+    /// Our offer, or the answer to it, went to a signaling id that is gone (our socket was down,
+    /// or the peer's moved): nobody would ever answer it, and while it waits no ICE restart can
+    /// start (the connection would sit in `have-local-offer` until given up). Send it again, to
+    /// where the peer is now. Not rolled back: Chromium rebuilds a connection's media streams on
+    /// a rollback, and the `<video>` showing a receiver's track then stays frozen. A peer that
+    /// had answered it already answers the same offer again.
+    pub(crate) fn resend_offer(&self, out: &mut Vec<Command>) {
+        if self.negotiation.phase != Phase::OfferSent || self.state == PeerState::Failed {
+            return;
+        }
+        if let Some(sdp) = &self.negotiation.offer {
+            out.push(Command::SendSignal {
+                to: self.signaling_id.clone(),
+                signal: PeerSignal::Offer(sdp.clone()),
+            });
+        }
     }
 
     /// Restart ICE with a new offer, unless one is in flight or the last restart was too recent.
@@ -316,6 +337,7 @@ impl Room {
                     return;
                 }
                 n.phase = Phase::OfferSent;
+                n.offer = Some(sdp.clone());
                 PeerSignal::Offer(sdp)
             }
             SdpKind::Answer => {

@@ -8,6 +8,8 @@ use super::budget::Budget;
 use super::identity::Socket;
 use super::liveness::Liveness;
 use super::negotiation::Negotiation;
+use super::relay::Relay;
+use super::uplink::SendLimit;
 
 /// Stable local handle of a peer. Unlike the signaling id it never changes while the connection
 /// lives, so the UI and the browser edge key everything by it.
@@ -89,6 +91,10 @@ pub struct Peer {
     pub(crate) budget: Budget,
     /// The last new id it told us it has, which we answered with our rebind proof.
     pub(crate) hinted: Option<PeerId>,
+    /// What its connection learnt about reaching the TURN server.
+    pub(crate) relay: Relay,
+    /// The limit its video sender was given last (uplink).
+    pub(crate) send_limit: Option<SendLimit>,
 }
 
 impl Peer {
@@ -119,6 +125,8 @@ impl Peer {
             admission: Admission::new(keyed),
             budget: Budget::new(now),
             hinted: None,
+            relay: Relay::default(),
+            send_limit: None,
         }
     }
 

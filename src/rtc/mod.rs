@@ -8,6 +8,7 @@ pub mod peer;
 pub mod remote;
 pub mod screen;
 pub mod stats;
+pub mod uplink;
 
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -10,7 +10,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcDataChannel,
-    RtcDataChannelInit, RtcIceServer, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    RtcDataChannelInit, RtcIceGatheringState, RtcIceServer, RtcIceTransportPolicy,
+    RtcPeerConnection, RtcPeerConnectionIceErrorEvent, RtcPeerConnectionIceEvent,
     RtcPeerConnectionState, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcTrackEvent,
 };
 
@@ -28,9 +29,13 @@ const MAX_MESSAGE_CHARS: u32 = 16 * 1024;
 /// Where the edge reports what the browser did.
 pub type EventSink = mpsc::UnboundedSender<Event>;
 
-/// Builds the `RTCConfiguration` once per call from the configured ICE servers.
-pub fn rtc_configuration(ice_servers: &[IceServer]) -> RtcConfiguration {
+/// Builds the `RTCConfiguration` once per call from the configured ICE servers; `relay_only`:
+/// the browser gathers only TURN relay candidates, so all media goes through the relay.
+pub fn rtc_configuration(ice_servers: &[IceServer], relay_only: bool) -> RtcConfiguration {
     let config = RtcConfiguration::new();
+    if relay_only {
+        config.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+    }
     let servers = Array::new();
     for s in ice_servers {
         let server = RtcIceServer::new();
@@ -69,6 +74,9 @@ pub struct PeerEdge {
     _on_open: Handler<web_sys::Event>,
     _on_close: Handler<web_sys::Event>,
     _on_message: Handler<MessageEvent>,
+    /// `icecandidateerror` and `icegatheringstatechange` (no `on…` setters in web-sys): why a
+    /// relay is out of reach. Dropping the listeners removes them.
+    _ice_trouble: [gloo_events::EventListener; 2],
 }
 
 impl PeerEdge {
@@ -216,6 +224,31 @@ impl PeerEdge {
                 })
                 .collect::<Vec<_>>()
         });
+        let ice_trouble = {
+            let errors = events.clone();
+            let gathering = events.clone();
+            let pc_gathering = pc.clone();
+            [
+                gloo_events::EventListener::new(&pc, "icecandidateerror", move |e| {
+                    if let Some(e) = e.dyn_ref::<RtcPeerConnectionIceErrorEvent>() {
+                        log(&format!(
+                            "peer {key}: ICE server {} answered {} {}",
+                            e.url(),
+                            e.error_code(),
+                            e.error_text()
+                        ));
+                        let code = e.error_code();
+                        let _ = errors.unbounded_send(Event::IceServerError { key, code });
+                    }
+                }),
+                gloo_events::EventListener::new(&pc, "icegatheringstatechange", move |_| {
+                    if pc_gathering.ice_gathering_state() == RtcIceGatheringState::Complete {
+                        let _ = gathering.unbounded_send(Event::GatheringDone(key));
+                    }
+                }),
+            ]
+        };
+
         let (ops, queue) = mpsc::unbounded();
         wasm_bindgen_futures::spawn_local(run_ops(key, pc.clone(), queue, events));
 
@@ -234,6 +267,7 @@ impl PeerEdge {
             _on_open: on_open,
             _on_close: on_close,
             _on_message: on_message,
+            _ice_trouble: ice_trouble,
         })
     }
 

@@ -20,6 +20,10 @@ impl Inner {
         for c in commands {
             self.execute(c);
         }
+        let limits = self.room.borrow_mut().fit_uplink();
+        for c in limits {
+            self.execute(c);
+        }
     }
 
     fn edge_op(&self, key: PeerKey, op: Op) {
@@ -126,6 +130,21 @@ impl Inner {
                 if let Some(edge) = self.edges.borrow().get(&key) {
                     edge.set_remote_share(stream);
                 }
+            }
+            Command::LimitSend { key, limit } => {
+                let Some(limited) = self
+                    .edges
+                    .borrow()
+                    .get(&key)
+                    .map(|e| crate::rtc::uplink::limit_video(e.connection(), limit))
+                else {
+                    return;
+                };
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(e) = limited.await {
+                        log(&format!("peer {key}: could not limit the video: {e}"));
+                    }
+                });
             }
             Command::Notice(notice) => self.view.notices.update(|n| n.count(notice)),
             Command::ClosePeer { key } => {

@@ -15,7 +15,7 @@ use meshcall_protocol::{ClientMessage, IceServer, ServerMessage};
 use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
 use crate::devices::{DeviceView, Devices};
-use crate::room::{ChatLog, Event, Notice, PeerKey, PeerView, Room};
+use crate::room::{ChatLog, Event, Notice, PeerKey, PeerView, Room, DEFAULT_UPLOAD_KBPS};
 use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
 use crate::rtc::peer::{rtc_configuration, PeerEdge};
 use crate::rtc::screen::{Screen, ShareTrouble};
@@ -66,6 +66,10 @@ pub struct Notices {
     /// A connection failed the key's proof although the other side has the key: something in
     /// the signaling path replaced the fingerprints.
     pub mismatch: u32,
+    /// Connections that needed the TURN server and were refused by it (its credentials).
+    pub relay_refused: u32,
+    /// Connections that needed the TURN server and got no relay address from it.
+    pub relay_unreachable: u32,
 }
 
 impl Notices {
@@ -73,6 +77,8 @@ impl Notices {
         match notice {
             Notice::NoKey => self.no_key += 1,
             Notice::Mismatch => self.mismatch += 1,
+            Notice::RelayRefused => self.relay_refused += 1,
+            Notice::RelayUnreachable => self.relay_unreachable += 1,
         }
     }
 }
@@ -84,6 +90,10 @@ pub struct CallSettings {
     pub mic: bool,
     pub cam: bool,
     pub ice_servers: Vec<IceServer>,
+    /// Every connection through TURN (the operator's `iceTransportPolicy: "relay"`).
+    pub relay_only: bool,
+    /// The total upload budget in kbit/s (`None`: the default).
+    pub upload_kbps: Option<u32>,
     /// The room key from the invite link: only peers that prove it get our media.
     pub key: Option<RoomKey>,
 }
@@ -131,12 +141,14 @@ impl Session {
                     settings.mic && has_mic,
                     settings.cam && has_cam,
                 )
-                .with_key(settings.key),
+                .with_key(settings.key)
+                .relay_only(settings.relay_only)
+                .upload_kbps(settings.upload_kbps.unwrap_or(DEFAULT_UPLOAD_KBPS)),
             ),
             edges: RefCell::default(),
             media: RefCell::default(),
             screen: RefCell::default(),
-            config: rtc_configuration(&settings.ice_servers),
+            config: rtc_configuration(&settings.ice_servers, settings.relay_only),
             events: events.clone(),
             outbound: RefCell::default(),
             link: RefCell::default(),

@@ -17,6 +17,10 @@ pub struct Resolved {
     /// `ws:`/`wss:` base ending in `/`; the room is appended.
     pub base: String,
     pub ice_servers: Vec<IceServer>,
+    /// The operator forces every connection through TURN.
+    pub relay_only: bool,
+    /// The operator's upload budget in kbit/s, if it set one.
+    pub upload_kbps: Option<u32>,
 }
 
 /// The `?signaling=` override of the current page, if any: debug builds only.
@@ -53,6 +57,7 @@ async fn fetch_config() -> Option<ClientConfig> {
 
 pub async fn load() -> Resolved {
     let config = fetch_config().await.unwrap_or_default();
+    let relay_only = config.relay_only();
     let configured = dev_override().or(config.signaling_url);
     let location = web_sys::window().map(|w| w.location());
     let protocol = location
@@ -66,5 +71,7 @@ pub async fn load() -> Resolved {
     Resolved {
         base: signaling_base(configured.as_deref(), &protocol, &host),
         ice_servers: config.ice_servers,
+        relay_only,
+        upload_kbps: config.upload_kbps,
     }
 }

@@ -188,6 +188,46 @@ fn a_peer_silent_since_its_connection_went_bad_is_gone() {
     assert!(z.peer(k).is_some());
 }
 
+/// `zzz` connected to `aaa`; signaling lost at 900, the connection at 1000; our socket back under
+/// a new id at 5000, nothing heard from `aaa` since.
+fn back_under_a_new_id_with_the_path_down() -> (Room, PeerKey) {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(900, Event::SignalingLost);
+    z.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
+    z.step(5_000, Event::IdAssigned("zzz2".into()));
+    (z, k)
+}
+
+#[test]
+fn after_our_socket_comes_back_a_silent_peer_gets_the_rebind_grace() {
+    // Signaling and media lost together (a changed network, a restarted server): our socket is
+    // back under a new id, the peer's may not be yet, and nothing can be heard from it until it
+    // rebinds. It is not taken for a frozen machine while it has the rebind grace.
+    let (mut z, k) = back_under_a_new_id_with_the_path_down();
+    for t in (5_000..5_000 + REBIND_GRACE_MS).step_by(500) {
+        let out = z.step(t, Event::Tick);
+        assert!(
+            !out.contains(&Command::PeerRemoved { key: k }),
+            "kept at {t}: {out:?}"
+        );
+    }
+    // Its proof, from its new id, re-keys the same connection.
+    z.step(6_000, rebind_proof("aaa2", &my_token("aaa")));
+    assert_eq!(z.key_of("aaa2"), Some(k));
+
+    // One that never rebinds is judged as before once the grace is over.
+    let (mut z, k) = back_under_a_new_id_with_the_path_down();
+    let out = z.step(5_000 + REBIND_GRACE_MS, Event::Tick);
+    assert!(out.contains(&Command::PeerRemoved { key: k }), "{out:?}");
+}
+
 /// A connected peer that heartbeats over the data channel and then falls silent (a frozen tab)
 /// goes `SILENT_PEER_MS` after its last word, long before Chromium calls its ICE `disconnected`.
 #[test]

@@ -8,7 +8,9 @@ mod hand;
 mod identity;
 mod liveness;
 mod negotiation;
+mod relay;
 mod share;
+mod uplink;
 // proptest is a native-only dev-dependency: the wasm test build must not see this module.
 #[cfg(not(target_arch = "wasm32"))]
 mod proptests;

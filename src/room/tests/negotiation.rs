@@ -364,3 +364,147 @@ fn an_sdp_the_browser_rejects_fails_that_peer() {
     );
     assert_eq!(a.peer(kc).unwrap().state, PeerState::Connected);
 }
+
+/// `zzz` (impolite towards `aaa`) lost the path to `aaa` and sent its ICE restart offer while its
+/// own socket was down: the edge dropped it. Returns the peer's key.
+fn restart_offered_while_down(z: &mut Room) -> PeerKey {
+    let k = connected(z, "aaa");
+    z.step(
+        100,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Failed,
+        },
+    );
+    z.step(200, Event::SignalingLost);
+    let out = z.step(
+        300,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    assert!(matches!(out[..], [Command::SendSignal { .. }]), "{out:?}");
+    k
+}
+
+/// Where in `out` the signal `signal` to `to` is.
+fn position(out: &[Command], to: &str, signal: &PeerSignal) -> Option<usize> {
+    out.iter().position(
+        |c| matches!(c, Command::SendSignal { to: t, signal: s } if t == to && s == signal),
+    )
+}
+
+#[test]
+fn an_offer_lost_while_the_socket_was_down_is_sent_again_when_it_comes_back() {
+    let mut z = room("zzz");
+    let k = restart_offered_while_down(&mut z);
+    // The socket is back (a new id): the offer went nowhere, or its answer went to our old id.
+    let out = z.step(5_000, Event::IdAssigned("zzz2".into()));
+    let offer = PeerSignal::Offer(OFFER_A2.into());
+    let again = position(&out, "aaa", &offer).expect("the offer sent again");
+    // After our rebind proof, so that aaa knows our new id when the offer comes from it.
+    let proof = PeerSignal::Rebind(crate::trust::rebind_mac(&their_token("aaa"), "zzz2"));
+    assert!(
+        position(&out, "aaa", &proof).is_some_and(|p| p < again),
+        "{out:?}"
+    );
+    // No rollback and no second offer: the same one is answered, and the connection comes back
+    // long before it would have been given up.
+    assert!(!out.iter().any(|c| matches!(c, Command::MakeOffer { .. })));
+    assert_eq!(
+        z.step(5_003, signal("aaa", PeerSignal::Answer(ANSWER_B.into()))),
+        vec![Command::AcceptAnswer {
+            key: k,
+            sdp: ANSWER_B.into()
+        }]
+    );
+    z.step(
+        5_500,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Connected,
+        },
+    );
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+    assert!(!z
+        .step(100 + GIVE_UP_MS, Event::Tick)
+        .iter()
+        .any(|c| matches!(c, Command::ClosePeer { .. } | Command::PeerRemoved { .. })));
+}
+
+#[test]
+fn while_the_socket_stays_down_the_waiting_offer_holds_restarts_until_the_peer_is_given_up() {
+    // The rollback waits for the socket: while it is down no offer could go anyway, and a peer
+    // whose path and signaling never come back is given up as before.
+    let mut z = room("zzz");
+    let k = restart_offered_while_down(&mut z);
+    for t in (1_000..100 + GIVE_UP_MS).step_by(1_000) {
+        let out = z.step(t, Event::Tick);
+        assert!(
+            !out.iter().any(|c| matches!(c, Command::MakeOffer { .. })),
+            "no restart at {t} while the offer waits: {out:?}"
+        );
+    }
+    assert!(z
+        .step(100 + GIVE_UP_MS, Event::Tick)
+        .contains(&Command::ClosePeer { key: k }));
+}
+
+#[test]
+fn an_offer_to_a_peer_that_moved_to_a_new_id_is_sent_there_again() {
+    // Our socket stayed up, the peer's dropped: our restart offer went to its old id.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        100,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Failed,
+        },
+    );
+    z.step(
+        200,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    let out = z.step(1_000, rebind_proof("aaa2", &my_token("aaa")));
+    assert_eq!(z.key_of("aaa2"), Some(k));
+    let offer = PeerSignal::Offer(OFFER_A2.into());
+    let again = position(&out, "aaa2", &offer).expect("the offer sent to the new id");
+    let proof = PeerSignal::Rebind(crate::trust::rebind_mac(&their_token("aaa"), "zzz"));
+    assert!(
+        position(&out, "aaa2", &proof).is_some_and(|p| p < again),
+        "{out:?}"
+    );
+    // Its answer, from the new id, completes the restart on the same connection.
+    assert_eq!(
+        z.step(1_001, signal("aaa2", PeerSignal::Answer(ANSWER_B.into()))),
+        vec![Command::AcceptAnswer {
+            key: k,
+            sdp: ANSWER_B.into()
+        }]
+    );
+}
+
+#[test]
+fn a_reconnect_with_no_offer_waiting_sends_none() {
+    let mut z = room("zzz");
+    connected(&mut z, "aaa");
+    z.step(1, Event::SignalingLost);
+    let out = z.step(2, Event::IdAssigned("zzz2".into()));
+    assert!(
+        !out.iter().any(|c| matches!(
+            c,
+            Command::SendSignal {
+                signal: PeerSignal::Offer(_),
+                ..
+            }
+        )),
+        "{out:?}"
+    );
+}

@@ -427,6 +427,7 @@ impl World {
                 Command::MakeOffer { key, .. }
                 | Command::AcceptOffer { key, .. }
                 | Command::AcceptAnswer { key, .. }
+                | Command::LimitSend { key, .. }
                 | Command::AddCandidate { key, .. }
                 | Command::SendToPeer { key, .. } => {
                     prop_assert!(
@@ -685,6 +686,7 @@ proptest! {
                     // Turning the bad peer away tells the person so.
                     Command::Notice(_) => true,
                     Command::Chat { from, .. } => *from == Some(key),
+                    Command::LimitSend { key: k, .. } => *k == key,
                     Command::CreatePeer { key: k, .. }
                     | Command::MakeOffer { key: k, .. }
                     | Command::AcceptOffer { key: k, .. }

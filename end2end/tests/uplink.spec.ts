@@ -1,0 +1,87 @@
+// Video that fits the uplink (issue 12): each page divides one upload budget (2.5 Mbit/s by default,
+// audio first) over the copies of its video it sends, with setParameters on the senders that exist.
+// A fourth person joining shrinks what each of the first page's connections may send (maxBitrate, and
+// the resolution: the encoder really sends smaller frames); when they leave it grows back. None of it
+// renegotiates: the connections that were there keep their local descriptions, and no offer or answer
+// is made when someone leaves.
+import { test, expect, expectFullMesh, negotiationCounts, roomName, tileOf, type Person } from './fixtures';
+
+// The app's own arithmetic (src/room/uplink.rs) for the default budget: (2500 - n x 40) / n kbit/s.
+const THREE = { maxBitrate: 1_210_000, scale: 1 }; // two others
+const FOUR = { maxBitrate: 793_000, scale: 1.5 }; // three others
+/** Chromium's fake camera is 640x480; scaled down by 1.5 it is 427 wide at most. */
+const CAMERA_WIDTH = 640;
+
+/** For each of the page's connected connections: its video sender's encoding limits, the width of the
+ * frames it encodes now (getStats outbound-rtp), and its local description. */
+function videoSenders(viewer: Person) {
+  return viewer.page.evaluate(async () => {
+    const pcs: RTCPeerConnection[] = (window as any).__meshcall?.peerConnections ?? [];
+    const out = [];
+    for (const pc of pcs) {
+      if (pc.connectionState !== 'connected') continue;
+      const t = pc.getTransceivers().find((x) => x.receiver.track.kind === 'video' && x.sender.track);
+      const encoding = t?.sender.getParameters().encodings?.[0];
+      let frameWidth = 0;
+      if (t) {
+        (await t.sender.getStats()).forEach((r: any) => {
+          if (r.type === 'outbound-rtp' && r.frameWidth) frameWidth = r.frameWidth;
+        });
+      }
+      out.push({
+        index: pcs.indexOf(pc),
+        maxBitrate: encoding?.maxBitrate ?? null,
+        scale: encoding?.scaleResolutionDownBy ?? null,
+        frameWidth,
+        sdp: pc.localDescription?.sdp ?? null,
+      });
+    }
+    return out;
+  });
+}
+
+/** Every connected connection of `viewer` (there are `count`) carries `limit`, and encodes frames no
+ * wider than the camera scaled down by it. */
+async function expectLimits(viewer: Person, count: number, limit: { maxBitrate: number; scale: number }) {
+  await expect
+    .poll(
+      async () => {
+        const senders = await videoSenders(viewer);
+        return senders.map((s) => ({
+          maxBitrate: s.maxBitrate,
+          scale: s.scale,
+          // Chromium may lower the resolution further on its own (a busy CPU), never above the limit.
+          narrow: s.frameWidth > 0 && s.frameWidth <= Math.ceil(CAMERA_WIDTH / limit.scale),
+        }));
+      },
+      { message: `${viewer.name}: each connection's video limit and the frames it encodes`, timeout: 20_000 },
+    )
+    .toEqual(Array.from({ length: count }, () => ({ maxBitrate: limit.maxBitrate, scale: limit.scale, narrow: true })));
+}
+
+test('a fourth person shrinks what each connection sends, their leaving grows it back, nothing renegotiates', async ({ people }) => {
+  const room = roomName('uplink');
+  const ada = await people.join('Ada', room);
+  const grace = await people.join('Grace', room);
+  const linus = await people.join('Linus', room);
+  await expectFullMesh([ada, grace, linus]);
+  await expectLimits(ada, 2, THREE);
+  const before = await videoSenders(ada);
+
+  const margaret = await people.join('Margaret', room);
+  await expectFullMesh([ada, grace, linus, margaret]);
+  await expectLimits(ada, 3, FOUR);
+  // The two connections that were there were not renegotiated for it.
+  const during = await videoSenders(ada);
+  for (const old of before) {
+    expect(during.find((s) => s.index === old.index)?.sdp, `connection ${old.index}'s local description`).toBe(old.sdp);
+  }
+
+  const counts = await negotiationCounts(ada);
+  await margaret.page.getByTestId('leave').click();
+  await expect(tileOf(ada, 'Margaret')).toHaveCount(0, { timeout: 5_000 });
+  await expectLimits(ada, 2, THREE);
+  // Growing back made no offer or answer and no connection.
+  expect(await negotiationCounts(ada)).toEqual(counts);
+  await expectFullMesh([ada, grace, linus]);
+});
