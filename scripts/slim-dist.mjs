@@ -6,8 +6,7 @@
 // hashes do not compress. This renames each import to a short name in both files, the same way, so
 // the module links exactly as before. An import whose name the glue does not spell exactly once
 // keeps its name.
-// 2. The glue without its indentation and its comment-only lines (line breaks stay, so no statement
-// changes), kept only if no template literal may span lines and node still parses the result.
+// 2. The glue minified by terser (npm, scripts/tools), kept only if node still parses the result.
 // Then it rewrites the integrity hashes of both files in index.html.
 //
 // node scripts/slim-dist.mjs [dir]   (dir: TRUNK_STAGING_DIR by default)
@@ -15,8 +14,11 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 const dir = process.argv[2] ?? process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('usage: node scripts/slim-dist.mjs <dist dir> (or run as a Trunk hook)');
 
@@ -105,26 +107,22 @@ const newWasm = Buffer.concat([
 ]);
 js = js.replace(TOKEN, (t) => rename.get(t) ?? t);
 
-// --- the glue's indentation and comment lines, unless a template literal may span lines (a line
-// with an odd number of backticks) ---
+// --- the glue, minified by terser (scripts/tools): local names shortened, whitespace and comments
+// gone. Property names, and so the renamed import keys, stay as they are; node must still parse it.
 const rawJsLength = Buffer.byteLength(js);
-if (js.split('\n').every((line) => line.split('`').length % 2 === 1)) {
-  const slim = js
-    .replace(/^[ \t]+/gm, '')
-    // A comment that starts a line and ends a line, with no `*/` inside: nothing else is on its lines.
-    .replace(/^\/\*(?:(?!\*\/)[^])*\*\/\n/gm, '')
-    .replace(/^\/\/.*\n/gm, '')
-    .replace(/\n{2,}/g, '\n');
+try {
+  const { minify } = createRequire(path.join(HERE, 'tools', 'package.json'))('terser');
+  const { code } = await minify(js, { module: true, ecma: 2020, compress: { passes: 2 }, mangle: true });
   const probe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'slim-dist-')), 'glue.mjs');
-  fs.writeFileSync(probe, slim);
+  fs.writeFileSync(probe, code);
   try {
     execFileSync(process.execPath, ['--check', probe], { stdio: 'ignore' });
-    js = slim;
-  } catch {
-    console.error('slim-dist: the glue without indentation did not parse; kept it as it was');
+    js = code;
   } finally {
     fs.rmSync(path.dirname(probe), { recursive: true, force: true });
   }
+} catch (e) {
+  console.error(`slim-dist: the glue was not minified (${e.message}); kept it as it was`);
 }
 
 // --- write both, then the integrity hashes of both in index.html ---

@@ -35,6 +35,10 @@ fn NotFound() -> impl IntoView {
 }
 
 pub fn mount() {
+    // A panic's message in the console, in development and test builds. The release app aborts on
+    // a panic before any hook could run (scripts/lib.sh's trunk_release), so there it would only be
+    // bytes.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
 }
