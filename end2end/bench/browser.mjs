@@ -38,15 +38,21 @@ function addKinds(into, from) {
   return into;
 }
 
+/** The first person in `room`: in the lobby, joined, with an id from the server (added to `people`). */
+async function firstIn(browser, variant, room, people) {
+  const a = await enter(browser, variant, room, 'Ada');
+  people.push(a);
+  await a.page.locator('[data-testid=join]').click();
+  await a.page.waitForFunction(() => (window.__bench.receivedKinds.IdAssigned ?? 0) >= 1, null, { timeout: 15_000 });
+  return a;
+}
+
 /** Second person joins a room where the first already is: Join click → first remote frame on both sides. */
 async function ttffRun(browser, variant) {
   const room = uniqueRoom('ttff');
   const people = [];
   try {
-    const a = await enter(browser, variant, room, 'Ada');
-    people.push(a);
-    await a.page.locator('[data-testid=join]').click();
-    await a.page.waitForFunction(() => (window.__bench.receivedKinds.IdAssigned ?? 0) >= 1, null, { timeout: 15_000 });
+    const a = await firstIn(browser, variant, room, people);
     const b = await enter(browser, variant, room, 'Bo');
     people.push(b);
     const faceA = a.page.evaluate(() => window.__bench.facesShown(1));
@@ -77,10 +83,7 @@ async function openRun(browser, variant) {
   const room = uniqueRoom('open');
   const people = [];
   try {
-    const a = await enter(browser, variant, room, 'Ada');
-    people.push(a);
-    await a.page.locator('[data-testid=join]').click();
-    await a.page.waitForFunction(() => (window.__bench.receivedKinds.IdAssigned ?? 0) >= 1, null, { timeout: 15_000 });
+    const a = await firstIn(browser, variant, room, people);
     const faceA = a.page.evaluate(() => window.__bench.facesShown(1));
     const b = await enter(browser, variant, room, 'Bo');
     people.push(b);
