@@ -8,6 +8,9 @@
 #   bash scripts/bench.sh            the full run that BENCHMARKS.md records
 #   bash scripts/bench.sh --quick    fewer runs and sockets, to try a change (still rewrites the report)
 #   bash scripts/bench.sh --report   rewrite BENCHMARKS.md and the plot from the last run's JSON
+#   bash scripts/bench.sh --part ttff|cluster   one part as the full run measures it (time to first
+#                                    face with the keyed room; the two-node cluster against one node),
+#                                    into target/bench-<part>/: prints its report, leaves BENCHMARKS.md
 # Before the server and browser parts it waits up to MESHCALL_BENCH_QUIET_WAIT seconds for
 # other work on the machine to quieten (90 s).
 # With MATCHBOX_SERVER=/path/to/matchbox_server (`cargo install matchbox_server`), the load generator
@@ -17,7 +20,13 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 OUT="$ROOT/target/bench"
 MODE="${1:-full}"
-case "$MODE" in full | --quick | --report) ;; *) echo "usage: scripts/bench.sh [--quick|--report]" >&2; exit 2 ;; esac
+PART="${2:-}"
+usage() { echo "usage: scripts/bench.sh [--quick|--report|--part ttff|cluster]" >&2; exit 2; }
+case "$MODE" in
+  full | --quick | --report) ;;
+  --part) case "$PART" in ttff | cluster) OUT="$ROOT/target/bench-$PART" ;; *) usage ;; esac ;;
+  *) usage ;;
+esac
 
 # report [--append 1]: BENCHMARKS.md and the plot from $OUT; a full run also appends its headline
 # figures to the committed history (docs/bench-history.jsonl), which the report shows.
@@ -41,11 +50,18 @@ if [ "${MESHCALL_IN_NETNS:-}" != 1 ]; then
     cargo build --release -p meshcall-server --bin meshcall-server --example loadgen
   TARGET="$(target_dir)"
   cp "$TARGET/release/meshcall-server" "$TARGET/release/examples/loadgen" "$OUT/bin/"
-  timed "release build of the app (trunk build --release)" trunk_release --dist "$OUT/dist"
+  if [ "$PART" = cluster ]; then
+    mkdir -p "$OUT/dist" # signaling only: no page is opened
+  else
+    timed "release build of the app (trunk build --release)" trunk_release --dist "$OUT/dist"
+  fi
   exec "$ROOT/scripts/netns.sh" bash "$ROOT/scripts/bench.sh" "$@"
 fi
 
 # --- inside the namespace from here on ---
+SERVER_BIN="$OUT/bin/meshcall-server"
+LOADGEN="$OUT/bin/loadgen"
+DIST="$OUT/dist"
 if [ "$MODE" = --quick ]; then
   SOCKETS=2000 RATES=1000,5000 STEP_SECS=5
   BROWSER_OPTS=(--runs 3 --mesh-runs 1 --mesh-ns 2,3,6 --big-n 0 --cpu-runs 1 --cpu-seconds 5)
@@ -55,9 +71,6 @@ else
   BROWSER_OPTS=(--runs 7 --mesh-runs 4 --mesh-ns 2,3,4,5,6,8 --spreads 0,1000 --big-n 12 --big-runs 2
     --cpu-runs 3 --cpu-seconds 12)
 fi
-SERVER_BIN="$OUT/bin/meshcall-server"
-LOADGEN="$OUT/bin/loadgen"
-DIST="$OUT/dist"
 # Microseconds some task waited for a CPU (PSI): how much others loaded the machine meanwhile.
 pressure() { sed -n 's/^some .*total=\([0-9]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || echo 0; }
 # Each socket is a file descriptor on both sides: lift the soft limit to the hard one (20,000 here).
@@ -113,6 +126,32 @@ start_server() {
 # (as root), so that the figures are theirs; the report says so.
 PRIO=()
 if [ "$(id -u)" = 0 ]; then PRIO=(nice -n -10); fi
+
+# One part alone (--part): the same code and settings as the full run, its own report.
+if [ "$MODE" = --part ]; then
+  if [ "$PART" = cluster ]; then
+    source "$ROOT/scripts/bench-cluster.sh"
+    bench_cluster 10000 5000 10
+    cat "$OUT/cluster.md"
+  else
+    wait_quiet
+    say "browsers: time to first face, open room, private room (key) and the floor page, alternating"
+    start_server meshcall-browser 18180 "$SERVER_BIN" --addr 127.0.0.1:18180 --static-dir "$DIST" \
+      --allowed-origin http://127.0.0.1:18199
+    (cd "$ROOT/end2end" && node bench/browser.mjs --app http://127.0.0.1:18180 --floor-port 18199 \
+      --out "$OUT/browser.json" --only ttff --runs 7)
+    stop_server
+    printf '{"started":"%s","finished":"%s","commit":"%s","mode":"part ttff","loadavg_start":"%s","loadavg_end":"%s","dirty":%s}\n' \
+      "$STARTED" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD)" "$LOAD_START" \
+      "$(cut -d' ' -f1-3 /proc/loadavg)" "$DIRTY" >"$OUT/run.json"
+    node "$ROOT/end2end/bench/report.mjs" --dir "$OUT" --md "$OUT/BENCHMARKS.md" --svg "$OUT/plot.svg" \
+      --history /dev/null --command "bash scripts/bench.sh --part ttff"
+    sed -n '/[Tt]ime to first face/,/^## /p' "$OUT/BENCHMARKS.md"
+  fi
+  say "$OUT holds this part's figures; BENCHMARKS.md was not rewritten"
+  exit 0
+fi
+
 wait_quiet
 say "server under load: $SOCKETS sockets, rooms of 2..12, steps of $RATES msg/s, 100 joins/s meanwhile"
 # Not the defaults (BENCHMARKS.md lists them): room for 10,000 sockets plus the joins meanwhile, all

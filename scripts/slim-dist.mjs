@@ -8,6 +8,13 @@
 // keeps its name.
 // 2. The glue minified by terser (npm, scripts/tools), kept only if node still parses the result.
 // Then it rewrites the integrity hashes of both files in index.html.
+// 0. First, in release builds only: exports nothing calls. wasm-bindgen exports every `#[wasm_bindgen]`
+// class of every crate linked in, and Leptos's server_fn brings wasm-streams' three stream classes,
+// which this app never constructs; as exports they keep their code, their imports and their glue
+// alive. The glue's exported classes and functions go (the page imports only `default` and
+// `initSync`), then every wasm export the remaining glue does not name, then wasm-opt (binaryen, with
+// index.html's settings) drops what only they reached, and the glue drops the imports the wasm no
+// longer has. Any failure keeps both files as they were.
 //
 // node scripts/slim-dist.mjs [dir]   (dir: TRUNK_STAGING_DIR by default)
 import { execFileSync } from 'node:child_process';
@@ -27,7 +34,7 @@ if (!wasmName) throw new Error(`no *_bg.wasm in ${dir}`);
 const jsName = wasmName.replace(/_bg\.wasm$/, '.js');
 const wasmPath = path.join(dir, wasmName);
 const jsPath = path.join(dir, jsName);
-const wasm = fs.readFileSync(wasmPath);
+let wasm = fs.readFileSync(wasmPath);
 let js = fs.readFileSync(jsPath, 'utf8');
 
 // --- the wasm binary: sections, the import section's entries, the export names ---
@@ -47,21 +54,24 @@ function u32(n) {
 }
 const nameBytes = (s) => { const b = Buffer.from(s, 'utf8'); return Buffer.concat([u32(b.length), b]); };
 
-if (wasm.readUInt32LE(0) !== 0x6d736100) throw new Error(`${wasmName} is not a wasm module`);
-const sections = [];
-for (const r = reader(wasm, 8); r.pos < wasm.length;) {
-  const at = r.pos;
-  const id = r.byte();
-  const size = r.u32();
-  sections.push({ id, at, start: r.pos, end: r.pos + size });
-  r.pos += size;
+function sectionsOf(buf) {
+  if (buf.readUInt32LE(0) !== 0x6d736100) throw new Error(`${wasmName} is not a wasm module`);
+  const out = [];
+  for (const r = reader(buf, 8); r.pos < buf.length;) {
+    const at = r.pos;
+    const id = r.byte();
+    const size = r.u32();
+    out.push({ id, at, start: r.pos, end: r.pos + size });
+    r.pos += size;
+  }
+  return out;
 }
-const importSection = sections.find((s) => s.id === 2);
-if (!importSection) throw new Error(`${wasmName} has no import section`);
-
-const imports = [];
-{
-  const r = reader(wasm, importSection.start);
+// The import section's entries: module, field and the bytes of the rest (the kind and its type).
+function importsOf(buf) {
+  const importSection = sectionsOf(buf).find((s) => s.id === 2);
+  if (!importSection) throw new Error(`${wasmName} has no import section`);
+  const out = [];
+  const r = reader(buf, importSection.start);
   for (let count = r.u32(); count > 0; count--) {
     const module = r.name();
     const field = r.name();
@@ -75,10 +85,84 @@ const imports = [];
     else if (kind === 3) { valtype(); r.byte(); } // global
     else if (kind === 4) { r.byte(); r.u32(); } // tag
     else throw new Error(`unknown import kind ${kind} in ${wasmName}`);
-    imports.push({ module, field, desc: wasm.subarray(descStart, r.pos) });
+    out.push({ module, field, desc: buf.subarray(descStart, r.pos) });
   }
   if (r.pos !== importSection.end) throw new Error(`import section of ${wasmName} did not parse to its end`);
+  return { section: importSection, imports: out };
 }
+
+// --- 0. unused exports (release only) ---
+if (process.env.TRUNK_PROFILE === 'release' || process.argv[3] === '--release') {
+  const before = { wasm: wasm.length, js: Buffer.byteLength(js) };
+  try {
+    const pruned = await pruneExports(wasm, js);
+    if (pruned) {
+      ({ wasm, js } = pruned);
+      console.error(`slim-dist: unused exports dropped: ${pruned.dropped.join(', ')}; wasm ${before.wasm} -> ${wasm.length} B, glue ${before.js} -> ${Buffer.byteLength(js)} B`);
+    }
+  } catch (e) {
+    console.error(`slim-dist: unused exports kept (${e.message})`);
+  }
+}
+
+async function pruneExports(wasmIn, jsIn) {
+  // Every exported class and function of the glue but the two the loader imports, with a class's
+  // finalization registry and its Symbol.dispose line. wasm-bindgen writes each at column 0.
+  let glue = jsIn;
+  const gone = [];
+  glue = glue.replace(/^export (class|function) ([A-Za-z_$][\w$]*)\b[\s\S]*?^\}\n/gm, (all, _, name) => {
+    if (name === 'initSync') return all;
+    gone.push(name);
+    return '';
+  });
+  if (gone.length === 0) return null;
+  for (const name of gone) {
+    glue = glue.replace(new RegExp(`^if \\(Symbol\\.dispose\\) ${name}\\.prototype.*\\n`, 'm'), '');
+    glue = glue.replace(new RegExp(`^const ${name}Finalization = [\\s\\S]*?\\);\\n`, 'm'), '');
+    if (new RegExp(`\\b${name}\\b`).test(glue)) throw new Error(`the glue still uses ${name}`);
+  }
+  // The wasm's exports the glue still names (as wasm.<name>): the rest leave the export section.
+  const named = new Set([...glue.matchAll(/\bwasm\.([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
+  const secs = sectionsOf(wasmIn);
+  const exportSec = secs.find((s) => s.id === 7);
+  const kept = [];
+  const dropped = [];
+  const r = reader(wasmIn, exportSec.start);
+  for (let count = r.u32(); count > 0; count--) {
+    const start = r.pos;
+    const name = r.name();
+    r.byte();
+    r.u32();
+    (named.has(name) ? kept : dropped).push({ name, bytes: wasmIn.subarray(start, r.pos) });
+  }
+  const body = Buffer.concat([u32(kept.length), ...kept.map((e) => e.bytes)]);
+  const unexported = Buffer.concat([wasmIn.subarray(0, exportSec.at), Buffer.from([7]), u32(body.length), body,
+    wasmIn.subarray(exportSec.end)]);
+  // wasm-opt with index.html's level and flags, and the features rustc's wasm32 target uses (the
+  // first wasm-opt stripped their section).
+  const html = fs.readFileSync(path.join(HERE, '..', 'index.html'), 'utf8');
+  const level = /data-wasm-opt="([^"]+)"/.exec(html)?.[1] ?? 's';
+  const params = (/data-wasm-opt-params="([^"]*)"/.exec(html)?.[1] ?? '').split(/\s+/).filter(Boolean);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'slim-dist-'));
+  let optimised;
+  try {
+    fs.writeFileSync(path.join(tmp, 'in.wasm'), unexported);
+    execFileSync('wasm-opt', [path.join(tmp, 'in.wasm'), '-o', path.join(tmp, 'out.wasm'), `-O${level}`, ...params,
+      '--enable-mutable-globals', '--enable-nontrapping-float-to-int', '--enable-bulk-memory', '--enable-sign-ext',
+      '--enable-reference-types', '--enable-multivalue', '--enable-bulk-memory-opt',
+      '--enable-call-indirect-overlong'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    optimised = fs.readFileSync(path.join(tmp, 'out.wasm'));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  // The glue's import entries (8 spaces in, `name: function(...) {` to `},`) the wasm no longer has.
+  const still = new Set(importsOf(optimised).imports.map((imp) => imp.field));
+  glue = glue.replace(/^ {8}(__wb[\w$]*): function\([\s\S]*?^ {8}\},\n/gm, (all, name) => (still.has(name) ? all : ''));
+  return { wasm: optimised, js: glue, dropped: dropped.map((e) => e.name) };
+}
+
+const sections = sectionsOf(wasm);
+const { section: importSection, imports } = importsOf(wasm);
 const exportNames = new Set();
 for (const s of sections.filter((x) => x.id === 7)) {
   const r = reader(wasm, s.start);
