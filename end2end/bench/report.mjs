@@ -264,11 +264,19 @@ const history = (() => {
   try { return fs.readFileSync(opts.history, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)); } catch { return []; }
 })();
 
+// Sections of the existing document written by hand (their heading says "not from a `make bench`
+// run"): carried over, in their order, below the header, so a run does not erase them.
+function handWritten() {
+  let old = '';
+  try { old = fs.readFileSync(opts.md, 'utf8'); } catch { return []; }
+  return old.split(/^(?=## )/m).filter((s) => /^## .*not from a `make bench` run/.test(s)).map((s) => s.trimEnd() + '\n');
+}
+
 // The document.
 const md = [];
 md.push('# Benchmarks', '',
   `Written by \`${opts.command}\` from one run on ${run.started ?? br.started ?? '?'} (UTC), commit \`${run.commit ?? sh('git rev-parse --short HEAD')}\`${run.dirty ? ' plus uncommitted changes in the working tree at the time' : ''}. Every figure below is from that run${run.mode === '--quick' ? ' (a `--quick` run: fewer sockets and repetitions than the full one, so read its figures as a trial)' : ''}; the raw samples are in \`target/bench/*.json\`.`,
-  '', '## The machine', '', '| | |', '| --- | --- |',
+  '', ...handWritten(), '## The machine', '', '| | |', '| --- | --- |',
   `| CPU | ${cpuModel}, ${os.cpus().length} cores |`, `| memory | ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB |`,
   `| kernel | ${os.release()} |`, `| browser | Chromium ${br.chromium ?? '?'} (headless, fake camera and mic) |`,
   `| toolchain | ${sh('rustc -V')}, node ${process.version} |`,
