@@ -13,9 +13,10 @@ test:
 e2e:
 	bash scripts/e2e.sh
 
-# Copies the three-person call screenshot of the last end-to-end run into docs/ for the README.
+# Copies the screenshots of the last end-to-end run (the three-person call, the meeting wide and on a
+# phone, light and dark) into docs/ for the README.
 screenshot:
-	cp end2end/artifacts/three-person-call.png docs/three-person-call.png
+	cp end2end/artifacts/three-person-call.png end2end/artifacts/meeting-*.png docs/
 
 # The benchmark suite (not part of `make test`): writes BENCHMARKS.md and docs/bench-mesh-assembly.svg.
 bench:

@@ -107,6 +107,8 @@ ensure_browser() {
   [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
   command -v ip >/dev/null || missing+=(iproute2)
   command -v unshare >/dev/null || missing+=(util-linux)
+  # Emoji (the raised hand) drawn as they are for people, not as empty boxes, in the screenshots.
+  [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
   if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]} from the system packages"
     apt_install "${missing[@]}"
