@@ -11,6 +11,9 @@ const THREE = { maxBitrate: 1_210_000, scale: 1 }; // two others
 const FOUR = { maxBitrate: 793_000, scale: 1.5 }; // three others
 /** Chromium's fake camera is 640x480; scaled down by 1.5 it is 427 wide at most. */
 const CAMERA_WIDTH = 640;
+/** A screen on which every tile is wider than the camera: no page says it shows anyone smaller, so
+ * only the number of people sets the limits (what a small tile does: src/room/tests/uplink.rs). */
+const LARGE = { viewport: { width: 1920, height: 1200 } };
 
 /** For each of the page's connected connections: its video sender's encoding limits, the width of the
  * frames it encodes now (getStats outbound-rtp), and its local description. */
@@ -61,14 +64,14 @@ async function expectLimits(viewer: Person, count: number, limit: { maxBitrate: 
 
 test('a fourth person shrinks what each connection sends, their leaving grows it back, nothing renegotiates', async ({ people }) => {
   const room = roomName('uplink');
-  const ada = await people.join('Ada', room);
-  const grace = await people.join('Grace', room);
-  const linus = await people.join('Linus', room);
+  const ada = await people.join('Ada', room, LARGE);
+  const grace = await people.join('Grace', room, LARGE);
+  const linus = await people.join('Linus', room, LARGE);
   await expectFullMesh([ada, grace, linus]);
   await expectLimits(ada, 2, THREE);
   const before = await videoSenders(ada);
 
-  const margaret = await people.join('Margaret', room);
+  const margaret = await people.join('Margaret', room, LARGE);
   await expectFullMesh([ada, grace, linus, margaret]);
   await expectLimits(ada, 3, FOUR);
   // The two connections that were there were not renegotiated for it.
