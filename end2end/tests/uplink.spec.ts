@@ -88,3 +88,28 @@ test('a fourth person shrinks what each connection sends, their leaving grows it
   expect(await negotiationCounts(ada)).toEqual(counts);
   await expectFullMesh([ada, grace, linus]);
 });
+
+test('someone who shows us in a small tile gets less, and what they leave goes to the others', async ({ people }) => {
+  const room = roomName('uplink-tile');
+  const ada = await people.join('Ada', room, LARGE);
+  // A phone-sized window: each tile is about 300 device pixels wide, less than half the camera.
+  const grace = await people.join('Grace', room, { viewport: { width: 640, height: 400 } });
+  const linus = await people.join('Linus', room, LARGE);
+  await expectFullMesh([ada, grace, linus]);
+  // Ada sends to two: evenly that is 1,210 kbit/s each. Grace's small tile takes less; Linus gets what
+  // she leaves (up to the 1,500 cap); together they stay within the budget.
+  await expect
+    .poll(
+      async () => {
+        const rates = (await videoSenders(ada)).map((s) => s.maxBitrate ?? 0).sort((a, b) => a - b);
+        return {
+          two: rates.length === 2,
+          smallTileLess: rates[0] < THREE.maxBitrate,
+          otherMore: rates[1] > THREE.maxBitrate,
+          withinBudget: rates[0] + rates[1] <= 2 * THREE.maxBitrate,
+        };
+      },
+      { message: "Ada's two video limits", timeout: 20_000 },
+    )
+    .toEqual({ two: true, smallTileLess: true, otherMore: true, withinBudget: true });
+});
