@@ -42,8 +42,9 @@ export async function launchBrowser(
 }
 
 /** A meshcall-server of the test's own (same binary and dist/ as the suite's), so the test may kill it
- * and start it again on the same port, or give it flags of its own (`args`). Its output goes to a
- * file in the test's output folder. */
+ * and start it again on the same port, or give it flags of its own (`args`), listening on `host`
+ * (reached through `url` on loopback either way). Its output goes to a file in the test's output
+ * folder. */
 export class OwnServer {
   private child: ChildProcess | null = null;
   private starts = 0;
@@ -52,13 +53,14 @@ export class OwnServer {
     readonly port: number,
     private readonly testInfo: TestInfo,
     private readonly extra: string[] = [],
+    private readonly host = '127.0.0.1',
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
   async start() {
     const log = fs.openSync(this.testInfo.outputPath(`server-${this.port}-${++this.starts}.log`), 'w');
-    const args = ['--addr', `127.0.0.1:${this.port}`, '--static-dir', DIST, ...this.extra];
+    const args = ['--addr', `${this.host}:${this.port}`, '--static-dir', DIST, ...this.extra];
     const child = spawn(SERVER_BIN, args, {
       stdio: ['ignore', log, log],
     });

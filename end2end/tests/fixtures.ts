@@ -87,9 +87,9 @@ export class People {
     path: string,
     base = BASE_URL,
     permissions = ['camera', 'microphone'],
-    extra: { config?: { signalingUrl?: string }; init?: () => void } = {},
+    extra: { config?: { signalingUrl?: string }; init?: () => void; viewport?: { width: number; height: number } } = {},
   ): Promise<Person> {
-    const context = await this.browser.newContext({ baseURL: base, permissions });
+    const context = await this.browser.newContext({ baseURL: base, permissions, viewport: extra.viewport });
     await context.addInitScript(wrapPeerConnections);
     if (extra.init) await context.addInitScript(extra.init);
     const config = extra.config;
@@ -107,8 +107,12 @@ export class People {
   }
 
   /** Opens the room's lobby, types the name and joins; returns once the call view shows. */
-  async join(name: string, room: string, opts: { base?: string; query?: string; permissions?: string[] } = {}): Promise<Person> {
-    const person = await this.open(name, `/r/${room}${opts.query ?? ''}`, opts.base, opts.permissions);
+  async join(
+    name: string,
+    room: string,
+    opts: { base?: string; query?: string; permissions?: string[]; viewport?: { width: number; height: number } } = {},
+  ): Promise<Person> {
+    const person = await this.open(name, `/r/${room}${opts.query ?? ''}`, opts.base, opts.permissions, { viewport: opts.viewport });
     await clickJoin(person);
     await expect(person.page.getByTestId('self-tile')).toBeVisible();
     return person;

@@ -11,6 +11,9 @@ const THREE = { maxBitrate: 1_210_000, scale: 1 }; // two others
 const FOUR = { maxBitrate: 793_000, scale: 1.5 }; // three others
 /** Chromium's fake camera is 640x480; scaled down by 1.5 it is 427 wide at most. */
 const CAMERA_WIDTH = 640;
+/** A screen on which every tile is wider than the camera: no page says it shows anyone smaller, so
+ * only the number of people sets the limits (what a small tile does: src/room/tests/uplink.rs). */
+const LARGE = { viewport: { width: 1920, height: 1200 } };
 
 /** For each of the page's connected connections: its video sender's encoding limits, the width of the
  * frames it encodes now (getStats outbound-rtp), and its local description. */
@@ -61,14 +64,14 @@ async function expectLimits(viewer: Person, count: number, limit: { maxBitrate: 
 
 test('a fourth person shrinks what each connection sends, their leaving grows it back, nothing renegotiates', async ({ people }) => {
   const room = roomName('uplink');
-  const ada = await people.join('Ada', room);
-  const grace = await people.join('Grace', room);
-  const linus = await people.join('Linus', room);
+  const ada = await people.join('Ada', room, LARGE);
+  const grace = await people.join('Grace', room, LARGE);
+  const linus = await people.join('Linus', room, LARGE);
   await expectFullMesh([ada, grace, linus]);
   await expectLimits(ada, 2, THREE);
   const before = await videoSenders(ada);
 
-  const margaret = await people.join('Margaret', room);
+  const margaret = await people.join('Margaret', room, LARGE);
   await expectFullMesh([ada, grace, linus, margaret]);
   await expectLimits(ada, 3, FOUR);
   // The two connections that were there were not renegotiated for it.
@@ -84,4 +87,29 @@ test('a fourth person shrinks what each connection sends, their leaving grows it
   // Growing back made no offer or answer and no connection.
   expect(await negotiationCounts(ada)).toEqual(counts);
   await expectFullMesh([ada, grace, linus]);
+});
+
+test('someone who shows us in a small tile gets less, and what they leave goes to the others', async ({ people }) => {
+  const room = roomName('uplink-tile');
+  const ada = await people.join('Ada', room, LARGE);
+  // A phone-sized window: each tile is about 300 device pixels wide, less than half the camera.
+  const grace = await people.join('Grace', room, { viewport: { width: 640, height: 400 } });
+  const linus = await people.join('Linus', room, LARGE);
+  await expectFullMesh([ada, grace, linus]);
+  // Ada sends to two: evenly that is 1,210 kbit/s each. Grace's small tile takes less; Linus gets what
+  // she leaves (up to the 1,500 cap); together they stay within the budget.
+  await expect
+    .poll(
+      async () => {
+        const rates = (await videoSenders(ada)).map((s) => s.maxBitrate ?? 0).sort((a, b) => a - b);
+        return {
+          two: rates.length === 2,
+          smallTileLess: rates[0] < THREE.maxBitrate,
+          otherMore: rates[1] > THREE.maxBitrate,
+          withinBudget: rates[0] + rates[1] <= 2 * THREE.maxBitrate,
+        };
+      },
+      { message: "Ada's two video limits", timeout: 20_000 },
+    )
+    .toEqual({ two: true, smallTileLess: true, otherMore: true, withinBudget: true });
 });

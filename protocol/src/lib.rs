@@ -121,6 +121,12 @@ pub enum PeerMessage {
     /// my socket left (a cluster node that died announces its peers gone only when their presence
     /// expires), so my `NewPeer` would otherwise beat my `Rebind`.
     SignalingLost,
+    /// I show your camera at this size, in device pixels (0 x 0: not at all). A claim: the sender
+    /// may send me less video for it, never more.
+    Shown {
+        width: u32,
+        height: u32,
+    },
     /// Are you still there? Sent when the server reports the peer gone while its connection still
     /// looks up; answered with [`PeerMessage::Pong`]. A closed tab never answers.
     Ping,
@@ -154,6 +160,14 @@ impl TryFrom<Value> for PeerMessage {
             Some(Value::Number(n)) if n.is_u64() => Ok(n.as_u64()),
             Some(_) => Err(format!("invalid type: `{field}` must be a whole number")),
         };
+        let size = |v: Option<Value>, field: &str| match v {
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("invalid value: `{field}` must fit a u32")),
+            Some(_) => Err(format!("invalid type: `{field}` must be a whole number")),
+            None => Err(format!("missing field `{field}`")),
+        };
         let kind = string(take("type"), "type")?;
         Ok(match kind.as_str() {
             "hello" => PeerMessage::Hello {
@@ -184,6 +198,10 @@ impl TryFrom<Value> for PeerMessage {
             },
             "chat" => PeerMessage::Chat {
                 text: string(take("text"), "text")?,
+            },
+            "shown" => PeerMessage::Shown {
+                width: size(take("width"), "width")?,
+                height: size(take("height"), "height")?,
             },
             "signaling_lost" => PeerMessage::SignalingLost,
             "ping" => PeerMessage::Ping,

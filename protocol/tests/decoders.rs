@@ -27,7 +27,7 @@ fn word() -> impl Strategy<Value = String> {
         3 => any::<String>(),
         2 => prop::sample::select(vec![
             "IdAssigned", "NewPeer", "PeerLeft", "Signal", "KeepAlive", "sender", "receiver", "data",
-            "Offer", "Answer", "IceCandidate", "type", "hello", "media", "rebind", "chat", "ping", "pong", "hand", "up", "share", "stream",
+            "Offer", "Answer", "IceCandidate", "type", "hello", "media", "rebind", "chat", "ping", "pong", "hand", "up", "share", "stream", "shown", "width", "height",
             "proof", "token", "key_id", "mac", "Rebind", "name", "mic", "cam", "signaling_id", "text", "signalingUrl", "iceServers", "urls",
             "username", "credential", "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\n", "",
         ])
@@ -136,6 +136,8 @@ fn peer_message() -> impl Strategy<Value = PeerMessage> {
         )
             .prop_map(|(token, key_id, mac)| PeerMessage::Proof { token, key_id, mac }),
         any::<String>().prop_map(|text| PeerMessage::Chat { text }),
+        (any::<u32>(), any::<u32>())
+            .prop_map(|(width, height)| PeerMessage::Shown { width, height }),
         Just(PeerMessage::SignalingLost),
         Just(PeerMessage::Ping),
         Just(PeerMessage::Pong),
@@ -252,6 +254,10 @@ enum DerivedPeerMessage {
     Chat {
         text: String,
     },
+    Shown {
+        width: u32,
+        height: u32,
+    },
     SignalingLost,
     Ping,
     Pong,
@@ -283,6 +289,7 @@ impl From<DerivedPeerMessage> for PeerMessage {
                 PeerMessage::Proof { token, key_id, mac }
             }
             DerivedPeerMessage::Chat { text } => PeerMessage::Chat { text },
+            DerivedPeerMessage::Shown { width, height } => PeerMessage::Shown { width, height },
             DerivedPeerMessage::SignalingLost => PeerMessage::SignalingLost,
             DerivedPeerMessage::Ping => PeerMessage::Ping,
             DerivedPeerMessage::Pong => PeerMessage::Pong,
@@ -310,8 +317,16 @@ fn peer_message_like() -> impl Strategy<Value = Value> {
     }
     let string = || word().prop_map(Value::String).boxed();
     let flag = || any::<bool>().prop_map(Value::Bool).boxed();
+    // Tile sides: mostly ones a u32 holds, sometimes larger.
+    let size = || {
+        prop_oneof![
+            3 => any::<u32>().prop_map(Value::from),
+            1 => any::<u64>().prop_map(Value::from),
+        ]
+        .boxed()
+    };
     let kind = prop_oneof![
-        8 => prop::sample::select(vec!["hello", "media", "rebind", "proof", "chat", "hand", "share", "ping", "pong"])
+        8 => prop::sample::select(vec!["hello", "media", "rebind", "proof", "chat", "hand", "share", "shown", "ping", "pong"])
             .prop_map(|k| Some(Value::String(k.to_owned()))),
         1 => field(word().prop_map(Value::String).boxed()),
     ];
@@ -326,13 +341,29 @@ fn peer_message_like() -> impl Strategy<Value = Value> {
             field(any::<u64>().prop_map(Value::from).boxed()),
             field(flag()),
         ),
-        (field(string()), field(string())),
-    );
+        (
+            field(string()),
+            field(string()),
+            field(size()),
+            field(size()),
+        ),
+    )
+        // On the heap: this many fields' value trees overflow a test thread's stack in a debug build.
+        .boxed();
     let extra = prop::collection::vec((word(), any::<bool>().prop_map(Value::Bool)), 0..2);
     (kind, fields, extra).prop_map(
         |(
             kind,
-            (name, mic, cam, signaling_id, text, (token, key_id, mac), (hand, up), (share, stream)),
+            (
+                name,
+                mic,
+                cam,
+                signaling_id,
+                text,
+                (token, key_id, mac),
+                (hand, up),
+                (share, stream, width, height),
+            ),
             extra,
         )| {
             let mut map: Map<String, Value> = extra.into_iter().collect();
@@ -346,6 +377,8 @@ fn peer_message_like() -> impl Strategy<Value = Value> {
                     ("up", up),
                     ("share", share),
                     ("stream", stream),
+                    ("width", width),
+                    ("height", height),
                 ]);
             for (key, value) in named {
                 match value {

@@ -145,6 +145,12 @@ pub fn PeerTile(
     attach(video, move || {
         session.with_value(|s| s.as_ref().and_then(|s| s.remote_stream(key)))
     });
+    // Measured by the session, so the peer sends no more than this tile shows.
+    let show_in = move |el: Option<web_sys::HtmlVideoElement>| {
+        session.with_value(|s| s.as_ref().map(|s| s.show_in(key, el)));
+    };
+    Effect::new(move || show_in(video.get()));
+    on_cleanup(move || show_in(None));
     let state = move || v.with(|v| v.state);
     let name = move || v.with(|v| display_name(&v.name));
     let cam = move || v.with(|v| v.cam);

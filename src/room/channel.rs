@@ -1,7 +1,7 @@
 //! The data channel: `hello` when it opens, our mic and camera state on every toggle, and each
 //! message from the peer routed to the concern it is for (the tile's name and media here,
 //! `Proof` to admission, `Rebind` to identity, `Ping`/`Pong` to liveness, `Chat` to chat, `Hand`
-//! to hand, `Share` to share). Every message spends the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
+//! to hand, `Share` to share, `Shown` to uplink). Every message spends the peer's budget first; one we cannot read changes nothing. In a room with a key, a peer that
 //! has not proven it gets nothing from us and is heard only about its proof.
 
 use meshcall_protocol::PeerMessage;
@@ -151,6 +151,7 @@ impl Room {
             PeerMessage::Chat { text } => self.on_chat(key, &text, out),
             PeerMessage::Hand { up } => self.on_hand(key, up.then_some(0), out),
             PeerMessage::Share { stream } => self.on_share(key, stream, out),
+            PeerMessage::Shown { width, height } => self.on_shown(key, width, height),
         }
     }
 }

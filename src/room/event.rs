@@ -80,6 +80,12 @@ pub enum Event {
     RaiseHand(bool),
     /// The person sends a chat line to everyone.
     SendChat(String),
+    /// We show the peer's camera at `width` x `height` device pixels (0 x 0: not at all).
+    Shown {
+        key: PeerKey,
+        width: u32,
+        height: u32,
+    },
     /// Time passes (timers are checked here, never inside the edge).
     Tick,
     /// Send every open data channel a `Ping` (the edge does so about once a second), so that

@@ -78,6 +78,7 @@ impl Room {
         out: &mut Vec<Command>,
     ) {
         let now = self.now;
+        let reachable = self.reachable(key);
         let Some(p) = self.peers.get_mut(&key) else {
             return;
         };
@@ -99,12 +100,27 @@ impl Room {
             }
             ConnState::New | ConnState::Connecting | ConnState::Closed => {}
         }
-        if state == ConnState::Failed && !p.polite {
+        if state == ConnState::Failed && !p.polite && reachable {
             p.restart_ice(now, out);
         }
         if p.state != before {
             out.push(Command::PeerUpdated { key });
         }
+    }
+
+    /// Signals to the peer arrive: our socket is up, and the id we know for it is current (it did
+    /// not leave, and it is not one we wait to hear from again after our own reconnect).
+    fn reachable(&self, key: PeerKey) -> bool {
+        let rebinding = self
+            .unconfirmed
+            .get(&key)
+            .is_some_and(|&t| self.now < t + REBIND_GRACE_MS);
+        self.signaling_up_since.is_some()
+            && !rebinding
+            && self
+                .peers
+                .get(&key)
+                .is_some_and(|p| p.socket.left_at().is_none())
     }
 
     /// Any message on the channel is a sign of life: a tile made reconnecting by the channel's
@@ -217,9 +233,20 @@ impl Room {
                 ConnState::Disconnected => now >= since + DISCONNECTED_RESTART_MS,
                 _ => channel_silent,
             };
-            // The impolite side restarts first; the polite one steps in if that never came.
-            let our_turn = !p.polite || now >= since + POLITE_RESTART_MS;
-            if lost && our_turn {
+            // A restart offer goes out only where it can arrive: our socket is up and the id we
+            // know for the peer is its current one. One made while not would be lost, and sent
+            // again later it crosses the peer's own: the polite side then rolls its offer back,
+            // on which Chromium rebuilds the connection's media streams and a tile can freeze.
+            let reachable = listening.is_some() && !rebinding && p.socket.left_at().is_none();
+            // The impolite side restarts first; the polite one steps in if that never came
+            // while the impolite side could reach us: counted from when we last heard it, so
+            // after a changed network the two do not restart at once once they find each other.
+            let heard_at = self.last_heard.get(&p.key).copied().unwrap_or(0);
+            let quiet_since = since
+                .max(heard_at)
+                .max(self.signaling_up_since.unwrap_or(0));
+            let our_turn = !p.polite || now >= quiet_since + POLITE_RESTART_MS;
+            if lost && our_turn && reachable {
                 p.restart_ice(now, out);
             }
         }

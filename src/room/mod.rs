@@ -55,7 +55,10 @@ pub use negotiation::RESTART_GAP_MS;
 pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView};
 pub use relay::TURN_UNAUTHORIZED;
 pub use share::MAX_STREAM_ID_CHARS;
-pub use uplink::{limit_for, SendLimit, AUDIO_KBPS, DEFAULT_UPLOAD_KBPS};
+pub use uplink::{
+    limit_for, plan, tile_kbps, SendLimit, Want, AUDIO_KBPS, DEFAULT_UPLOAD_KBPS, SCREEN_MAX_KBPS,
+    SHOWN_STEP, VIDEO_MAX_KBPS, VIDEO_MIN_KBPS,
+};
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.
 #[derive(Debug, Default)]
@@ -170,6 +173,7 @@ impl Room {
             Event::SendChat(text) => self.on_send_chat(&text, &mut out),
             Event::RaiseHand(up) => self.on_raise_hand(up, &mut out),
             Event::LocalShare(stream) => self.on_local_share(stream, &mut out),
+            Event::Shown { key, width, height } => self.tell_shown(key, width, height, &mut out),
             Event::Tick => {
                 self.run_deferred_joins(&mut out);
                 self.check_admissions(&mut out);

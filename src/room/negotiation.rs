@@ -297,6 +297,9 @@ impl Room {
                 n.remote_session = sdp_session_id(&sdp).map(str::to_owned);
                 n.phase = Phase::Stable;
                 n.negotiated_once = true;
+                // Senders added since (our screen share) have their parameters now: the
+                // uplink gives the connection its limit again.
+                p.send_limit = None;
                 out.push(Command::AcceptAnswer { key, sdp });
                 n.remote_description_set(key, out);
             }
@@ -347,6 +350,7 @@ impl Room {
                     Phase::Stable
                 };
                 n.negotiated_once = true;
+                p.send_limit = None; // as for an answer accepted: limits again
                 PeerSignal::Answer(sdp)
             }
         };

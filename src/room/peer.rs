@@ -9,7 +9,7 @@ use super::identity::Socket;
 use super::liveness::Liveness;
 use super::negotiation::Negotiation;
 use super::relay::Relay;
-use super::uplink::SendLimit;
+use super::uplink::{SendLimit, Want};
 
 /// Stable local handle of a peer. Unlike the signaling id it never changes while the connection
 /// lives, so the UI and the browser edge key everything by it.
@@ -95,6 +95,10 @@ pub struct Peer {
     pub(crate) relay: Relay,
     /// The limit its video sender was given last (uplink).
     pub(crate) send_limit: Option<SendLimit>,
+    /// What it asks of our uplink: the size it says it shows our camera at (uplink).
+    pub(crate) want: Want,
+    /// The size we last told it we show its camera at (uplink).
+    pub(crate) told_shown: Option<(u32, u32)>,
 }
 
 impl Peer {
@@ -127,6 +131,8 @@ impl Peer {
             hinted: None,
             relay: Relay::default(),
             send_limit: None,
+            want: Want::default(),
+            told_shown: None,
         }
     }
 

@@ -1,11 +1,16 @@
 //! Uplink: what each of our senders may send, so that the whole mesh fits one upload budget. A
 //! mesh of N sends N-1 copies of our video up one home uplink; without a budget each copy aims
 //! for the browser's ~2.5 Mbit/s and the uplink drowns at four or five people. Audio comes first:
-//! its share is set aside for every peer before video divides the rest. Every limit is applied
-//! with `setParameters` on the senders that exist (`maxBitrate`, `scaleResolutionDownBy`), which
-//! never renegotiates. It owns each peer's applied limit; the arithmetic is pure and testable.
+//! its share is set aside for every peer before video divides the rest. A peer that shows our
+//! camera in a small tile says so (`shown`), and gets no more than that tile can show: what it
+//! leaves goes to the others. Our screen share, while it runs, takes the largest part of each
+//! connection's video. Every limit is applied with `setParameters` on the senders that exist
+//! (`maxBitrate`, `scaleResolutionDownBy`), which never renegotiates. It owns each peer's applied
+//! limit and its claimed tile size; the arithmetic is pure and testable.
 
-use super::{Command, PeerState, Room};
+use meshcall_protocol::PeerMessage;
+
+use super::{Command, PeerKey, PeerState, Room};
 
 /// The default total upload budget, in kbit/s: a modest home uplink.
 pub const DEFAULT_UPLOAD_KBPS: u32 = 2_500;
@@ -15,33 +20,117 @@ pub const AUDIO_KBPS: u32 = 40;
 pub const VIDEO_MAX_KBPS: u32 = 1_500;
 /// ... nor lower: below this the picture stops being one (a tiny budget still moves).
 pub const VIDEO_MIN_KBPS: u32 = 100;
+/// One copy of a screen share never aims higher than this (text at 1080p, little motion).
+pub const SCREEN_MAX_KBPS: u32 = 2_500;
+/// A peer's tile claim counts up to this many device pixels a side (a 4K screen's width).
+pub const MAX_TILE_SIDE: u32 = 4_096;
+/// Tile sizes we tell a peer are rounded down to this many device pixels, so that a layout
+/// that shifts by a few pixels sends nothing.
+pub const SHOWN_STEP: u32 = 32;
+/// The camera's width as Chromium opens it without constraints (640x480), which the resolution
+/// steps below divide.
+const CAMERA_WIDTH: u32 = 640;
 
-/// What one connection's video sender may send.
+/// What one connection's video senders may send.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SendLimit {
-    /// `RTCRtpEncodingParameters.maxBitrate`, in bit/s.
+    /// The camera's `RTCRtpEncodingParameters.maxBitrate`, in bit/s.
     pub video_bps: u32,
     /// `scaleResolutionDownBy`: 1 sends the camera as it is, 2 half its width and height.
     pub scale_down: f32,
+    /// Our screen share's `maxBitrate` on this connection (bit/s), while we share; always at
+    /// full resolution (text must stay readable).
+    pub screen_bps: Option<u32>,
 }
 
-/// The video limit for each of `peers` senders under a `budget_kbps` upload budget: audio's share
-/// first, the rest divided evenly, the resolution lowered where the bitrate cannot carry it.
-pub fn limit_for(peers: usize, budget_kbps: u32) -> SendLimit {
-    let n = peers.max(1) as u32;
-    let video = budget_kbps.saturating_sub(n * AUDIO_KBPS) / n;
-    let video = video.clamp(VIDEO_MIN_KBPS, VIDEO_MAX_KBPS);
-    // About what each resolution needs to look sharp (VP8, moderate motion).
-    let scale_down = match video {
+/// What one peer we send to asks of our uplink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Want {
+    /// The size, in device pixels, at which it says it shows our camera (None: it did not say).
+    pub tile: Option<(u32, u32)>,
+}
+
+/// The most camera video a tile of `width` x `height` device pixels shows well, in kbit/s: the
+/// top of the resolution step (below) whose picture still fills it. The tile covers its box with
+/// a 4:3 picture (`object-fit: cover`), so it shows as many pixels across as the larger of its
+/// width and 4/3 of its height. A side beyond [`MAX_TILE_SIDE`] counts as that, so no number a
+/// peer sends can overflow; none gives less than the floor or more than the cap.
+pub fn tile_kbps(width: u32, height: u32) -> u32 {
+    let across = width
+        .min(MAX_TILE_SIDE)
+        .max(height.min(MAX_TILE_SIDE) * 4 / 3);
+    match across {
+        a if a >= CAMERA_WIDTH => VIDEO_MAX_KBPS,
+        a if a * 3 >= CAMERA_WIDTH * 2 => 999, // sent 1.5 times smaller: 427 across
+        a if a * 2 >= CAMERA_WIDTH => 499,     // half: 320
+        a if a * 4 >= CAMERA_WIDTH => 249,     // a quarter: 160
+        _ => VIDEO_MIN_KBPS,
+    }
+}
+
+/// The resolution a camera bitrate carries (VP8, moderate motion).
+fn scale_for(kbps: u32) -> f32 {
+    match kbps {
         1_000.. => 1.0,
         500.. => 1.5,
         250.. => 2.0,
         _ => 4.0,
-    };
-    SendLimit {
-        video_bps: video * 1_000,
-        scale_down,
     }
+}
+
+/// The limits for each of `wants` under a `budget_kbps` upload budget, in the same order: audio's
+/// share first; the rest divided evenly, except that a peer whose tile needs less gets only that
+/// and leaves the difference to the others (water-filling); with a screen share (`sharing`), each
+/// connection's part goes first to the screen, the camera keeping a third and at least the floor.
+pub fn plan(wants: &[Want], budget_kbps: u32, sharing: bool) -> Vec<SendLimit> {
+    let n = wants.len() as u32;
+    let mut pool = budget_kbps.saturating_sub(n * AUDIO_KBPS);
+    let screen_want = if sharing { SCREEN_MAX_KBPS } else { 0 };
+    let demand = |w: &Want| w.tile.map_or(VIDEO_MAX_KBPS, |(x, y)| tile_kbps(x, y)) + screen_want;
+    // Smallest demand first: each takes what it needs while that is below an even part of what
+    // is left; from the first that needs more on, all get that same even part.
+    let mut order: Vec<usize> = (0..wants.len()).collect();
+    order.sort_by_key(|&i| demand(&wants[i]));
+    let mut parts = vec![0; wants.len()];
+    let mut level: Option<u32> = None;
+    for (done, &i) in order.iter().enumerate() {
+        let need = demand(&wants[i]);
+        let even = level.unwrap_or(pool / (n - done as u32));
+        if need < even && level.is_none() {
+            pool -= need;
+            parts[i] = need;
+        } else {
+            level = Some(even);
+            parts[i] = even;
+        }
+    }
+    wants
+        .iter()
+        .zip(parts)
+        .map(|(w, part)| {
+            let camera_want = demand(w) - screen_want;
+            let (camera, screen) = if sharing {
+                // The screen first: the camera keeps what it needs up to a third of the part.
+                let camera = camera_want.min(part / 3).max(VIDEO_MIN_KBPS);
+                let screen = part.saturating_sub(camera).max(VIDEO_MIN_KBPS);
+                (camera, Some(screen * 1_000))
+            } else {
+                (part.clamp(VIDEO_MIN_KBPS, VIDEO_MAX_KBPS), None)
+            };
+            SendLimit {
+                video_bps: camera * 1_000,
+                scale_down: scale_for(camera),
+                screen_bps: screen,
+            }
+        })
+        .collect()
+}
+
+/// The limit for each of `peers` senders when none said how large it shows us and we share no
+/// screen: the budget after audio divided evenly.
+pub fn limit_for(peers: usize, budget_kbps: u32) -> SendLimit {
+    let wants = vec![Want::default(); peers.max(1)];
+    plan(&wants, budget_kbps, false)[0]
 }
 
 impl Room {
@@ -51,6 +140,45 @@ impl Room {
         self
     }
 
+    /// The peer behind `key` says it shows our camera at `width` x `height` device pixels. A
+    /// claim: it can only lower what we send to that peer (to what such a tile shows, never
+    /// below the floor), so any number is taken, bounded.
+    pub(super) fn on_shown(&mut self, key: PeerKey, width: u32, height: u32) {
+        if let Some(p) = self.peers.get_mut(&key) {
+            p.want.tile = Some((width.min(MAX_TILE_SIDE), height.min(MAX_TILE_SIDE)));
+        }
+    }
+
+    /// We show the camera of the peer behind `key` at `width` x `height` device pixels: tell it,
+    /// if that changed by a step or more since we last did (it may then send us less).
+    pub(super) fn tell_shown(
+        &mut self,
+        key: PeerKey,
+        width: u32,
+        height: u32,
+        out: &mut Vec<Command>,
+    ) {
+        let size = (
+            width / SHOWN_STEP * SHOWN_STEP,
+            height / SHOWN_STEP * SHOWN_STEP,
+        );
+        let Some(p) = self
+            .peers
+            .get_mut(&key)
+            .filter(|p| p.channel_open && p.admission.admitted() && p.told_shown != Some(size))
+        else {
+            return;
+        };
+        p.told_shown = Some(size);
+        out.push(Command::SendToPeer {
+            key,
+            message: PeerMessage::Shown {
+                width: size.0,
+                height: size.1,
+            },
+        });
+    }
+
     /// Asked after every step (apart from it, so that what a peer makes us do and what the mesh
     /// as a whole needs stay separate): divide the budget over the peers we send to now (not
     /// failed, and in a keyed room admitted: a peer held back gets nothing), and give every
@@ -58,16 +186,21 @@ impl Room {
     /// yet gets its limit when it does (its senders' parameters exist by then).
     pub fn fit_uplink(&mut self) -> Vec<Command> {
         let mut out = Vec::new();
-        let sending = self
+        let sending: Vec<PeerKey> = self
             .peers
             .values()
             .filter(|p| p.state != PeerState::Failed && p.admission.admitted())
-            .count();
-        let limit = limit_for(sending, self.upload_kbps);
-        for p in self.peers.iter_mut().map(|(_, p)| p) {
-            if p.ever_connected() && p.admission.admitted() && p.send_limit != Some(limit) {
+            .map(|p| p.key)
+            .collect();
+        let wants: Vec<Want> = sending.iter().map(|k| self.peers[k].want).collect();
+        let limits = plan(&wants, self.upload_kbps, self.share.is_some());
+        for (key, limit) in sending.into_iter().zip(limits) {
+            let Some(p) = self.peers.get_mut(&key) else {
+                continue;
+            };
+            if p.ever_connected() && p.send_limit != Some(limit) {
                 p.send_limit = Some(limit);
-                out.push(Command::LimitSend { key: p.key, limit });
+                out.push(Command::LimitSend { key, limit });
             }
         }
         out

@@ -66,6 +66,8 @@ pub struct PeerEdge {
     received: std::rc::Rc<std::cell::RefCell<Received>>,
     /// The senders of our screen share's tracks on this connection (none while not sharing).
     share_senders: std::cell::RefCell<Vec<web_sys::RtcRtpSender>>,
+    /// The `<video>` of the peer's tile, measured so the peer can be told how large we show it.
+    tile: std::cell::RefCell<Option<web_sys::HtmlVideoElement>>,
     ops: mpsc::UnboundedSender<Op>,
     _on_ice: Handler<RtcPeerConnectionIceEvent>,
     _on_track: Handler<RtcTrackEvent>,
@@ -259,6 +261,7 @@ impl PeerEdge {
             channel,
             received,
             share_senders: std::cell::RefCell::new(edge_senders.unwrap_or_default()),
+            tile: std::cell::RefCell::default(),
             ops,
             _on_ice: on_ice,
             _on_track: on_track,
@@ -319,6 +322,29 @@ impl PeerEdge {
 
     pub fn connection(&self) -> &RtcPeerConnection {
         &self.pc
+    }
+
+    /// The `<video>` that shows the peer's camera (None once its tile is gone).
+    pub fn show_in(&self, video: Option<web_sys::HtmlVideoElement>) {
+        *self.tile.borrow_mut() = video;
+    }
+
+    /// The size of the peer's camera on screen, in device pixels (0 x 0 while hidden).
+    pub fn shown(&self) -> Option<(u32, u32)> {
+        let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        let px = |css: i32| (f64::from(css.max(0)) * ratio) as u32;
+        self.tile
+            .borrow()
+            .as_ref()
+            .map(|v| (px(v.client_width()), px(v.client_height())))
+    }
+
+    /// Puts the room's upload limit on this connection's video senders (`setParameters`).
+    pub fn limit(
+        &self,
+        limit: crate::room::SendLimit,
+    ) -> impl std::future::Future<Output = Result<(), JsError>> + 'static {
+        super::uplink::limit_video(&self.pc, &self.share_senders.borrow(), limit)
     }
 
     /// Sends `track` in place of whatever this connection sent of its kind. Where it already

@@ -16,6 +16,17 @@ use crate::trust::token_from;
 
 impl Inner {
     pub(super) fn handle(&self, event: Event) {
+        if matches!(event, Event::Tick) {
+            // How large each tile shows its peer, for the peer's uplink (the room sends it only
+            // when it changed).
+            for (&key, edge) in self.edges.borrow().iter() {
+                if let Some((width, height)) = edge.shown() {
+                    let _ = self
+                        .events
+                        .unbounded_send(Event::Shown { key, width, height });
+                }
+            }
+        }
         let commands = self.room.borrow_mut().step(now_ms(), event);
         for c in commands {
             self.execute(c);
@@ -132,12 +143,7 @@ impl Inner {
                 }
             }
             Command::LimitSend { key, limit } => {
-                let Some(limited) = self
-                    .edges
-                    .borrow()
-                    .get(&key)
-                    .map(|e| crate::rtc::uplink::limit_video(e.connection(), limit))
-                else {
+                let Some(limited) = self.edges.borrow().get(&key).map(|e| e.limit(limit)) else {
                     return;
                 };
                 wasm_bindgen_futures::spawn_local(async move {

@@ -418,6 +418,13 @@ impl Session {
         self.0.edges.borrow().get(&key).map(|e| e.remote_stream())
     }
 
+    /// The `<video>` of the peer's tile (None: the tile is gone), measured for the peer's uplink.
+    pub fn show_in(&self, key: PeerKey, video: Option<web_sys::HtmlVideoElement>) {
+        if let Some(edge) = self.0.edges.borrow().get(&key) {
+            edge.show_in(video);
+        }
+    }
+
     /// The open peer connections (for tests and diagnostics).
     pub fn connections(&self) -> Vec<RtcPeerConnection> {
         self.0

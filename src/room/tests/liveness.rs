@@ -54,13 +54,14 @@ fn ice_failure_restarts_on_the_impolite_side_then_gives_up() {
         },
     );
     assert_eq!(out, vec![Command::PeerUpdated { key: k }]);
-    // It is alive (its signals still arrive) but does not restart.
+    // It is alive (its signals still arrive) but does not restart: the wait counts from the
+    // last signal heard from the impolite side.
     a.step(1_001, signal("zzz", PeerSignal::IceCandidate(cand(1))));
     assert!(a
-        .step(1_000 + POLITE_RESTART_MS - 1, Event::Tick)
+        .step(1_001 + POLITE_RESTART_MS - 1, Event::Tick)
         .is_empty());
     assert_eq!(
-        a.step(1_000 + POLITE_RESTART_MS, Event::Tick),
+        a.step(1_001 + POLITE_RESTART_MS, Event::Tick),
         vec![Command::MakeOffer {
             key: k,
             ice_restart: true
@@ -333,4 +334,113 @@ fn a_peer_without_heartbeats_is_not_judged_by_silence() {
     );
     assert!(z.step(1_000 + GIVE_UP_MS, Event::Tick).is_empty());
     assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+}
+
+/// `me` connected to `them`; both sockets and the media path lost at 900-1000 (a changed network,
+/// or the server killed while the path is cut); our socket back as `me2` at 10 000.
+fn network_changed(me: &str, them: &str) -> (Room, PeerKey) {
+    let mut r = room(me);
+    let k = connected(&mut r, them);
+    r.step(900, Event::SignalingLost);
+    r.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Failed,
+        },
+    );
+    (r, k)
+}
+
+fn restarts(out: &[Command]) -> usize {
+    out.iter()
+        .filter(|c| matches!(c, Command::MakeOffer { .. }))
+        .count()
+}
+
+#[test]
+fn no_restart_is_offered_before_the_peer_can_be_reached_again() {
+    // zzz is impolite towards aaa: it restarts, but only once its offer can arrive.
+    let (mut z, k) = network_changed("zzz", "aaa");
+    for t in (1_000..10_000).step_by(500) {
+        assert_eq!(restarts(&z.step(t, Event::Tick)), 0, "socket down at {t}");
+    }
+    z.step(10_000, Event::IdAssigned("zzz2".into()));
+    assert_eq!(
+        restarts(&z.step(10_500, Event::Tick)),
+        0,
+        "aaa's id unknown"
+    );
+    z.step(11_000, rebind_proof("aaa2", &my_token("aaa")));
+    assert_eq!(
+        z.step(11_200, Event::Tick),
+        vec![Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }]
+    );
+    let out = z.step(
+        11_300,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A2.into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![Command::SendSignal {
+            to: "aaa2".into(),
+            signal: PeerSignal::Offer(OFFER_A2.into())
+        }]
+    );
+}
+
+#[test]
+fn after_a_changed_network_the_polite_side_answers_the_restart_instead_of_crossing_it() {
+    // aaa is polite towards zzz. Its restart would have been due 6 s after the connection
+    // failed, long before the network came back: it waits for zzz to be reachable and then
+    // gives zzz's restart the time to come, which it answers with nothing to roll back.
+    let (mut a, k) = network_changed("aaa", "zzz");
+    for t in (1_000..10_000).step_by(500) {
+        assert_eq!(restarts(&a.step(t, Event::Tick)), 0, "socket down at {t}");
+    }
+    a.step(10_000, Event::IdAssigned("aaa2".into()));
+    a.step(11_000, rebind_proof("zzz2", &my_token("zzz")));
+    for t in (11_000..11_000 + POLITE_RESTART_MS).step_by(500) {
+        assert_eq!(restarts(&a.step(t, Event::Tick)), 0, "at {t}");
+    }
+    // zzz's restart: an offer from the connection whose answer we had (the same o= session).
+    let restart = ANSWER_B.replace(" 2 IN ", " 3 IN ");
+    let late = 11_000 + POLITE_RESTART_MS - 1;
+    let out = a.step(late, signal("zzz2", PeerSignal::Offer(restart.clone())));
+    assert_eq!(
+        out,
+        vec![Command::AcceptOffer {
+            key: k,
+            sdp: restart
+        }]
+    );
+    assert_eq!(
+        a.peer(k).unwrap().negotiation.phase,
+        crate::room::negotiation::Phase::Answering {
+            rolling_back: false
+        }
+    );
+
+    // zzz's restart never comes: aaa steps in, POLITE_RESTART_MS after it last heard from zzz.
+    let (mut a, k) = network_changed("aaa", "zzz");
+    a.step(10_000, Event::IdAssigned("aaa2".into()));
+    a.step(11_000, rebind_proof("zzz2", &my_token("zzz")));
+    assert_eq!(
+        restarts(&a.step(11_000 + POLITE_RESTART_MS - 1, Event::Tick)),
+        0
+    );
+    assert_eq!(
+        a.step(11_000 + POLITE_RESTART_MS, Event::Tick),
+        vec![Command::MakeOffer {
+            key: k,
+            ice_restart: true
+        }]
+    );
 }

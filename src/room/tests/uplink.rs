@@ -116,3 +116,174 @@ fn in_a_keyed_room_a_peer_held_back_takes_no_share() {
     // Connected, but it has not proven the key: it gets nothing, so no limit either.
     assert!(step(&mut r, 1, up(kb)).is_empty());
 }
+
+fn total_kbps(limits: &[SendLimit]) -> u32 {
+    limits
+        .iter()
+        .map(|l| (l.video_bps + l.screen_bps.unwrap_or(0)) / 1_000 + AUDIO_KBPS)
+        .sum()
+}
+
+#[test]
+fn a_small_tile_gets_what_it_shows_and_the_others_share_what_it_leaves() {
+    let even = limit_for(3, DEFAULT_UPLOAD_KBPS);
+    let small = Want {
+        tile: Some((320, 240)),
+    };
+    let limits = plan(&[Want::default(), small, Want::default()], 2_500, false);
+    // 320x240 device pixels: what the camera halved (320 across) carries, 499 kbit/s at most.
+    assert_eq!(
+        limits[1],
+        SendLimit {
+            video_bps: 499_000,
+            scale_down: 2.0,
+            screen_bps: None
+        }
+    );
+    // The two others: (2500 - 3 x 40 - 499) / 2 each, more than the even 793.
+    assert_eq!(limits[0].video_bps, 940_000);
+    assert_eq!(limits[0], limits[2]);
+    assert!(limits[0].video_bps > even.video_bps);
+    assert!(total_kbps(&limits) <= DEFAULT_UPLOAD_KBPS);
+}
+
+#[test]
+fn a_tile_claim_only_ever_lowers_what_that_peer_gets_and_stays_bounded() {
+    let even = limit_for(2, DEFAULT_UPLOAD_KBPS);
+    for tile in [
+        (1_920, 1_080),
+        (4_096, 4_096),
+        (u32::MAX, u32::MAX),
+        (u32::MAX, 1),
+        (0, 0),
+        (1, 1),
+    ] {
+        let limits = plan(
+            &[Want { tile: Some(tile) }, Want::default()],
+            DEFAULT_UPLOAD_KBPS,
+            false,
+        );
+        let claimed = limits[0].video_bps;
+        assert!(claimed <= even.video_bps, "{tile:?}: {claimed}");
+        assert!(claimed >= VIDEO_MIN_KBPS * 1_000, "{tile:?}: the floor");
+        assert!(limits[1].video_bps >= even.video_bps, "{tile:?}");
+        assert!(limits[1].video_bps <= VIDEO_MAX_KBPS * 1_000, "{tile:?}");
+        assert!(total_kbps(&limits) <= DEFAULT_UPLOAD_KBPS, "{tile:?}");
+    }
+    // A hidden tile (0 x 0) gets the floor, not nothing: the picture comes back at once.
+    assert_eq!(tile_kbps(0, 0), VIDEO_MIN_KBPS);
+    // A tile as wide as the camera, or as tall as its 4:3 picture at that width, takes it whole.
+    assert_eq!(tile_kbps(640, 100), VIDEO_MAX_KBPS);
+    assert_eq!(tile_kbps(100, 480), VIDEO_MAX_KBPS);
+    assert_eq!(tile_kbps(435, 272), 999);
+    assert_eq!(tile_kbps(200, 120), 249);
+    assert_eq!(tile_kbps(u32::MAX, u32::MAX), VIDEO_MAX_KBPS);
+}
+
+#[test]
+fn a_screen_share_takes_the_largest_part_of_every_connection() {
+    for n in 1..=7usize {
+        let limits = plan(&vec![Want::default(); n], DEFAULT_UPLOAD_KBPS, true);
+        for l in &limits {
+            let screen = l.screen_bps.expect("a limit for the screen");
+            assert!(screen > l.video_bps, "{n} peers: {l:?}");
+            assert!(
+                l.video_bps >= VIDEO_MIN_KBPS * 1_000,
+                "{n}: the camera moves"
+            );
+        }
+        assert!(
+            total_kbps(&limits) <= DEFAULT_UPLOAD_KBPS,
+            "{n}: {limits:?}"
+        );
+    }
+    // Two people: each connection's 1,210 kbit/s goes 807 to the screen, 403 to the camera.
+    let two = plan(&[Want::default(); 2], DEFAULT_UPLOAD_KBPS, true);
+    assert_eq!(
+        two[0],
+        SendLimit {
+            video_bps: 403_000,
+            scale_down: 2.0,
+            screen_bps: Some(807_000)
+        }
+    );
+    // A small camera tile leaves its screen more: the camera needs only what the tile shows.
+    let small = plan(
+        &[Want {
+            tile: Some((100, 60)),
+        }],
+        DEFAULT_UPLOAD_KBPS,
+        true,
+    );
+    assert_eq!(small[0].video_bps, VIDEO_MIN_KBPS * 1_000);
+    assert_eq!(
+        small[0].screen_bps,
+        Some((DEFAULT_UPLOAD_KBPS - AUDIO_KBPS - VIDEO_MIN_KBPS) * 1_000)
+    );
+}
+
+#[test]
+fn a_peers_shown_size_changes_only_its_own_and_the_others_limits() {
+    let mut r = room("aaa");
+    let kb = connected(&mut r, "bbb");
+    let kc = connected(&mut r, "ccc");
+    r.fit_uplink();
+    let small = PeerMessage::Shown {
+        width: 320,
+        height: 240,
+    };
+    let out = step(&mut r, 1, message(kb, &small));
+    let want = |tile| Want { tile };
+    let expected = plan(
+        &[want(Some((320, 240))), want(None)],
+        DEFAULT_UPLOAD_KBPS,
+        false,
+    );
+    assert_eq!(out, [(kb, expected[0]), (kc, expected[1])]);
+    // The same claim again changes nothing.
+    assert!(step(&mut r, 2, message(kb, &small)).is_empty());
+    // Our screen share: every connection gets a screen limit.
+    let out = step(&mut r, 3, Event::LocalShare(Some("screen-1".into())));
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().all(|(_, l)| l.screen_bps.is_some()), "{out:?}");
+}
+
+#[test]
+fn we_tell_a_peer_how_large_we_show_it_once_per_change_of_a_step() {
+    let mut r = room("aaa");
+    let kb = connected(&mut r, "bbb");
+    let told = |r: &mut Room, t, w, h| {
+        r.step(
+            t,
+            Event::Shown {
+                key: kb,
+                width: w,
+                height: h,
+            },
+        )
+    };
+    assert_eq!(
+        told(&mut r, 1, 650, 490),
+        vec![Command::SendToPeer {
+            key: kb,
+            message: PeerMessage::Shown {
+                width: 640,
+                height: 480
+            }
+        }]
+    );
+    // A few pixels of layout shift: the same step, nothing sent.
+    assert!(told(&mut r, 2, 660, 500).is_empty());
+    assert_eq!(told(&mut r, 3, 320, 240).len(), 1);
+    // Nobody is told about a peer we do not know.
+    assert!(r
+        .step(
+            4,
+            Event::Shown {
+                key: 999,
+                width: 1,
+                height: 1
+            }
+        )
+        .is_empty());
+}
