@@ -1,12 +1,11 @@
 //! The browser side of files: one transfer's data channel ([`FileChannel`], which owns its
-//! listeners and closes the channel when dropped), reading a picked file, SHA-256 over bytes in
-//! JavaScript memory, and the `Blob` a received file is saved from. It decides nothing: the
-//! session's `files` module does.
+//! listeners and closes the channel when dropped), reading a picked file, SHA-256 by WebCrypto
+//! (off the page's thread: hashing 100 MB in the wasm stalled the call), and the `Blob` a
+//! received file is saved from. It decides nothing: the session's `files` module does.
 
 use futures::channel::mpsc::UnboundedSender;
 use gloo_events::EventListener;
 use js_sys::{ArrayBuffer, Uint8Array};
-use sha2::{Digest, Sha256};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RtcDataChannel, RtcDataChannelState, RtcDataChannelType, RtcPeerConnection};
@@ -36,6 +35,11 @@ pub enum FileEvent {
     Closed {
         id: u32,
         key: PeerKey,
+    },
+    /// The SHA-256 of a file that arrived whole (`None`: it could not be computed).
+    Checked {
+        id: u32,
+        hash: Option<String>,
     },
     /// A second went by (stalled transfers).
     Tick,
@@ -138,34 +142,20 @@ pub async fn read(file: &web_sys::File) -> Option<Uint8Array> {
     Some(Uint8Array::new(&buffer))
 }
 
-/// SHA-256 as the room brain compares it (lowercase hex), fed piece by piece.
-#[derive(Default)]
-pub struct Hasher(Sha256);
-
-impl Hasher {
-    /// Adds `bytes` (in JavaScript memory), copied into ours a slice at a time.
-    pub fn update(&mut self, bytes: &Uint8Array) {
-        let len = bytes.length();
-        let mut buf = vec![0; len.min(1 << 16) as usize];
-        let mut at = 0;
-        while at < len {
-            let end = len.min(at + (1 << 16));
-            let part = &mut buf[..(end - at) as usize];
-            bytes.subarray(at, end).copy_to(part);
-            self.0.update(&*part);
-            at = end;
-        }
-    }
-
-    pub fn hex(self) -> String {
-        crate::trust::hex(&self.0.finalize())
-    }
+/// SHA-256 of `bytes`, lowercase hex, as announced.
+pub async fn sha256(bytes: &Uint8Array) -> Option<String> {
+    let subtle = web_sys::window()?.crypto().ok()?.subtle();
+    let promise = subtle
+        .digest_with_str_and_js_u8_array("SHA-256", bytes)
+        .ok()?;
+    let digest = JsFuture::from(promise).await.ok()?;
+    Some(crate::trust::hex(&Uint8Array::new(&digest).to_vec()))
 }
 
-/// The received pieces as one `Blob`, and the object URL that saves it; its owner revokes it
-/// with [`forget_url`].
-pub fn blob_url(pieces: &js_sys::Array) -> Option<String> {
-    let blob = web_sys::Blob::new_with_buffer_source_sequence(pieces).ok()?;
+/// The received bytes as a `Blob`, and the object URL that saves it; its owner revokes it with
+/// [`forget_url`].
+pub fn blob_url(bytes: &Uint8Array) -> Option<String> {
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(bytes)).ok()?;
     web_sys::Url::create_object_url_with_blob(&blob).ok()
 }
 

@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use futures::channel::mpsc::UnboundedSender;
-use js_sys::{Array, Uint8Array};
+use js_sys::Uint8Array;
 use leptos::prelude::*;
 use web_sys::RtcPeerConnection;
 
@@ -17,7 +17,7 @@ use crate::room::{
     admit, clean_file_name, mb, sent, Announce, Arriving, FileEntry, FileState, Leg, PeerKey,
     Refusal, CHUNK, KEEP_FILES, RECEIVED,
 };
-use crate::rtc::files::{blob_url, bytes_of, forget_url, read, FileChannel, FileEvent, Hasher};
+use crate::rtc::files::{blob_url, bytes_of, forget_url, read, sha256, FileChannel, FileEvent};
 use crate::rtc::now_ms;
 
 /// A file we send, to one peer.
@@ -41,8 +41,8 @@ struct Receiving {
     arriving: Arriving,
     size: u64,
     sha256: String,
-    pieces: Array,
-    hash: Hasher,
+    /// The bytes so far, in a buffer of the announced size (the cap bounds them all).
+    bytes: Uint8Array,
     shown: u64,
 }
 
@@ -54,6 +54,8 @@ pub(super) struct Files {
     sending: Vec<Sending>,
     receiving: Vec<Receiving>,
     list: ArcRwSignal<Vec<FileEntry>>,
+    /// Where hashes computed off the page's thread come back.
+    events: UnboundedSender<FileEvent>,
 }
 
 pub(super) fn next_id(ids: &Cell<u32>) -> u32 {
@@ -62,9 +64,15 @@ pub(super) fn next_id(ids: &Cell<u32>) -> u32 {
 }
 
 impl Files {
-    pub(super) fn new(cap_mb: u32, list: ArcRwSignal<Vec<FileEntry>>) -> Files {
+    pub(super) fn new(
+        cap_mb: u32,
+        list: ArcRwSignal<Vec<FileEntry>>,
+        events: UnboundedSender<FileEvent>,
+    ) -> Files {
         Files {
-            cap: u64::from(cap_mb) << 20,
+            // A typed array holds at most 4 GiB; a browser tab, less.
+            cap: u64::from(cap_mb.min(2_047)) << 20,
+            events,
             ids: Rc::default(),
             sending: Vec::new(),
             receiving: Vec::new(),
@@ -125,7 +133,6 @@ impl Files {
         id: u32,
         file: Option<(Uint8Array, String)>,
         peers: Vec<(PeerKey, RtcPeerConnection)>,
-        events: &UnboundedSender<FileEvent>,
     ) {
         // Cancelled while it was read.
         let Some(name) = self.list.with_untracked(|l| {
@@ -155,7 +162,7 @@ impl Files {
             .iter()
             .map(|(key, pc)| Out {
                 key: *key,
-                channel: Some(FileChannel::open(pc, &label, id, *key, events)),
+                channel: Some(FileChannel::open(pc, &label, id, *key, &self.events)),
                 leg: Leg::Sending(0),
             })
             .collect();
@@ -257,8 +264,7 @@ impl Files {
             sha256: Announce::parse(&label)
                 .map(|f| f.sha256)
                 .unwrap_or_default(),
-            pieces: Array::new(),
-            hash: Hasher::default(),
+            bytes: Uint8Array::new_with_length(size as u32),
             shown: 0,
             channel,
         });
@@ -268,21 +274,25 @@ impl Files {
     fn message(&mut self, id: u32, key: PeerKey, data: wasm_bindgen::JsValue, now: u64) {
         if let Some(i) = self.receiving.iter().position(|r| r.channel.id == id) {
             let r = &mut self.receiving[i];
+            let at = r.arriving.received();
             let bytes = bytes_of(&data);
             let len = bytes.as_ref().map(|b| u64::from(b.byte_length()));
             match (r.arriving.piece(len, now), bytes) {
                 (Ok(last), Some(bytes)) => {
-                    r.hash.update(&Uint8Array::new(&bytes));
-                    r.pieces.push(&bytes);
+                    r.bytes.set(&Uint8Array::new(&bytes), at as u32);
                     if last {
-                        self.finish(i);
-                    } else {
-                        let done = r.arriving.received();
-                        let percent = done * 100 / r.size;
-                        if percent != r.shown {
-                            r.shown = percent;
-                            self.set(id, done, FileState::Receiving);
-                        }
+                        // Hashed off the page's thread; `checked` goes on.
+                        let (bytes, events) = (r.bytes.clone(), self.events.clone());
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let hash = sha256(&bytes).await;
+                            let _ = events.unbounded_send(FileEvent::Checked { id, hash });
+                        });
+                    }
+                    let done = r.arriving.received();
+                    let percent = done * 100 / r.size;
+                    if percent != r.shown {
+                        r.shown = percent;
+                        self.set(id, done, FileState::Receiving);
                     }
                 }
                 (Err(refusal), _) => self.end(i, FileState::Failed(refusal.sentence())),
@@ -293,18 +303,22 @@ impl Files {
         }
     }
 
-    /// All bytes are there: offer the file if they are the ones announced.
-    fn finish(&mut self, i: usize) {
+    /// The hash of a file that arrived whole (unless it was cancelled or broke meanwhile): offer
+    /// it if it is the one announced.
+    fn checked(&mut self, id: u32, hash: Option<String>) {
+        let Some(i) = self.receiving.iter().position(|r| r.channel.id == id) else {
+            return;
+        };
         let r = self.receiving.remove(i);
-        let state = if r.hash.hex() != r.sha256 {
+        let state = if hash.as_deref() != Some(r.sha256.as_str()) {
             FileState::Failed(Refusal::Corrupt.sentence())
-        } else if let Some(url) = blob_url(&r.pieces) {
+        } else if let Some(url) = blob_url(&r.bytes) {
             r.channel.say(RECEIVED);
             FileState::Ready(url)
         } else {
             FileState::Failed("The file could not be kept.".into())
         };
-        self.set(r.channel.id, r.size, state);
+        self.set(id, r.size, state);
     }
 
     /// A file arriving ends before it is there (its channel closes as it goes).
@@ -413,6 +427,7 @@ impl Inner {
             FileEvent::Ready { id, key } => files.ready(id, key),
             FileEvent::Message { id, key, data } => files.message(id, key, data, now),
             FileEvent::Closed { id, key } => files.closed(id, key),
+            FileEvent::Checked { id, hash } => files.checked(id, hash),
             FileEvent::Tick => files.tick(now),
         }
     }
@@ -442,12 +457,10 @@ impl Session {
             };
             let weak = Rc::downgrade(&self.0);
             wasm_bindgen_futures::spawn_local(async move {
-                let bytes = read(&file).await;
-                let file = bytes.map(|b| {
-                    let mut hash = Hasher::default();
-                    hash.update(&b);
-                    (b, hash.hex())
-                });
+                let file = match read(&file).await {
+                    Some(bytes) => sha256(&bytes).await.map(|hash| (bytes, hash)),
+                    None => None,
+                };
                 let Some(inner) = weak.upgrade() else {
                     return;
                 };
@@ -458,8 +471,7 @@ impl Session {
                         .filter_map(|k| edges.get(&k).map(|e| (k, e.connection().clone())))
                         .collect()
                 };
-                let events = inner.file_events.clone();
-                inner.files.borrow_mut().launch(id, file, peers, &events);
+                inner.files.borrow_mut().launch(id, file, peers);
             });
         }
     }

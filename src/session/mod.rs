@@ -172,6 +172,7 @@ impl Session {
             files: RefCell::new(files::Files::new(
                 settings.max_file_mb.unwrap_or(DEFAULT_MAX_FILE_MB),
                 file_list.clone(),
+                file_events.clone(),
             )),
             file_events: file_events.clone(),
             view: CallView {
