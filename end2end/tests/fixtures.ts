@@ -1,7 +1,9 @@
 // The people of a call: each one is a page in its own browser context (own storage, own devices), and
 // the assertions here are what that person would see or hear. Waits are polls on observable state,
 // never fixed sleeps.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test as base, expect, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import { BASE_URL } from '../env';
 
@@ -279,4 +281,42 @@ export async function expectNamed(people: Person[]) {
       await expect(tileOf(me, other.name), `${me.name} sees ${other.name}`).toHaveAttribute('data-state', 'connected');
     }
   }
+}
+
+// Files (issue 13): sending one from the chat panel, and saving one with its SHA-256.
+
+export const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+
+export async function openChat(p: Person) {
+  if (!(await p.page.getByTestId('chat-panel').isVisible())) await p.page.getByTestId('chat-toggle').click();
+}
+
+/** `p`'s entry for the file called `name` (the latest, if several). */
+export function fileEntry(p: Person, name: string) {
+  return p.page
+    .getByTestId('file')
+    .filter({ has: p.page.getByTestId('file-name').filter({ hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
+    .last();
+}
+
+/** `p` saves the received file `name` with one click; the SHA-256 of what was saved. */
+export async function saveFile(p: Person, name: string): Promise<string> {
+  await openChat(p);
+  const e = fileEntry(p, name);
+  await expect(e, `${p.name}: ${name} ready`).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  const [download] = await Promise.all([p.page.waitForEvent('download'), e.getByTestId('file-save').click()]);
+  expect(download.suggestedFilename()).toBe(name);
+  return sha256(fs.readFileSync((await download.path())!));
+}
+
+/** `p` picks a file called `name` holding `bytes` in the chat panel. From a file on disk: a buffer
+ * would be handed to the page as base64 and decoded on its thread, which for megabytes stalls the page
+ * long enough for its peers to think it gone. */
+export async function sendFile(p: Person, name: string, bytes: Buffer) {
+  await openChat(p);
+  // In the test's output folder (emptied before each run): the page reads the file when it sends it.
+  const dir = fs.mkdtempSync(base.info().outputPath('file-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, bytes);
+  await p.page.getByTestId('file-input').setInputFiles(file);
 }

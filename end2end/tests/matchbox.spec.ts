@@ -8,10 +8,24 @@
 // matchbox_server is installed by `make test` (scripts/lib.sh) into .tools/matchbox; without it this
 // test fails and says how to install it, so CI can never pass by skipping it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { test as base, expect, expectFullMesh, clickJoin, peerConnectionsBuilt, roomName, tileOf, type People, type Person } from './fixtures';
+import {
+  test as base,
+  expect,
+  expectFullMesh,
+  clickJoin,
+  peerConnectionsBuilt,
+  roomName,
+  saveFile,
+  sendFile,
+  sha256,
+  tileOf,
+  type People,
+  type Person,
+} from './fixtures';
 
 const MATCHBOX_BIN =
   process.env.MATCHBOX_SERVER_BIN ?? path.resolve(__dirname, '../../.tools/matchbox/bin/matchbox_server');
@@ -151,7 +165,7 @@ test('three people in a private room signaled by the real matchbox_server see an
   await expectFullMesh([ada, linus]);
 });
 
-test('chat, a raised hand and a screen share work through matchbox_server too', async ({ people, matchbox }) => {
+test('chat, a file, a raised hand and a screen share work through matchbox_server too', async ({ people, matchbox }) => {
   const room = roomName('matchbox-meeting');
   const key = 'matchbox-interop-meeting-key';
   const sockets = new Map<string, string[]>();
@@ -165,6 +179,10 @@ test('chat, a raised hand and a screen share work through matchbox_server too', 
   await expect(grace.page.getByTestId('chat-unread')).toHaveText('1', WITHIN);
   await grace.page.getByTestId('chat-toggle').click();
   await expect(grace.page.getByTestId('chat-text')).toHaveText(['Through matchbox']);
+  // A file goes on a channel of its own over the connection matchbox_server signaled.
+  const file = crypto.randomBytes(300_000);
+  await sendFile(grace, 'through-matchbox.bin', file);
+  expect(await saveFile(ada, 'through-matchbox.bin')).toBe(sha256(file));
 
   await grace.page.getByTestId('call-hand').click();
   await expect(tileOf(ada, 'Grace').getByTestId('hand-mark')).toHaveText('✋1', WITHIN);

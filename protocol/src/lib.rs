@@ -236,6 +236,10 @@ pub struct ClientConfig {
     /// (absent: the app's default, 2500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_kbps: Option<u32>,
+    /// The largest file a page accepts, in MB, which is also the most it lets arrive at once
+    /// (absent: the app's default, 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_mb: Option<u32>,
 }
 
 impl ClientConfig {
@@ -450,6 +454,7 @@ mod tests {
             }],
             ice_transport_policy: None,
             upload_kbps: None,
+            max_file_mb: None,
         };
         assert_eq!(
             serde_json::to_string(&cfg).unwrap(),
@@ -461,6 +466,8 @@ mod tests {
         assert!(relay.relay_only());
         let budget: ClientConfig = serde_json::from_str(r#"{"uploadKbps":800}"#).unwrap();
         assert_eq!(budget.upload_kbps, Some(800));
+        let files: ClientConfig = serde_json::from_str(r#"{"maxFileMb":5}"#).unwrap();
+        assert_eq!(files.max_file_mb, Some(5));
         assert_eq!(
             serde_json::to_string(&relay).unwrap(),
             r#"{"iceServers":[],"iceTransportPolicy":"relay"}"#

@@ -160,13 +160,17 @@ fn client_config() -> impl Strategy<Value = ClientConfig> {
         prop::collection::vec(server, 0..3),
         prop::option::of(any::<String>()),
         prop::option::of(any::<u32>()),
+        prop::option::of(any::<u32>()),
     )
         .prop_map(
-            |(signaling_url, ice_servers, ice_transport_policy, upload_kbps)| ClientConfig {
-                signaling_url,
-                ice_servers,
-                ice_transport_policy,
-                upload_kbps,
+            |(signaling_url, ice_servers, ice_transport_policy, upload_kbps, max_file_mb)| {
+                ClientConfig {
+                    signaling_url,
+                    ice_servers,
+                    ice_transport_policy,
+                    upload_kbps,
+                    max_file_mb,
+                }
             },
         )
 }

@@ -31,6 +31,8 @@ pub struct Config {
     pub ice_transport_policy: IceTransportPolicy,
     /// Each page's total upload budget in kbit/s (`None`: the app's default).
     pub upload_kbps: Option<u32>,
+    /// The largest file a page accepts, in MB (`None`: the app's default).
+    pub max_file_mb: Option<u32>,
     /// Serve HTTPS/WSS with this certificate.
     pub tls: Option<Arc<TlsSetup>>,
     pub limits: Limits,
@@ -196,6 +198,9 @@ impl Config {
         if self.upload_kbps == Some(0) {
             return Err(ConfigError::Zero("--upload-kbps"));
         }
+        if self.max_file_mb == Some(0) {
+            return Err(ConfigError::Zero("--max-file-mb"));
+        }
         let has_turn = self.turn.is_some()
             || self
                 .ice_servers
@@ -324,5 +329,10 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(c.validate(), Err(ConfigError::Zero("--upload-kbps")));
+        let c = Config {
+            max_file_mb: Some(0),
+            ..Config::default()
+        };
+        assert_eq!(c.validate(), Err(ConfigError::Zero("--max-file-mb")));
     }
 }

@@ -81,6 +81,11 @@ struct Cli {
     #[arg(long, env = "MESHCALL_UPLOAD_KBPS")]
     upload_kbps: Option<u32>,
 
+    /// The largest file a page accepts from another person, in MB, which is also the most it lets
+    /// arrive at once. Default: the app's 100.
+    #[arg(long, env = "MESHCALL_MAX_FILE_MB")]
+    max_file_mb: Option<u32>,
+
     /// PEM certificate chain: serve HTTPS and WSS (browsers allow cameras only on HTTPS or localhost).
     #[arg(
         long,
@@ -220,6 +225,7 @@ impl Cli {
             turn,
             ice_transport_policy: self.ice_transport_policy,
             upload_kbps: self.upload_kbps,
+            max_file_mb: self.max_file_mb,
             tls: tls.map(Arc::new),
             limits: Limits {
                 max_message_bytes: self.max_message_bytes,

@@ -56,6 +56,7 @@ pub fn client_config(config: &Config, now: SystemTime) -> ClientConfig {
         ice_transport_policy: (config.ice_transport_policy == IceTransportPolicy::Relay)
             .then(|| ClientConfig::RELAY.to_owned()),
         upload_kbps: config.upload_kbps,
+        max_file_mb: config.max_file_mb,
     }
 }
 

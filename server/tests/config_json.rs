@@ -222,6 +222,19 @@ async fn upload_budget_reaches_every_page() {
     assert!(!body.contains("uploadKbps"), "{body}");
 }
 
+/// The operator's file cap (`--max-file-mb`) reaches every page; without it the field is absent.
+#[tokio::test]
+async fn file_cap_reaches_every_page() {
+    let server = spawn_binary(&[("MESHCALL_MAX_FILE_MB", "7")]).await;
+    let (status, _, body) = common::http_get(server.addr.parse().unwrap(), "/config.json").await;
+    assert_eq!(status, 200);
+    let config: ClientConfig = serde_json::from_str(&body).unwrap();
+    assert_eq!(config.max_file_mb, Some(7), "{body}");
+
+    let (_, _, body) = start(common::config()).await.get("/config.json").await;
+    assert!(!body.contains("maxFileMb"), "{body}");
+}
+
 /// Relay without any TURN server would fail every call: the server refuses to start and says why.
 #[test]
 fn relay_only_without_turn_is_refused_at_start() {

@@ -39,6 +39,7 @@ pub fn Call(
     let devices: RwSignal<DeviceView> = view.devices.clone().into();
     let notices: RwSignal<Notices> = view.notices.clone().into();
     let chat: RwSignal<ChatLog> = view.chat.clone().into();
+    let files: RwSignal<Vec<crate::room::FileEntry>> = view.files.clone().into();
     let unread = move || chat.with(ChatLog::unread);
     let chat_open = move || chat.with(ChatLog::is_open);
     let send_chat = move |text: String| {
@@ -317,7 +318,7 @@ pub fn Call(
                 <PeoplePanel people />
             </Show>
             <Show when=move || chat_open() && error().is_none()>
-                <ChatPanel log=chat on_send=send_chat />
+                <ChatPanel log=chat on_send=send_chat session files />
             </Show>
             <Show when=move || copied.get() == Some(false)>
                 <p class="hint">"Copy this link: " <code data-testid="invite-link">{move || invite.get_value()}</code></p>

@@ -5,7 +5,9 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::room::{ChatLine, ChatLog, MAX_CHAT_CHARS};
+use super::files::{list, FileList};
+use crate::room::{ChatLine, ChatLog, FileEntry, MAX_CHAT_CHARS};
+use crate::session::Session;
 
 /// A piece of a chat line: plain text, or an address to link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +93,31 @@ fn line_view(line: &ChatLine) -> impl IntoView {
 }
 
 #[component]
-pub fn ChatPanel(log: RwSignal<ChatLog>, #[prop(into)] on_send: Callback<String>) -> impl IntoView {
+pub fn ChatPanel(
+    log: RwSignal<ChatLog>,
+    #[prop(into)] on_send: Callback<String>,
+    /// Files go to everyone through the session; a drop on the panel sends too.
+    session: StoredValue<Option<Session>, LocalStorage>,
+    files: RwSignal<Vec<FileEntry>>,
+) -> impl IntoView {
+    let send_files = move |picked: Vec<web_sys::File>| {
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.send_files(picked)
+            }
+        })
+    };
+    let cancel = move |id| {
+        session.with_value(|s| {
+            if let Some(s) = s {
+                s.cancel_file(id)
+            }
+        })
+    };
+    let drop_files = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        send_files(list(ev.data_transfer().and_then(|d| d.files())));
+    };
     let draft = RwSignal::new(String::new());
     let problem = move || draft.with(|d| too_long(d));
     let send = move |ev: leptos::ev::SubmitEvent| {
@@ -103,7 +129,8 @@ pub fn ChatPanel(log: RwSignal<ChatLog>, #[prop(into)] on_send: Callback<String>
         draft.set(String::new());
     };
     view! {
-        <aside class="chat card" id="chat-panel" data-testid="chat-panel" aria-label="Chat">
+        <aside class="chat card" id="chat-panel" data-testid="chat-panel" aria-label="Chat"
+            on:dragover=|ev| ev.prevent_default() on:drop=drop_files>
             <p class="hint">"You see messages sent since you joined."</p>
             // Reversed flex: the newest line stays in view without a scroll handler.
             <div class="chat-scroll">
@@ -117,6 +144,7 @@ pub fn ChatPanel(log: RwSignal<ChatLog>, #[prop(into)] on_send: Callback<String>
                     prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
                 <button class="btn primary" data-testid="chat-send" disabled=move || problem().is_some()>"Send"</button>
             </form>
+            <FileList files on_pick=send_files on_cancel=cancel />
             {move || problem().map(|p| view! { <p class="field-error" data-testid="chat-too-long" role="alert">{p}</p> })}
         </aside>
     }

@@ -3,6 +3,7 @@
 pub mod call;
 pub mod chat;
 pub mod controls;
+pub mod files;
 pub mod home;
 pub mod lobby;
 pub mod people;

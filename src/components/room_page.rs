@@ -107,6 +107,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
                     ice_servers: resolved.ice_servers,
                     relay_only: resolved.relay_only,
                     upload_kbps: resolved.upload_kbps,
+                    max_file_mb: resolved.max_file_mb,
                     key: key.clone(),
                 };
                 let s = Session::new(settings, media);

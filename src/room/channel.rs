@@ -118,7 +118,7 @@ impl Room {
                 share,
             } => {
                 if let Some(p) = self.peers.get_mut(&key) {
-                    p.name = clean_name(&name);
+                    p.name = clean_name(&name, MAX_NAME_CHARS);
                     p.mic = mic;
                     p.cam = cam;
                     out.push(Command::PeerUpdated { key });
@@ -158,11 +158,11 @@ impl Room {
 
 /// Names come from other people's browsers: no control characters, nothing invisible or that
 /// reorders text (a right-to-left override, U+202E, turns what follows around so a name reads
-/// as someone else's; a zero-width space makes two names look alike), bounded length.
-pub(crate) fn clean_name(name: &str) -> String {
+/// as someone else's; a zero-width space makes two names look alike), at most `max` characters.
+pub(crate) fn clean_name(name: &str, max: usize) -> String {
     name.chars()
         .filter(|&c| !c.is_control() && !invisible(c))
-        .take(MAX_NAME_CHARS)
+        .take(max)
         .collect::<String>()
         .trim()
         .to_owned()

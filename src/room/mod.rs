@@ -10,6 +10,7 @@
 //! - [`admission`]: who gets our media: the room key's proof, pair tokens, safety codes;
 //! - [`budget`]: how much one peer may make us do;
 //! - [`chat`]: chat lines out and in, and the log the call keeps;
+//! - [`files`]: what a file sent to us may be, and how each transfer stands;
 //! - [`hand`]: raised hands, ours and the peers', in the order raised;
 //! - [`share`]: screen shares, ours announced and the peers' told apart from their cameras;
 //! - [`relay`]: why a connection that needs the TURN server cannot get through it;
@@ -22,6 +23,7 @@ mod budget;
 mod channel;
 mod chat;
 mod event;
+mod files;
 mod hand;
 mod identity;
 mod liveness;
@@ -46,6 +48,11 @@ pub use budget::{CHANNEL_BURST, CHANNEL_CUT_AFTER, CHANNEL_PER_SEC};
 pub use channel::MAX_NAME_CHARS;
 pub use chat::{clean_chat, ChatLine, ChatLog, CHAT_HISTORY, MAX_CHAT_CHARS};
 pub use event::{Command, Event, SdpKind};
+pub use files::{
+    admit, clean_file_name, mb, sent, Announce, Arriving, FileEntry, FileState, Leg, Refusal,
+    CHUNK, DEFAULT_MAX_FILE_MB, KEEP_FILES, MAX_ARRIVING_PER_PEER, MAX_FILE_NAME_CHARS, RECEIVED,
+    STALL_MS,
+};
 pub use identity::{PONG_TIMEOUT_MS, REBIND_GRACE_MS, REBIND_WAIT_MS};
 pub use liveness::{
     CHANNEL_SILENCE_MS, CONNECT_TIMEOUT_MS, DISCONNECTED_RESTART_MS, FAILED_TILE_MS, GIVE_UP_MS,

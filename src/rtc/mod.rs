@@ -2,6 +2,7 @@
 //! `getUserMedia`, devices and the mic meter. It turns browser callbacks into room events and
 //! runs room commands; it decides nothing about the call itself.
 
+pub mod files;
 pub mod media;
 pub mod ops;
 pub mod peer;

@@ -79,6 +79,8 @@ pub struct PeerEdge {
     /// `icecandidateerror` and `icegatheringstatechange` (no `on…` setters in web-sys): why a
     /// relay is out of reach. Dropping the listeners removes them.
     _ice_trouble: [gloo_events::EventListener; 2],
+    /// `datachannel`: each channel the peer opens (a file it sends), for the session.
+    offers: std::cell::RefCell<Option<gloo_events::EventListener>>,
 }
 
 impl PeerEdge {
@@ -271,6 +273,7 @@ impl PeerEdge {
             _on_close: on_close,
             _on_message: on_message,
             _ice_trouble: ice_trouble,
+            offers: Default::default(),
         })
     }
 
@@ -318,6 +321,16 @@ impl PeerEdge {
         for sender in self.share_senders.borrow_mut().drain(..) {
             self.pc.remove_track(&sender);
         }
+    }
+
+    /// Hands each channel the peer opens (a file it sends us) to `f`, which owns it from then.
+    pub fn on_offer(&self, mut f: impl FnMut(RtcDataChannel) + 'static) {
+        let listener = gloo_events::EventListener::new(&self.pc, "datachannel", move |e| {
+            if let Some(e) = e.dyn_ref::<web_sys::RtcDataChannelEvent>() {
+                f(e.channel());
+            }
+        });
+        *self.offers.borrow_mut() = Some(listener);
     }
 
     pub fn connection(&self) -> &RtcPeerConnection {

@@ -37,6 +37,17 @@ impl Inner {
         }
     }
 
+    pub(super) fn chat_line(&self, from: Option<PeerKey>, name: String, text: String) {
+        self.view.chat.update(|log| {
+            log.push(ChatLine {
+                from,
+                name,
+                time: time_of_day(),
+                text,
+            })
+        });
+    }
+
     fn edge_op(&self, key: PeerKey, op: Op) {
         if let Some(edge) = self.edges.borrow().get(&key) {
             edge.run(op);
@@ -55,6 +66,7 @@ impl Inner {
                 let events = self.events.clone();
                 match PeerEdge::new(key, &self.config, local, screen, offerer, hold, events) {
                     Ok(edge) => {
+                        self.take_offers(key, &edge);
                         self.edges.borrow_mut().insert(key, edge);
                     }
                     Err(err) => {
@@ -129,14 +141,7 @@ impl Inner {
                     });
                 }
             }
-            Command::Chat { from, name, text } => self.view.chat.update(|log| {
-                log.push(ChatLine {
-                    from,
-                    name,
-                    time: time_of_day(),
-                    text,
-                })
-            }),
+            Command::Chat { from, name, text } => self.chat_line(from, name, text),
             Command::RemoteShare { key, stream } => {
                 if let Some(edge) = self.edges.borrow().get(&key) {
                     edge.set_remote_share(stream);
@@ -154,6 +159,7 @@ impl Inner {
             }
             Command::Notice(notice) => self.view.notices.update(|n| n.count(notice)),
             Command::ClosePeer { key } => {
+                self.files_peer_gone(key);
                 let edge = self.edges.borrow_mut().remove(&key);
                 drop(edge);
             }

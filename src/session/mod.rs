@@ -15,7 +15,11 @@ use meshcall_protocol::{ClientMessage, IceServer, ServerMessage};
 use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
 use crate::devices::{DeviceView, Devices};
-use crate::room::{ChatLog, Event, Notice, PeerKey, PeerView, Room, DEFAULT_UPLOAD_KBPS};
+use crate::room::{
+    ChatLog, Event, FileEntry, Notice, PeerKey, PeerView, Room, DEFAULT_MAX_FILE_MB,
+    DEFAULT_UPLOAD_KBPS,
+};
+use crate::rtc::files::FileEvent;
 use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
 use crate::rtc::peer::{rtc_configuration, PeerEdge};
 use crate::rtc::screen::{Screen, ShareTrouble};
@@ -23,6 +27,7 @@ use crate::signaling::{LinkEvent, LinkStatus, SignalingClient};
 use crate::trust::RoomKey;
 
 mod execute;
+mod files;
 mod share;
 
 /// How often the brain's timers are checked.
@@ -56,6 +61,8 @@ pub struct CallView {
     pub hand: ArcRwSignal<Option<i64>>,
     /// The chat since we joined (bounded), and what came while its panel was closed.
     pub chat: ArcRwSignal<ChatLog>,
+    /// Files sent and arriving, oldest first (bounded).
+    pub files: ArcRwSignal<Vec<FileEntry>>,
 }
 
 /// How often each thing the room must be told about happened.
@@ -94,6 +101,8 @@ pub struct CallSettings {
     pub relay_only: bool,
     /// The total upload budget in kbit/s (`None`: the default).
     pub upload_kbps: Option<u32>,
+    /// The largest file we accept, in MB (`None`: the default).
+    pub max_file_mb: Option<u32>,
     /// The room key from the invite link: only peers that prove it get our media.
     pub key: Option<RoomKey>,
 }
@@ -118,6 +127,9 @@ struct Inner {
     device_watch: RefCell<Option<gloo_events::EventListener>>,
     /// The latest device pick per kind ([audio, video]); an older one still in flight is dropped.
     picks: RefCell<[u32; 2]>,
+    /// Files on their way, and those received.
+    files: RefCell<files::Files>,
+    file_events: mpsc::UnboundedSender<FileEvent>,
     view: CallView,
 }
 
@@ -134,6 +146,8 @@ impl Session {
         let (has_mic, has_cam) = (devices.has_mic, devices.has_cam);
         let devices = Devices::new(devices);
         let (events, mut queue) = mpsc::unbounded::<Event>();
+        let (file_events, mut file_queue) = mpsc::unbounded::<FileEvent>();
+        let file_list = ArcRwSignal::new(Vec::new());
         let inner = Rc::new(Inner {
             room: RefCell::new(
                 Room::new(
@@ -155,6 +169,12 @@ impl Session {
             ticker: RefCell::default(),
             device_watch: RefCell::default(),
             picks: RefCell::default(),
+            files: RefCell::new(files::Files::new(
+                settings.max_file_mb.unwrap_or(DEFAULT_MAX_FILE_MB),
+                file_list.clone(),
+                file_events.clone(),
+            )),
+            file_events: file_events.clone(),
             view: CallView {
                 tiles: ArcRwSignal::new(Vec::new()),
                 link: ArcRwSignal::new(LinkStatus::Connecting),
@@ -166,6 +186,7 @@ impl Session {
                 sharing: ArcRwSignal::new(false),
                 share_trouble: ArcRwSignal::new(None),
                 chat: ArcRwSignal::new(ChatLog::default()),
+                files: file_list,
             },
             devices,
         });
@@ -181,6 +202,7 @@ impl Session {
         *inner.ticker.borrow_mut() = Some(Interval::new(TICK_MS, move || {
             let _ = ticks.unbounded_send(Event::Heartbeat);
             let _ = ticks.unbounded_send(Event::Tick);
+            let _ = file_events.unbounded_send(FileEvent::Tick);
         }));
         // The loop holds only a weak reference: it must not keep the session alive. It ends when
         // every sender (owned by the session and its edges) is gone.
@@ -189,6 +211,14 @@ impl Session {
             while let Some(event) = queue.next().await {
                 let Some(inner) = weak.upgrade() else { break };
                 inner.handle(event);
+            }
+        });
+        // Files have a loop of their own: a peer's pieces never wait behind the room's events.
+        let weak: Weak<Inner> = Rc::downgrade(&inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            while let Some(event) = file_queue.next().await {
+                let Some(inner) = weak.upgrade() else { break };
+                inner.on_file(event);
             }
         });
         let session = Session(inner);
@@ -441,6 +471,7 @@ impl Session {
         for c in commands {
             self.0.execute(c);
         }
+        self.0.files.borrow_mut().clear();
         self.0.edges.borrow_mut().clear();
         self.0.link.borrow_mut().take();
         self.0.outbound.borrow_mut().take();

@@ -21,6 +21,8 @@ pub struct Resolved {
     pub relay_only: bool,
     /// The operator's upload budget in kbit/s, if it set one.
     pub upload_kbps: Option<u32>,
+    /// The operator's file cap in MB, if it set one.
+    pub max_file_mb: Option<u32>,
 }
 
 /// The `?signaling=` override of the current page, if any: debug builds only.
@@ -73,5 +75,6 @@ pub async fn load() -> Resolved {
         ice_servers: config.ice_servers,
         relay_only,
         upload_kbps: config.upload_kbps,
+        max_file_mb: config.max_file_mb,
     }
 }

@@ -4,6 +4,7 @@
 mod admission;
 mod channel;
 mod chat;
+mod files;
 mod hand;
 mod identity;
 mod liveness;
