@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use super::chat::ChatPanel;
 use super::controls::{icon, DevicePicker, MediaToggle};
 use super::people::{hand_place, in_hand_order, PeoplePanel, Person};
-use super::stage::{focus, Spot, Stage};
+use super::stage::{self, Stage};
 use super::tile::{display_name, self_label, PeerTile, SelfTile, ShareTile};
 use crate::devices::DeviceView;
 use crate::hooks::{copy_text, SelfVideo};
@@ -163,39 +163,25 @@ pub fn Call(
     let speaker_view = RwSignal::new(false);
     let pinned = RwSignal::new(None);
     // Whoever began speaking last, kept while nobody speaks.
-    let last_speaker = Memo::new(move |prev: Option<&Option<u32>>| {
-        tiles
-            .with(|t| {
-                t.iter()
-                    .filter_map(|t| {
-                        t.link
-                            .with(|l| l.view.speaking.then_some((l.view.spoke_at, t.key)))
-                    })
-                    .max()
-                    .map(|(_, key)| key)
-            })
-            .or(prev.copied().flatten())
-    });
-    let large = Memo::new(move |_| {
-        let mut present = vec![Spot::Me];
-        tiles.with(|t| {
-            for t in t {
-                present.push(Spot::Cam(t.key));
-                if t.view.with(|v| v.share) {
-                    present.push(Spot::Screen(t.key));
-                }
-            }
+    let last_speaker = RwSignal::new(None);
+    Effect::new(move || {
+        let now = tiles.with(|t| {
+            t.iter()
+                .filter_map(|t| {
+                    t.link
+                        .with(|l| l.view.speaking.then_some((l.view.spoke_at, t.key)))
+                })
+                .max()
         });
-        focus(
-            pinned.get(),
-            speaker_view.get(),
-            &present,
-            last_speaker.get(),
-        )
+        if let Some((_, key)) = now {
+            last_speaker.set(Some(stage::cam(key)));
+        }
     });
     provide_context(Stage {
         pinned,
-        focus: large,
+        speaker_view,
+        last_speaker,
+        tiles,
     });
     let invite = StoredValue::new(invite);
     let copy = move |_| {

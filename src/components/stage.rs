@@ -7,13 +7,20 @@ use leptos::prelude::*;
 
 use super::controls::icon;
 use crate::room::PeerKey;
+use crate::session::Tile;
 
-/// One tile of the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Spot {
-    Me,
-    Cam(PeerKey),
-    Screen(PeerKey),
+/// One tile of the call, as a number, so the arrangement lives in signal types the app has
+/// anyway (each new one costs the wasm): us -1, a peer's camera its key, its screen key + 2^32.
+pub type Spot = i64;
+pub const ME: Spot = -1;
+const SCREEN: Spot = 1 << 32;
+
+pub fn cam(key: PeerKey) -> Spot {
+    key.into()
+}
+
+pub fn screen(key: PeerKey) -> Spot {
+    SCREEN + Spot::from(key)
 }
 
 /// The tile shown large: the pinned one while it is there; in the speaker view else a screen
@@ -22,16 +29,16 @@ pub fn focus(
     pinned: Option<Spot>,
     speaker_view: bool,
     present: &[Spot],
-    last_speaker: Option<PeerKey>,
+    last_speaker: Option<Spot>,
 ) -> Option<Spot> {
     let here = |s: &Spot| present.contains(s);
     let first = |f: fn(&Spot) -> bool| present.iter().copied().find(f);
     pinned.filter(here).or_else(|| {
         speaker_view.then(|| {
-            first(|s| matches!(s, Spot::Screen(_)))
-                .or(last_speaker.map(Spot::Cam).filter(here))
-                .or(first(|s| matches!(s, Spot::Cam(_))))
-                .unwrap_or(Spot::Me)
+            first(|&s| s >= SCREEN)
+                .or(last_speaker.filter(here))
+                .or(first(|&s| (0..SCREEN).contains(&s)))
+                .unwrap_or(ME)
         })
     })
 }
@@ -40,13 +47,35 @@ pub fn focus(
 #[derive(Clone, Copy)]
 pub struct Stage {
     pub pinned: RwSignal<Option<Spot>>,
-    pub focus: Memo<Option<Spot>>,
+    pub speaker_view: RwSignal<bool>,
+    pub last_speaker: RwSignal<Option<Spot>>,
+    pub tiles: RwSignal<Vec<Tile>>,
+}
+
+impl Stage {
+    fn large(self) -> Option<Spot> {
+        let mut present = vec![ME];
+        self.tiles.with(|t| {
+            for t in t {
+                present.push(cam(t.key));
+                if t.view.with(|v| v.share) {
+                    present.push(screen(t.key));
+                }
+            }
+        });
+        focus(
+            self.pinned.get(),
+            self.speaker_view.get(),
+            &present,
+            self.last_speaker.get(),
+        )
+    }
 }
 
 /// Whether `spot` is the large tile (its `big` class).
 pub fn big(spot: Spot) -> impl Fn() -> bool + Copy {
     let stage = use_context::<Stage>();
-    move || stage.is_some_and(|s| s.focus.get() == Some(spot))
+    move || stage.is_some_and(|s| s.large() == Some(spot))
 }
 
 /// A tile's corner buttons: pin it large, show it full screen.
@@ -77,26 +106,25 @@ pub fn tile_tools(spot: Spot) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::{focus, Spot};
+    use super::{cam, focus, screen, Spot, ME};
 
     #[test]
     fn the_large_tile() {
-        use Spot::*;
-        let all = [Me, Cam(1), Cam(2), Screen(2)];
-        let cams = [Me, Cam(1), Cam(2)];
+        let all = [ME, cam(1), cam(2), screen(2)];
+        let cams = [ME, cam(1), cam(2)];
         // (pinned, speaker view, present, last speaker) -> large tile
-        type Case<'a> = (Option<Spot>, bool, &'a [Spot], Option<u32>, Option<Spot>);
+        type Case<'a> = (Option<Spot>, bool, &'a [Spot], Option<Spot>, Option<Spot>);
         let cases: [Case; 9] = [
-            (None, false, &all, Some(1), None),
-            (Some(Cam(1)), false, &all, None, Some(Cam(1))),
-            (Some(Me), true, &all, Some(1), Some(Me)),
-            (None, true, &all, Some(1), Some(Screen(2))),
-            (None, true, &cams, Some(2), Some(Cam(2))),
-            (None, true, &cams, None, Some(Cam(1))),
+            (None, false, &all, Some(cam(1)), None),
+            (Some(cam(1)), false, &all, None, Some(cam(1))),
+            (Some(ME), true, &all, Some(cam(1)), Some(ME)),
+            (None, true, &all, Some(cam(1)), Some(screen(2))),
+            (None, true, &cams, Some(cam(2)), Some(cam(2))),
+            (None, true, &cams, None, Some(cam(1))),
             // The last speaker left: the first person; the pinned one left: as if none.
-            (None, true, &cams, Some(7), Some(Cam(1))),
-            (Some(Cam(7)), true, &cams, Some(2), Some(Cam(2))),
-            (None, true, &[Me], None, Some(Me)),
+            (None, true, &cams, Some(cam(7)), Some(cam(1))),
+            (Some(cam(7)), true, &cams, Some(cam(2)), Some(cam(2))),
+            (None, true, &[ME], None, Some(ME)),
         ];
         for (pinned, speaker, present, last, want) in cases {
             assert_eq!(

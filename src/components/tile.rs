@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::controls::muted_mark;
 use super::people::hand_mark;
 use super::quality::Quality;
-use super::stage::{big, tile_tools, Spot};
+use super::stage::{self, big, screen, tile_tools, ME};
 use crate::hooks::{use_video_source as attach, SelfVideo};
 use crate::room::{Link, PeerState, PeerView};
 use crate::session::Session;
@@ -83,12 +83,12 @@ pub fn SelfTile(
     let label = self_label(&name);
     let init = initials(&name);
     view! {
-        <figure class="tile self" class:big=big(Spot::Me) data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
+        <figure class="tile self" class:big=big(ME) data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
             <div node_ref=slot class="video-slot"></div>
             <Show when=move || !show()>
                 <div class="cam-off" aria-hidden="true"><span class="avatar">{init.clone()}</span></div>
             </Show>
-            <div class="corner">{tile_tools(Spot::Me)}</div>
+            <div class="corner">{tile_tools(ME)}</div>
             <figcaption class="caption">
                 <Show when=move || !mic.get()>
                     {muted_mark(None)}
@@ -125,9 +125,9 @@ pub fn ShareTile(
     });
     view! {
         <Show when=sharing>
-            <figure class="tile share" class:big=big(Spot::Screen(key)) data-testid="share-tile" data-peer=key.to_string()>
+            <figure class="tile share" class:big=big(screen(key)) data-testid="share-tile" data-peer=key.to_string()>
                 <video node_ref=video autoplay playsinline></video>
-                <div class="corner">{tile_tools(Spot::Screen(key))}</div>
+                <div class="corner">{tile_tools(screen(key))}</div>
                 <figcaption class="caption">
                     <span class="name">{move || format!("{}'s screen", v.with(|v| display_name(&v.name)))}</span>
                 </figcaption>
@@ -168,7 +168,7 @@ pub fn PeerTile(
     view! {
         <figure
             class="tile"
-            class:big=big(Spot::Cam(key))
+            class:big=big(stage::cam(key))
             class:speaking=speaking
             data-speaking=move || speaking().to_string()
             data-testid="peer-tile"
@@ -192,7 +192,7 @@ pub fn PeerTile(
                     }}
                 </div>
             </Show>
-            <div class="corner">{tile_tools(Spot::Cam(key))}<Quality link /></div>
+            <div class="corner">{tile_tools(stage::cam(key))}<Quality link /></div>
             <figcaption class="caption">
                 <Show when=move || !mic()>
                     {muted_mark(Some("muted-mark"))}
