@@ -48,3 +48,30 @@ export function smallVideoFlag() {
   }
   return `--use-file-for-fake-video-capture=${file}`;
 }
+
+/** A microphone that hears nothing: a second of silence (a WAV Chromium loops), for the people a test
+ * wants quiet while their microphone is on. Written once per machine; the flag that makes Chromium use
+ * it instead of its beep. */
+export function silentAudioFlag() {
+  const file = path.join(os.tmpdir(), 'meshcall-silence-48k.wav');
+  if (!fs.existsSync(file)) {
+    const rate = 48_000, bytes = rate * 2;
+    const head = Buffer.alloc(44);
+    head.write('RIFF', 0);
+    head.writeUInt32LE(36 + bytes, 4);
+    head.write('WAVEfmt ', 8);
+    head.writeUInt32LE(16, 16); // fmt chunk size
+    head.writeUInt16LE(1, 20); // PCM
+    head.writeUInt16LE(1, 22); // mono
+    head.writeUInt32LE(rate, 24);
+    head.writeUInt32LE(rate * 2, 28); // bytes per second
+    head.writeUInt16LE(2, 32); // bytes per frame
+    head.writeUInt16LE(16, 34); // bits per sample
+    head.write('data', 36);
+    head.writeUInt32LE(bytes, 40);
+    const tmp = `${file}.${process.pid}`;
+    fs.writeFileSync(tmp, Buffer.concat([head, Buffer.alloc(bytes)]));
+    fs.renameSync(tmp, file);
+  }
+  return `--use-file-for-fake-audio-capture=${file}`;
+}

@@ -2,10 +2,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use super::chat::ChatPanel;
 use super::controls::{icon, DevicePicker, MediaToggle};
 use super::people::{hand_place, in_hand_order, PeoplePanel, Person};
+use super::stage::{self, Stage};
 use super::tile::{display_name, self_label, PeerTile, SelfTile, ShareTile};
 use crate::devices::DeviceView;
 use crate::hooks::{copy_text, SelfVideo};
@@ -50,7 +52,7 @@ pub fn Call(
         });
     };
     let hand: RwSignal<Option<i64>> = view.hand.clone().into();
-    let raise = move |_| {
+    let raise = move || {
         session.with_value(|s| {
             if let Some(s) = s {
                 s.raise_hand(hand.get_untracked().is_none())
@@ -60,7 +62,7 @@ pub fn Call(
     let show_people = RwSignal::new(false);
     let sharing: RwSignal<bool> = view.sharing.clone().into();
     let share_trouble: RwSignal<Option<ShareTrouble>> = view.share_trouble.clone().into();
-    let toggle_share = move |_| {
+    let toggle_share = move || {
         session.with_value(|s| match s {
             Some(s) if sharing.get_untracked() => s.stop_share(),
             Some(s) => s.share_screen(),
@@ -131,6 +133,56 @@ pub fn Call(
     let place = move |key| Signal::derive(move || people.with(|p| hand_place(p, key)));
     let toggle_mic = move |()| turn(MediaKind::Audio, !mic_on.get_untracked());
     let toggle_cam = move |()| turn(MediaKind::Video, !cam_on.get_untracked());
+    let toggle_chat = move || chat.update(|c| c.set_open(!c.is_open()));
+    // One-letter shortcuts, as Jitsi has them: never while a field has the focus (typing) or
+    // with a modifier held (the browser's own).
+    let keys = window_event_listener_untyped("keydown", move |ev| {
+        let Some(ev) = ev.dyn_ref::<web_sys::KeyboardEvent>() else {
+            return;
+        };
+        let typing = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
+            return;
+        }
+        match ev.key().as_str() {
+            "m" | "M" => toggle_mic(()),
+            "v" | "V" => toggle_cam(()),
+            "s" | "S" => toggle_share(),
+            "c" | "C" => toggle_chat(),
+            "h" | "H" => raise(),
+            _ => return,
+        }
+        ev.prevent_default();
+    });
+    on_cleanup(move || keys.remove());
+
+    // The arrangement: the person's choice, kept while people come and go.
+    let speaker_view = RwSignal::new(false);
+    let pinned = RwSignal::new(None);
+    // Whoever began speaking last, kept while nobody speaks.
+    let last_speaker = RwSignal::new(None);
+    Effect::new(move || {
+        let now = tiles.with(|t| {
+            t.iter()
+                .filter_map(|t| {
+                    t.link
+                        .with(|l| l.view.speaking.then_some((l.view.spoke_at, t.key)))
+                })
+                .max()
+        });
+        if let Some((_, key)) = now {
+            last_speaker.set(Some(stage::cam(key)));
+        }
+    });
+    provide_context(Stage {
+        pinned,
+        speaker_view,
+        last_speaker,
+        tiles,
+    });
     let invite = StoredValue::new(invite);
     let copy = move |_| {
         spawn_local(async move {
@@ -161,6 +213,7 @@ pub fn Call(
 
     view! {
         <section class="call">
+            <h1 class="sr-only">"Call"</h1>
             <Show when=move || link.get() == LinkStatus::Reconnecting>
                 <div class="banner" data-testid="reconnecting-banner" role="status">
                     "Lost the connection to the server. Reconnecting… Calls in progress continue."
@@ -197,7 +250,7 @@ pub fn Call(
                 <p class="hint" role="status">"You're the only one here. Copy the invite link and share it."</p>
             </Show>
             // On an error the card is the page: the grid would only push it around.
-            <div class="grid" class:hidden=move || error().is_some() style:--cols=move || grid_columns(count() + 1).to_string()
+            <div class="grid" class:speaker=move || speaker_view.get() class:hidden=move || error().is_some() style:--cols=move || grid_columns(count() + 1).to_string()
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
                 // Screens first, each across the whole row.
                 <For each=move || tiles.get() key=|t| t.key let:tile>
@@ -205,7 +258,7 @@ pub fn Call(
                 </For>
                 <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
-                    <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) />
+                    <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) link=tile.link />
                 </For>
             </div>
             <nav class="controls" class:hidden=move || error().is_some() aria-label="Call controls">
@@ -213,8 +266,8 @@ pub fn Call(
                     <span data-testid="peer-count">{count}</span>
                     {move || if count() == 1 { " other" } else { " others" }}
                 </span>
-                <MediaToggle device=MediaKind::Audio testid="call-mic" on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
-                <MediaToggle device=MediaKind::Video testid="call-cam" on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
+                <MediaToggle device=MediaKind::Audio testid="call-mic" shortcut="M" on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
+                <MediaToggle device=MediaKind::Video testid="call-cam" shortcut="V" on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
                 <button
                     type="button"
                     class="round"
@@ -222,8 +275,9 @@ pub fn Call(
                     data-testid="call-hand"
                     aria-label="Raise hand"
                     aria-pressed=move || hand.get().is_some().to_string()
-                    title=move || if hand.get().is_some() { "Lower your hand" } else { "Raise your hand" }
-                    on:click=raise
+                    title=move || if hand.get().is_some() { "Lower your hand (H)" } else { "Raise your hand (H)" }
+                    aria-keyshortcuts="H"
+                    on:click=move |_| raise()
                 >
                     <span aria-hidden="true">"✋"</span>
                     <span class="btn-text">"Hand"</span>
@@ -235,11 +289,23 @@ pub fn Call(
                     data-testid="call-share"
                     aria-label="Share screen"
                     aria-pressed=move || sharing.get().to_string()
-                    title=move || if sharing.get() { "Stop sharing your screen" } else { "Share your screen" }
-                    on:click=toggle_share
+                    title=move || if sharing.get() { "Stop sharing your screen (S)" } else { "Share your screen (S)" }
+                    aria-keyshortcuts="S"
+                    on:click=move |_| toggle_share()
                 >
                     {icon("screen")}
                     <span class="btn-text">"Share"</span>
+                </button>
+                <button
+                    type="button"
+                    class="btn"
+                    data-testid="layout-toggle"
+                    aria-pressed=move || speaker_view.get().to_string()
+                    title="Speaker view: the one speaking (or a screen) large, the others in a strip"
+                    on:click=move |_| speaker_view.update(|v| *v = !*v)
+                >
+                    {icon("speaker")}
+                    <span class="btn-text">"Speaker view"</span>
                 </button>
                 <button
                     type="button"
@@ -276,7 +342,9 @@ pub fn Call(
                     }
                     aria-expanded=move || chat_open().to_string()
                     aria-controls="chat-panel"
-                    on:click=move |_| chat.update(|c| c.set_open(!c.is_open()))
+                    title="Chat (C)"
+                    aria-keyshortcuts="C"
+                    on:click=move |_| toggle_chat()
                 >
                     {icon("chat")}
                     <span class="btn-text">"Chat"</span>

@@ -16,6 +16,9 @@ pub fn icon(name: &'static str) -> impl IntoView {
         "link" => "M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7",
         "users" => "M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM23 21v-2a4 4 0 0 0-3-3.9M16 3.1a4 4 0 0 1 0 7.8",
         "screen" => "M2 3h20v14H2zM8 21h8M12 17v4",
+        "pin" => "M12 17v5M9 3h6l-1 7 4 3v2H6v-2l4-3z",
+        "full" => "M3 8V3h5M16 3h5v5M21 16v5h-5M8 21H3v-5",
+        "speaker" => "M2 4h20v11H2zM3 18h4v3H3zM10 18h4v3h-4zM17 18h4v3h-4z",
         "chat" => "M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z",
         _ => "M18 6L6 18M6 6l12 12",
     };
@@ -32,6 +35,9 @@ pub fn icon(name: &'static str) -> impl IntoView {
 pub fn MediaToggle(
     device: MediaKind,
     testid: &'static str,
+    /// The key that toggles it, for its tooltip (none in the lobby).
+    #[prop(optional)]
+    shortcut: &'static str,
     #[prop(into)] on: Signal<bool>,
     #[prop(into)] disabled: Signal<bool>,
     #[prop(into)] on_toggle: Callback<()>,
@@ -48,7 +54,11 @@ pub fn MediaToggle(
             data-testid=testid
             aria-pressed=move || if on.get() { "true" } else { "false" }
             aria-label=move || format!("{} {noun}", if on.get() { "Turn off" } else { "Turn on" })
-            title=move || format!("{} {noun}", if on.get() { "Turn off" } else { "Turn on" })
+            title=move || {
+                let (open, close) = if shortcut.is_empty() { ("", "") } else { (" (", ")") };
+                format!("{} {noun}{open}{shortcut}{close}", if on.get() { "Turn off" } else { "Turn on" })
+            }
+            aria-keyshortcuts=(!shortcut.is_empty()).then_some(shortcut)
             class:off=move || !on.get()
             disabled=move || disabled.get()
             on:click=move |_| on_toggle.run(())

@@ -7,5 +7,7 @@ pub mod files;
 pub mod home;
 pub mod lobby;
 pub mod people;
+pub mod quality;
 pub mod room_page;
+pub mod stage;
 pub mod tile;

@@ -5,8 +5,10 @@ use leptos::prelude::*;
 
 use super::controls::muted_mark;
 use super::people::hand_mark;
+use super::quality::Quality;
+use super::stage::{self, big, screen, tile_tools, ME};
 use crate::hooks::{use_video_source as attach, SelfVideo};
-use crate::room::{PeerState, PeerView};
+use crate::room::{Link, PeerState, PeerView};
 use crate::session::Session;
 
 /// The first letters of up to two words; the stylesheet shows them in capitals (`.avatar`), which
@@ -81,11 +83,12 @@ pub fn SelfTile(
     let label = self_label(&name);
     let init = initials(&name);
     view! {
-        <figure class="tile self" data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
+        <figure class="tile self" class:big=big(ME) data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
             <div node_ref=slot class="video-slot"></div>
             <Show when=move || !show()>
                 <div class="cam-off" aria-hidden="true"><span class="avatar">{init.clone()}</span></div>
             </Show>
+            <div class="corner">{tile_tools(ME)}</div>
             <figcaption class="caption">
                 <Show when=move || !mic.get()>
                     {muted_mark(None)}
@@ -122,8 +125,9 @@ pub fn ShareTile(
     });
     view! {
         <Show when=sharing>
-            <figure class="tile share" data-testid="share-tile" data-peer=key.to_string()>
+            <figure class="tile share" class:big=big(screen(key)) data-testid="share-tile" data-peer=key.to_string()>
                 <video node_ref=video autoplay playsinline></video>
+                <div class="corner">{tile_tools(screen(key))}</div>
                 <figcaption class="caption">
                     <span class="name">{move || format!("{}'s screen", v.with(|v| display_name(&v.name)))}</span>
                 </figcaption>
@@ -139,8 +143,13 @@ pub fn PeerTile(
     view: ArcRwSignal<PeerView>,
     /// Its raised hand's place in the line.
     hand: Signal<Option<usize>>,
+    /// Whether it speaks, and its connection's quality.
+    link: ArcRwSignal<Link>,
 ) -> impl IntoView {
     let v: RwSignal<PeerView> = view.into();
+    let link: RwSignal<Link> = link.into();
+    // Muted is never speaking, from the moment its mute arrives (not at the next reading).
+    let speaking = move || link.with(|l| l.view.speaking) && v.with(|v| v.mic);
     let video = NodeRef::<Video>::new();
     attach(video, move || {
         session.with_value(|s| s.as_ref().and_then(|s| s.remote_stream(key)))
@@ -159,6 +168,9 @@ pub fn PeerTile(
     view! {
         <figure
             class="tile"
+            class:big=big(stage::cam(key))
+            class:speaking=speaking
+            data-speaking=move || speaking().to_string()
             data-testid="peer-tile"
             data-peer=key.to_string()
             data-state=move || state().as_str()
@@ -180,6 +192,7 @@ pub fn PeerTile(
                     }}
                 </div>
             </Show>
+            <div class="corner">{tile_tools(stage::cam(key))}<Quality link /></div>
             <figcaption class="caption">
                 <Show when=move || !mic()>
                     {muted_mark(Some("muted-mark"))}

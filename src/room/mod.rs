@@ -14,7 +14,8 @@
 //! - [`hand`]: raised hands, ours and the peers', in the order raised;
 //! - [`share`]: screen shares, ours announced and the peers' told apart from their cameras;
 //! - [`relay`]: why a connection that needs the TURN server cannot get through it;
-//! - [`uplink`]: what each sender may send, so the whole mesh fits one upload budget.
+//! - [`uplink`]: what each sender may send, so the whole mesh fits one upload budget;
+//! - [`link`]: who speaks and how good each connection is, judged from its `getStats()` (no events).
 //!
 //! A new feature (chat, files, screen share) gets a module of its own here, not arms in `step`.
 
@@ -26,6 +27,7 @@ mod event;
 mod files;
 mod hand;
 mod identity;
+mod link;
 mod liveness;
 mod negotiation;
 mod peer;
@@ -54,6 +56,7 @@ pub use files::{
     STALL_MS,
 };
 pub use identity::{PONG_TIMEOUT_MS, REBIND_GRACE_MS, REBIND_WAIT_MS};
+pub use link::{Grade, Link, LinkView, Sample};
 pub use liveness::{
     CHANNEL_SILENCE_MS, CONNECT_TIMEOUT_MS, DISCONNECTED_RESTART_MS, FAILED_TILE_MS, GIVE_UP_MS,
     POLITE_RESTART_MS, SILENT_PEER_MS,

@@ -181,6 +181,7 @@ impl Inner {
                         t.push(Tile {
                             key,
                             view: ArcRwSignal::new(view),
+                            link: ArcRwSignal::default(),
                         })
                     }),
                 }

@@ -16,7 +16,7 @@ use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 
 use crate::devices::{DeviceView, Devices};
 use crate::room::{
-    ChatLog, Event, FileEntry, Notice, PeerKey, PeerView, Room, DEFAULT_MAX_FILE_MB,
+    ChatLog, Event, FileEntry, Link, Notice, PeerKey, PeerView, Room, DEFAULT_MAX_FILE_MB,
     DEFAULT_UPLOAD_KBPS,
 };
 use crate::rtc::files::FileEvent;
@@ -28,6 +28,7 @@ use crate::trust::RoomKey;
 
 mod execute;
 mod files;
+mod links;
 mod share;
 
 /// How often the brain's timers are checked.
@@ -38,6 +39,8 @@ const TICK_MS: u32 = 1_000;
 pub struct Tile {
     pub key: PeerKey,
     pub view: ArcRwSignal<PeerView>,
+    /// Who speaks and how good the connection is, from its stats each second.
+    pub link: ArcRwSignal<Link>,
 }
 
 /// Everything the call screen renders. Reference-counted signals: they outlive whichever
@@ -221,6 +224,7 @@ impl Session {
                 inner.on_file(event);
             }
         });
+        links::watch(Rc::downgrade(&inner));
         let session = Session(inner);
         session.refresh_devices();
         session
