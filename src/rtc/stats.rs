@@ -4,7 +4,7 @@
 //! is (`room::link` judges them). It reports what the browser says and decides nothing.
 
 use serde::Deserialize;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RtcPeerConnection, RtcStatsReport};
 
@@ -35,6 +35,29 @@ struct Stat {
     /// `transport` entries.
     local_certificate_id: Option<String>,
     remote_certificate_id: Option<String>,
+    selected_candidate_pair_id: Option<String>,
+    /// `inbound-rtp` entries (`kind`: audio or video).
+    #[serde(rename = "kind")]
+    media: String,
+    bytes_received: f64,
+    packets_received: f64,
+    packets_lost: f64,
+    total_audio_energy: f64,
+    total_samples_duration: f64,
+    audio_level: f64,
+    frame_width: u32,
+    frame_height: u32,
+    codec_id: Option<String>,
+    /// `codec` entries: `video/VP8`.
+    mime_type: Option<String>,
+    /// `remote-inbound-rtp` entries (from RTCP, to the microsecond).
+    round_trip_time: Option<f64>,
+    /// `candidate-pair` entries (from STUN, whole milliseconds).
+    current_round_trip_time: Option<f64>,
+    local_candidate_id: Option<String>,
+    remote_candidate_id: Option<String>,
+    /// `local-candidate` and `remote-candidate` entries.
+    candidate_type: Option<String>,
 }
 
 /// Reads of a report that lacks the certificates yet, before giving up.
@@ -61,14 +84,15 @@ pub async fn fingerprints(pc: &RtcPeerConnection) -> Result<Fingerprints, StatsE
     pick(&read(pc).await?).ok_or(StatsError::NoCertificates)
 }
 
-/// The transports and certificates of `pc`'s report.
+/// The entries of `pc`'s report this module reads (not the sender side's, which says nothing
+/// here).
 async fn read(pc: &RtcPeerConnection) -> Result<Vec<Stat>, JsError> {
     let report: RtcStatsReport = JsFuture::from(pc.get_stats()).await?.unchecked_into();
     let mut stats = Vec::new();
     for value in report.values().into_iter() {
         // An entry of another shape is not ours to judge; skip it.
         if let Ok(stat) = serde_wasm_bindgen::from_value::<Stat>(value?) {
-            if matches!(stat.kind.as_str(), "transport" | "certificate") {
+            if !stat.kind.starts_with("outbound") && !stat.kind.starts_with("media") {
                 stats.push(stat);
             }
         }
@@ -76,74 +100,43 @@ async fn read(pc: &RtcPeerConnection) -> Result<Vec<Stat>, JsError> {
     Ok(stats)
 }
 
-/// A field of a stats entry (read one by one: a serde struct of these fields costs the wasm
-/// kilobytes more).
-fn get(stat: &JsValue, name: &str) -> JsValue {
-    js_sys::Reflect::get(stat, &JsValue::from_str(name)).unwrap_or_default()
-}
-
-fn num(stat: &JsValue, name: &str) -> f64 {
-    get(stat, name).as_f64().unwrap_or(0.0)
-}
-
-fn text(stat: &JsValue, name: &str) -> Option<String> {
-    get(stat, name).as_string()
-}
-
 /// What the peer on `pc` sends us and how the connection carries it, now.
 pub async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsError> {
-    let report: RtcStatsReport = JsFuture::from(pc.get_stats()).await?.unchecked_into();
-    let stats = report
-        .values()
-        .into_iter()
-        .collect::<Result<Vec<JsValue>, JsValue>>()?;
-    let of_type = |t: &'static str| {
-        stats
-            .iter()
-            .filter(move |s| text(s, "type").as_deref() == Some(t))
-    };
-    let by_id = |id: Option<String>| {
-        let id = id?;
-        stats.iter().find(|s| text(s, "id").as_ref() == Some(&id))
-    };
+    let stats = read(pc).await?;
+    let by_id = |id: Option<&String>| stats.iter().find(|s| Some(&s.id) == id);
     let mut out = Sample::default();
     let mut codec = None;
-    // The media's own round trip (RTCP), finer than the candidate pair's whole milliseconds.
-    for r in of_type("remote-inbound-rtp").filter_map(|s| get(s, "roundTripTime").as_f64()) {
+    // The media's own round trip, finer than the candidate pair's whole milliseconds.
+    for r in stats.iter().filter_map(|s| s.round_trip_time) {
         out.rtt = Some(out.rtt.unwrap_or(0.0).max(r));
     }
-    for s in of_type("inbound-rtp") {
-        out.bytes += num(s, "bytesReceived");
-        out.packets += num(s, "packetsReceived");
-        out.lost += num(s, "packetsLost");
-        if text(s, "kind").as_deref() == Some("audio") {
-            out.energy += num(s, "totalAudioEnergy");
-            out.seconds += num(s, "totalSamplesDuration");
-            out.level = out.level.max(num(s, "audioLevel"));
-            codec = codec.or(text(s, "codecId"));
-        } else if out.width == 0 && num(s, "frameWidth") > 0.0 {
+    for s in stats.iter().filter(|s| s.kind == "inbound-rtp") {
+        out.bytes += s.bytes_received;
+        out.packets += s.packets_received;
+        out.lost += s.packets_lost;
+        if s.media == "audio" {
+            out.energy += s.total_audio_energy;
+            out.seconds += s.total_samples_duration;
+            out.level = out.level.max(s.audio_level);
+            codec = codec.or(s.codec_id.as_ref());
+        } else if out.width == 0 && s.frame_width > 0 {
             // The first picture (the camera's comes before a screen's).
-            out.width = num(s, "frameWidth") as u32;
-            out.height = num(s, "frameHeight") as u32;
-            codec = text(s, "codecId");
+            (out.width, out.height) = (s.frame_width, s.frame_height);
+            codec = s.codec_id.as_ref();
         }
     }
-    if let Some(mime) = by_id(codec).and_then(|c| text(c, "mimeType")) {
+    if let Some(mime) = by_id(codec).and_then(|c| c.mime_type.as_ref()) {
         out.codec = mime.rsplit('/').next().unwrap_or_default().to_owned();
     }
-    let pair = of_type("transport")
-        .next()
-        .and_then(|t| by_id(text(t, "selectedCandidatePairId")));
+    let pair = stats
+        .iter()
+        .find(|s| s.kind == "transport")
+        .and_then(|t| by_id(t.selected_candidate_pair_id.as_ref()));
     if let Some(pair) = pair {
-        out.rtt = out.rtt.or(get(pair, "currentRoundTripTime").as_f64());
-        out.relayed = ["localCandidateId", "remoteCandidateId"]
+        out.rtt = out.rtt.or(pair.current_round_trip_time);
+        out.relayed = [&pair.local_candidate_id, &pair.remote_candidate_id]
             .into_iter()
-            .any(|end| {
-                by_id(text(pair, end))
-                    .and_then(|c| text(c, "candidateType"))
-                    .as_deref()
-                    == Some("relay")
-            });
+            .any(|c| by_id(c.as_ref()).and_then(|c| c.candidate_type.as_deref()) == Some("relay"));
     }
     Ok(out)
 }
