@@ -2,20 +2,13 @@
 // the time; the button counts what came while the panel was closed; whatever a peer writes shows as
 // text (never as HTML), and only http/https addresses become links that cannot reach back to the page.
 // A peer sending an oversized or malformed chat affects nothing but that message.
-import { test, expect, clickJoin, expectNamed, keepChannels, roomName, type Person } from './fixtures';
+import { test, expect, clickJoin, expectNamed, keepChannels, roomName, say, type Person } from './fixtures';
 
 const WITHIN = { timeout: 5_000 };
 
 const panel = (p: Person) => p.page.getByTestId('chat-panel');
 const unread = (p: Person) => p.page.getByTestId('chat-unread');
 const lines = (p: Person) => p.page.getByTestId('chat-line');
-
-async function say(p: Person, text: string) {
-  if (!(await panel(p).isVisible())) await p.page.getByTestId('chat-toggle').click();
-  await p.page.getByTestId('chat-input').fill(text);
-  await p.page.getByTestId('chat-send').click();
-  await expect(p.page.getByTestId('chat-input')).toHaveValue('');
-}
 
 /** The last line `viewer` shows: who wrote it and what. */
 async function lastLine(viewer: Person) {

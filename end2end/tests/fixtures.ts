@@ -320,3 +320,11 @@ export async function sendFile(p: Person, name: string, bytes: Buffer) {
   fs.writeFileSync(file, bytes);
   await p.page.getByTestId('file-input').setInputFiles(file);
 }
+
+/** `p` writes `text` in the chat (opening the panel if closed) and sends it; returns once sent. */
+export async function say(p: Person, text: string) {
+  if (!(await p.page.getByTestId('chat-panel').isVisible())) await p.page.getByTestId('chat-toggle').click();
+  await p.page.getByTestId('chat-input').fill(text);
+  await p.page.getByTestId('chat-send').click();
+  await expect(p.page.getByTestId('chat-input')).toHaveValue('');
+}

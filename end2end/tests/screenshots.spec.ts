@@ -4,14 +4,7 @@
 // should show is on screen; `make screenshot` copies them from end2end/artifacts/ into docs/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { test, expect, expectFullMesh, roomName, tileOf, type Person } from './fixtures';
-
-async function say(p: Person, text: string) {
-  if (!(await p.page.getByTestId('chat-panel').isVisible())) await p.page.getByTestId('chat-toggle').click();
-  await p.page.getByTestId('chat-input').fill(text);
-  await p.page.getByTestId('chat-send').click();
-  await expect(p.page.getByTestId('chat-input')).toHaveValue('');
-}
+import { test, expect, expectFullMesh, roomName, say, tileOf } from './fixtures';
 
 test('a meeting, wide and on a phone, light and dark: the pictures in the README', async ({ people }, testInfo) => {
   const room = roomName('shots');
