@@ -47,6 +47,22 @@ pub fn random_room_key() -> RoomKey {
     RoomKey::from_random(&random_bytes::<{ crate::trust::KEY_SYMBOLS }>())
 }
 
+/// The page's path, which says what it shows (`/`, `/r/<room>`).
+pub fn page_path() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default()
+}
+
+/// Opens another page of the app (`/`, `/r/<room>#<key>`) by loading it, so nothing of this one
+/// (a call, a camera, a query someone wrote into the link) outlives the move.
+pub fn go_to(path: &str) {
+    if let Some(window) = web_sys::window() {
+        // The only failure is a URL of another origin, which no caller builds.
+        let _ = window.location().assign(path);
+    }
+}
+
 /// The page's `#fragment`, where an invite link carries the room key (never sent to a server).
 pub fn page_fragment() -> String {
     web_sys::window()

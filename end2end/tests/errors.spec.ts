@@ -30,3 +30,23 @@ test('an unreachable signaling server says so', async ({ people }) => {
   await expect(ada.page.getByTestId('retry')).toBeVisible();
   await expect(ada.page.getByTestId('peer-tile')).toHaveCount(0);
 });
+
+// A link that leads nowhere says so and leads back; the browser's Back goes where the person was.
+test('a bad room link and an unknown page say so and lead home; Back returns', async ({ people }) => {
+  const ada = await people.open('Ada', '/r/not%20a%20room');
+  await expect(ada.page.getByTestId('error')).toContainText(/not a valid room name/);
+  await ada.page.getByTestId('retry').click();
+  await expect(ada.page).toHaveURL(/\/$/);
+  await expect(ada.page.getByTestId('new-room')).toBeVisible();
+
+  await ada.page.getByTestId('new-room').click();
+  await expect(ada.page.getByTestId('room-privacy')).toHaveText(/Private room/);
+  await ada.page.goBack();
+  await expect(ada.page.getByTestId('new-room')).toBeVisible();
+
+  // The server answers any /r/... with the page; a path deeper than a room is none.
+  await ada.page.goto('/r/room/deeper');
+  await expect(ada.page.getByRole('heading')).toHaveText('Nothing here');
+  await ada.page.getByRole('link', { name: 'Start or join a room' }).click();
+  await expect(ada.page.getByTestId('new-room')).toBeVisible();
+});

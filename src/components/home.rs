@@ -1,8 +1,7 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use meshcall_protocol::is_valid_room_name;
 
-use crate::hooks::{random_room_key, random_room_name};
+use crate::hooks::{go_to, random_room_key, random_room_name};
 
 /// Typed room names: spaces become dashes so "team standup" just works.
 pub fn normalize_room(typed: &str) -> String {
@@ -11,29 +10,21 @@ pub fn normalize_room(typed: &str) -> String {
 
 #[component]
 pub fn Home() -> impl IntoView {
-    let navigate = use_navigate();
     let typed = RwSignal::new(String::new());
     let error = RwSignal::new(false);
     // Only the room (and a new room's key) goes along: nothing from this page's query, which
-    // anyone who sent the link could have written.
-    let go_to = move |path: String| {
-        let navigate = navigate.clone();
-        move || navigate(&path, Default::default())
-    };
-    // A new room is private: its key travels in the link's fragment, never to a server.
-    let new_room = {
-        let go_to = go_to.clone();
-        move |_| {
-            let key = random_room_key();
-            go_to(format!("/r/{}#{}", random_room_name(), key.as_str()))()
-        }
+    // anyone who sent the link could have written. A new room is private: its key travels in the
+    // link's fragment, never to a server.
+    let new_room = move |_| {
+        let key = random_room_key();
+        go_to(&format!("/r/{}#{}", random_room_name(), key.as_str()));
     };
     let go = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let room = normalize_room(&typed.get_untracked());
         if is_valid_room_name(&room) {
             error.set(false);
-            go_to(format!("/r/{room}"))();
+            go_to(&format!("/r/{room}"));
         } else {
             error.set(true);
         }

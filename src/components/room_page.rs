@@ -4,47 +4,39 @@
 use futures::FutureExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use meshcall_protocol::is_valid_room_name;
 
 use super::call::Call;
 use super::lobby::{Lobby, LobbyState};
-use crate::hooks::{invite_link, page_fragment, remember_name, remembered_name, SelfVideo};
+use crate::hooks::{go_to, invite_link, page_fragment, remember_name, remembered_name, SelfVideo};
 use crate::rtc::media::LocalMedia;
 use crate::session::{CallSettings, CallView, Session};
 use crate::signaling::{config, room_url};
 use crate::trust::RoomKey;
 
 #[component]
-pub fn RoomPage() -> impl IntoView {
-    let params = use_params_map();
-    let room = move || params.with(|p| p.get("room").unwrap_or_default());
-    view! {
-        {move || {
-            let room = room();
-            if !is_valid_room_name(&room) {
-                let why = format!("\u{201c}{room}\u{201d} is not a valid room name. Room names use letters, digits, - and _ (up to 64).");
-                return view! { <BadLink why /> }.into_any();
-            }
-            // A damaged key must never quietly make a private room an open one.
-            match RoomKey::from_fragment(&page_fragment()) {
-                Ok(key) => view! { <Room room key /> }.into_any(),
-                Err(_) => {
-                    let why = "The room key in this link is damaged. Ask for the invite link again.".to_owned();
-                    view! { <BadLink why /> }.into_any()
-                }
-            }
-        }}
+pub fn RoomPage(room: String) -> impl IntoView {
+    if !is_valid_room_name(&room) {
+        let why = format!("\u{201c}{room}\u{201d} is not a valid room name. Room names use letters, digits, - and _ (up to 64).");
+        return view! { <BadLink why /> }.into_any();
+    }
+    // A damaged key must never quietly make a private room an open one.
+    match RoomKey::from_fragment(&page_fragment()) {
+        Ok(key) => view! { <Room room key /> }.into_any(),
+        Err(_) => {
+            let why =
+                "The room key in this link is damaged. Ask for the invite link again.".to_owned();
+            view! { <BadLink why /> }.into_any()
+        }
     }
 }
 
 #[component]
 fn BadLink(why: String) -> impl IntoView {
-    let navigate = use_navigate();
     view! {
         <section class="error card" data-testid="error" role="alert">
             <p>{why}</p>
-            <button class="btn primary" data-testid="retry" on:click=move |_| navigate("/", Default::default())>
+            <button class="btn primary" data-testid="retry" on:click=move |_| go_to("/")>
                 "Choose another room"
             </button>
         </section>
