@@ -60,9 +60,11 @@ struct Stat {
     candidate_type: Option<String>,
 }
 
-/// Reads of a report that lacks the certificates yet, before giving up.
-const ATTEMPTS: u32 = 10;
-const RETRY_MS: u32 = 200;
+/// Reads of a report that lacks the certificates yet, before giving up (2 s in all). Read again
+/// soon: in a keyed room no media flows until the proof built from them has crossed, so each
+/// millisecond waited here is one more before the first face (a read takes a few).
+const ATTEMPTS: u32 = 200;
+const RETRY_MS: u32 = 10;
 
 /// [`fingerprints`], read again for a while if the report lags behind the handshake (the data
 /// channel can open a moment before `getStats()` lists the certificates).
