@@ -106,6 +106,9 @@ impl Default for Limits {
 /// Loopback: browsers treat http://127.0.0.1 as a secure context, so cameras work without TLS.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
+/// The largest `--max-file-mb`: what the app accepts from any `config.json` (src/session/files.rs).
+pub const MAX_FILE_MB: u32 = 2_047;
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {
     #[error("{0} must be greater than zero")]
@@ -200,6 +203,13 @@ impl Config {
         }
         if self.max_file_mb == Some(0) {
             return Err(ConfigError::Zero("--max-file-mb"));
+        }
+        // The page holds a file in one typed array, and the app caps what it accepts there.
+        if self.max_file_mb.is_some_and(|mb| mb > MAX_FILE_MB) {
+            return Err(ConfigError::TooMany {
+                name: "--max-file-mb",
+                max: MAX_FILE_MB as usize,
+            });
         }
         let has_turn = self.turn.is_some()
             || self
@@ -334,5 +344,16 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(c.validate(), Err(ConfigError::Zero("--max-file-mb")));
+    }
+
+    #[test]
+    fn a_file_cap_beyond_what_the_page_can_hold_is_refused() {
+        let c = |mb| Config {
+            max_file_mb: Some(mb),
+            ..Config::default()
+        };
+        assert_eq!(c(MAX_FILE_MB).validate(), Ok(()));
+        let err = c(MAX_FILE_MB + 1).validate().unwrap_err();
+        assert_eq!(err.to_string(), "--max-file-mb may be at most 2047");
     }
 }
