@@ -118,6 +118,11 @@ async function flowsInPage(pcs) {
         f.freezes += r.freezeCount ?? 0;
       }
     });
+    // The limits our video sender carries on this connection (setParameters), if any.
+    const sender = pc.getSenders().find((x) => x.track?.kind === 'video');
+    const encoding = sender?.getParameters().encodings?.[0];
+    f.maxBitrate = encoding?.maxBitrate ?? null;
+    f.scale = encoding?.scaleResolutionDownBy ?? null;
     // When these figures were read: a busy page answers late, so rates divide by this, not by
     // the time the caller meant to wait.
     f.at = Date.now();
@@ -135,6 +140,7 @@ export function flowDelta(before, after) {
   return after.map((a) => {
     const b = before.find((x) => x.index === a.index) ?? {};
     const d = { index: a.index, peer: a.peer, limitation: a.limitation, targetBps: a.targetBps, availableBps: a.availableBps,
+      maxBitrate: a.maxBitrate, scale: a.scale,
       ms: Math.max(1, a.at - (b.at ?? a.at)) };
     for (const k of ['audioSamples', 'audioConcealed', 'frames', 'freezes', 'bytes', 'sent', 'encoded']) d[k] = a[k] - (b[k] ?? 0);
     return d;

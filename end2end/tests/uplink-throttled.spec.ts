@@ -41,6 +41,8 @@ type Flow = {
   limitation: string;
   targetBps: number;
   availableBps: number;
+  maxBitrate: number | null;
+  scale: number | null;
   ms: number;
 };
 /** What one viewer received in a window: in total per flow, and per sample. */
@@ -103,7 +105,9 @@ test('one person on a 1 Mbit/s uplink in a room of four: still heard, video movi
     const after = await read(all, THROTTLED_SAMPLES);
     // What Margaret's own senders did meanwhile, per connection and reading: frames encoded, the
     // bitrate they aimed at and what limited them (bandwidth, cpu), to tell the link from the CPU.
-    const sending = after[3].samples.map((s) => s.map((f) => `${f.encoded}f ${Math.round(f.targetBps / 1000)}k ${f.limitation}`));
+    const sending = after[3].samples.map((s) =>
+      s.map((f) => `${f.encoded}f ${Math.round(f.targetBps / 1000)}k ${f.limitation} (max ${f.maxBitrate}, /${f.scale})`),
+    );
 
     const report = three.map((v, i) => {
       const [b, a] = [before[i].total, after[i].total];
