@@ -4,7 +4,8 @@
 # Not part of `make test`: it reports figures against targets, it does not pass or fail on them.
 #
 # Everything runs inside a private network namespace (scripts/netns.sh): the load generator and the
-# browsers only ever talk to that namespace's loopback and veth pair. About 40 minutes on 2 cores.
+# browsers only ever talk to that namespace's loopback and veth pair (and the uplink part's throttled
+# person to a second namespace joined to it: end2end/slowlink.mjs). About an hour on 2 cores.
 #   bash scripts/bench.sh            the full run that BENCHMARKS.md records
 #   bash scripts/bench.sh --quick    fewer runs and sockets, to try a change (still rewrites the report)
 #   bash scripts/bench.sh --report   rewrite BENCHMARKS.md and the plot from the last run's JSON
