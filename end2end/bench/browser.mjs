@@ -311,9 +311,10 @@ async function throttledRun(fast, slow, variant, slowWhere) {
 
 async function uplinkSection(result) {
   const out = { budget_kbps: 2500, throttle_kbit: opts['throttle-kbit'], sends: {}, throttled: {} };
-  // The camera as Chromium's default fake one is (640x480), but noise: the floor's copies may each
-  // aim for what the browser allows that picture (1.7 Mbit/s), meshcall's for their share.
-  const browser = await launch([noisyVideoFlag(640, 480)]);
+  // Noise at 320x240: at 640x480 two cores could not encode the copies past N = 4 (load 30-45, every
+  // N = 8 run of both pages failed). The browser lets the floor send such a picture at up to
+  // 600 kbit/s a copy, so meshcall's budget binds from N = 6 on ((2,500 - 5 x 40) / 5 = 460).
+  const browser = await launch([noisyVideoFlag()]);
   result.chromium ||= browser.version();
   try {
     for (const n of opts['uplink-ns'].split(',').map(Number)) {
