@@ -19,9 +19,11 @@
 // (likely src/room/liveness.rs: a data channel silent 3 s counts as a lost path, a peer then silent
 // 5 s as gone, and a starved page is silent that long; not investigated further). Once, at load 4-16, one
 // viewer got 2.4 frames a second from her against 8 at the others, that connection having carried
-// 1.2 Mbit/s before the throttle against 0.45 for the others, as if the budget's limit had not
-// reached that sender (a failed setParameters is logged, "could not limit the video", and not
-// retried). The figures the spec writes (received.json) include each sender's limits to tell.
+// 1.2 Mbit/s before the throttle against 0.45 for the others. Probably that viewer showed her in a
+// larger tile: in a later (green) run one connection carried 940 kbit/s at 1/1.5 scale, the others
+// 499 kbit/s at 1/2, and the budget picks the scale from its share, not from what the link carries,
+// so on ~150 kbit/s that copy keeps a larger picture and drops frames. The figures the spec writes
+// (received.json) include each sender's limits to tell.
 import * as fs from 'node:fs';
 import { chromium } from '@playwright/test';
 import { test, expect, People, expectFullMesh, roomName, type Person } from './fixtures';
