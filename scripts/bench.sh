@@ -4,13 +4,16 @@
 # Not part of `make test`: it reports figures against targets, it does not pass or fail on them.
 #
 # Everything runs inside a private network namespace (scripts/netns.sh): the load generator and the
-# browsers only ever talk to that namespace's loopback and veth pair. About 40 minutes on 2 cores.
+# browsers only ever talk to that namespace's loopback and veth pair (and the uplink part's throttled
+# person to a second namespace joined to it: end2end/slowlink.mjs). About an hour on 2 cores.
 #   bash scripts/bench.sh            the full run that BENCHMARKS.md records
 #   bash scripts/bench.sh --quick    fewer runs and sockets, to try a change (still rewrites the report)
 #   bash scripts/bench.sh --report   rewrite BENCHMARKS.md and the plot from the last run's JSON
-#   bash scripts/bench.sh --part ttff|cluster   one part as the full run measures it (time to first
-#                                    face with the keyed room; the two-node cluster against one node),
-#                                    into target/bench-<part>/: prints its report, leaves BENCHMARKS.md
+#   bash scripts/bench.sh --part ttff|cluster|uplink   one part as the full run measures it (time to
+#                                    first face with the keyed room; the two-node cluster against one
+#                                    node; bytes sent per page for N = 2..8 and a room with one throttled
+#                                    uplink), into target/bench-<part>/: prints its report, leaves
+#                                    BENCHMARKS.md
 # Before the server and browser parts it waits up to MESHCALL_BENCH_QUIET_WAIT seconds for
 # other work on the machine to quieten (90 s).
 # With MATCHBOX_SERVER=/path/to/matchbox_server (`cargo install matchbox_server`), the load generator
@@ -21,10 +24,10 @@ cd "$ROOT"
 OUT="$ROOT/target/bench"
 MODE="${1:-full}"
 PART="${2:-}"
-usage() { echo "usage: scripts/bench.sh [--quick|--report|--part ttff|cluster]" >&2; exit 2; }
+usage() { echo "usage: scripts/bench.sh [--quick|--report|--part ttff|cluster|uplink]" >&2; exit 2; }
 case "$MODE" in
   full | --quick | --report) ;;
-  --part) case "$PART" in ttff | cluster) OUT="$ROOT/target/bench-$PART" ;; *) usage ;; esac ;;
+  --part) case "$PART" in ttff | cluster | uplink) OUT="$ROOT/target/bench-$PART" ;; *) usage ;; esac ;;
   *) usage ;;
 esac
 
@@ -62,8 +65,12 @@ fi
 SERVER_BIN="$OUT/bin/meshcall-server"
 LOADGEN="$OUT/bin/loadgen"
 DIST="$OUT/dist"
+# The uplink (issue 12): bytes each page sends for N = 2..8, 3 runs each; a room of four with one
+# person throttled to 1 Mbit/s, 3 runs; meshcall and the floor alternating.
+UPLINK_OPTS=(--uplink-ns 2,3,4,5,6,8 --uplink-runs 3 --throttled-runs 3)
 if [ "$MODE" = --quick ]; then
   SOCKETS=2000 RATES=1000,5000 STEP_SECS=5
+  UPLINK_OPTS=(--uplink-ns 2,4,8 --uplink-runs 1 --throttled-runs 1)
   BROWSER_OPTS=(--runs 3 --mesh-runs 1 --mesh-ns 2,3,6 --big-n 0 --cpu-runs 1 --cpu-seconds 5)
 else
   SOCKETS=10000 RATES=1000,5000,10000,20000,40000 STEP_SECS=10
@@ -71,6 +78,12 @@ else
   BROWSER_OPTS=(--runs 7 --mesh-runs 4 --mesh-ns 2,3,4,5,6,8 --spreads 0,1000 --big-n 12 --big-runs 2
     --cpu-runs 3 --cpu-seconds 12)
 fi
+BROWSER_OPTS+=(--only ttff,open,mesh,size,cpu,uplink "${UPLINK_OPTS[@]}")
+# The browser benchmarks' server listens on every address of the namespace: the throttled person's
+# browser reaches it (and the floor page) from a namespace of its own, over 10.77.1.1. The floor page
+# is served by browser.mjs on port 18199 and signals through this server.
+BROWSER_ADDR=0.0.0.0:18180
+BROWSER_FLAGS=(--allowed-origin http://127.0.0.1:18199 --allowed-origin http://10.77.1.1:18199)
 # Microseconds some task waited for a CPU (PSI): how much others loaded the machine meanwhile.
 pressure() { sed -n 's/^some .*total=\([0-9]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || echo 0; }
 # Each socket is a file descriptor on both sides: lift the soft limit to the hard one (20,000 here).
@@ -134,19 +147,26 @@ if [ "$MODE" = --part ]; then
     bench_cluster 10000 5000 10
     cat "$OUT/cluster.md"
   else
+    if [ "$PART" = ttff ]; then
+      what="time to first face, open room, private room (key) and the floor page"
+      PART_OPTS=(--only ttff --runs 7) SHOW=(-e '/[Tt]ime to first face/,/^## /p')
+    else
+      what="bytes sent per page for N = 2..8 and a room with one throttled uplink, meshcall and the floor"
+      PART_OPTS=(--only uplink "${UPLINK_OPTS[@]}")
+      SHOW=(-e '/^| \(Upload of\|Room of four\|Same room\)/p' -e '/^## Uplink/,/^## /p')
+    fi
     wait_quiet
-    say "browsers: time to first face, open room, private room (key) and the floor page, alternating"
-    start_server meshcall-browser 18180 "$SERVER_BIN" --addr 127.0.0.1:18180 --static-dir "$DIST" \
-      --allowed-origin http://127.0.0.1:18199
+    say "browsers: $what, alternating"
+    start_server meshcall-browser 18180 "$SERVER_BIN" --addr "$BROWSER_ADDR" --static-dir "$DIST" "${BROWSER_FLAGS[@]}"
     (cd "$ROOT/end2end" && node bench/browser.mjs --app http://127.0.0.1:18180 --floor-port 18199 \
-      --out "$OUT/browser.json" --only ttff --runs 7)
+      --out "$OUT/browser.json" "${PART_OPTS[@]}")
     stop_server
-    printf '{"started":"%s","finished":"%s","commit":"%s","mode":"part ttff","loadavg_start":"%s","loadavg_end":"%s","dirty":%s}\n' \
-      "$STARTED" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD)" "$LOAD_START" \
+    printf '{"started":"%s","finished":"%s","commit":"%s","mode":"part %s","loadavg_start":"%s","loadavg_end":"%s","dirty":%s}\n' \
+      "$STARTED" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD)" "$PART" "$LOAD_START" \
       "$(cut -d' ' -f1-3 /proc/loadavg)" "$DIRTY" >"$OUT/run.json"
     node "$ROOT/end2end/bench/report.mjs" --dir "$OUT" --md "$OUT/BENCHMARKS.md" --svg "$OUT/plot.svg" \
-      --history /dev/null --command "bash scripts/bench.sh --part ttff"
-    sed -n '/[Tt]ime to first face/,/^## /p' "$OUT/BENCHMARKS.md"
+      --history /dev/null --command "bash scripts/bench.sh --part $PART"
+    sed -n "${SHOW[@]}" "$OUT/BENCHMARKS.md"
   fi
   say "$OUT holds this part's figures; BENCHMARKS.md was not rewritten"
   exit 0
@@ -177,10 +197,8 @@ if [ -n "${MATCHBOX_SERVER:-}" ]; then
 fi
 
 wait_quiet
-say "browsers: time to first face, mesh assembly N=2..6, download size, client CPU (meshcall vs floor)"
-# The floor page is served by browser.mjs on 127.0.0.1:18199 and signals through this server.
-BROWSER_FLAGS=(--allowed-origin http://127.0.0.1:18199)
-start_server meshcall-browser 18180 "$SERVER_BIN" --addr 127.0.0.1:18180 --static-dir "$DIST" "${BROWSER_FLAGS[@]}"
+say "browsers: time to first face, mesh assembly N=2..8, download size, client CPU, uplink (meshcall vs floor)"
+start_server meshcall-browser 18180 "$SERVER_BIN" --addr "$BROWSER_ADDR" --static-dir "$DIST" "${BROWSER_FLAGS[@]}"
 P0="$(pressure)" T0="$(date +%s)"
 (cd "$ROOT/end2end" && node bench/browser.mjs --app http://127.0.0.1:18180 --floor-port 18199 \
   --out "$OUT/browser.json" "${BROWSER_OPTS[@]}")

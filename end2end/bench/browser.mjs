@@ -7,11 +7,17 @@
 //
 // node end2end/bench/browser.mjs --app http://127.0.0.1:18180 --out /tmp/browser.json
 //   [--runs 7] [--mesh-runs 3] [--mesh-ns 2,3,4,5,6,8] [--spreads 0,1000] [--big-n 12] [--big-runs 2]
-//   [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,open,mesh,size,cpu] [--keyed 1] [--ttff-joins 10]
+//   [--cpu-runs 3] [--cpu-seconds 15] [--only ttff,open,mesh,size,cpu,uplink] [--keyed 1] [--ttff-joins 10]
+//   [--uplink-ns 2,3,4,5,6,8] [--uplink-runs 3] [--throttled-runs 3] [--uplink-seconds 8]
+// The uplink section (issue 12) is not in the default --only: it makes a network namespace for one
+// person (slowlink.mjs), so the server and the floor must listen on every address (scripts/bench.sh
+// --part uplink does that).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { NO_BACKGROUND_THROTTLING, smallVideoFlag } from '../chromium.mjs';
+import { HERE, THERE, flowDelta, noisyVideoFlag, openSlowLink, readFlows } from '../slowlink.mjs';
 import { benchState, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
 import { measureRoomPage } from './size.mjs';
 
@@ -23,6 +29,7 @@ const opts = {
   // figure is their mean (every join counts in it, none is dropped). One join alone varies by ~40%
   // from the next on this machine, more than the 5-10% the targets ask about.
   'ttff-joins': 10,
+  'uplink-ns': '2,3,4,5,6,8', 'uplink-runs': 3, 'throttled-runs': 3, 'uplink-seconds': 8, 'throttle-kbit': 1000,
 };
 for (let i = 2; i < process.argv.length; i += 2) {
   const k = process.argv[i].replace(/^--/, '');
@@ -236,6 +243,122 @@ async function cpuRun(variant, seconds) {
   }
 }
 
+// The uplink (issue 12). A page's connections, read with getStats (instrument.js keeps them).
+const flowsOf = (p) => readFlows(p.page, 'window.__bench.peerConnections');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Every page's flows over `seconds`, after `settle` seconds of the call running. */
+async function flowWindow(people, settle, seconds) {
+  await sleep(settle * 1000);
+  const before = await Promise.all(people.map(flowsOf));
+  await sleep(seconds * 1000);
+  const after = await Promise.all(people.map(flowsOf));
+  return after.map((a, i) => flowDelta(before[i], a));
+}
+
+/** N people in a call, each camera a noisy clip that needs more than any budget gives: kbit/s each
+ * page sends (transport bytes of all its connections: media, headers, RTCP, data channel). */
+async function sendRun(browser, variant, n) {
+  const room = uniqueRoom(`send${n}`);
+  const people = [];
+  try {
+    for (let i = 0; i < n; i++) people.push(await enter(browser, variant, room, `P${i + 1}`));
+    const shown = people.map((p) => p.page.evaluate((k) => window.__bench.facesShown(k), n - 1));
+    await joinAll(people);
+    await withTimeout(Promise.all(shown), 60_000, `${variant} call of ${n}`)
+      .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
+    const load = os.loadavg()[0];
+    const flows = await flowWindow(people, 8, opts['uplink-seconds']);
+    const kbps = flows.map((fs) => fs.reduce((a, f) => a + f.sent * 8 / f.ms, 0));
+    const senders = flows.flat();
+    return { n, loadavg: load, kbps_per_page: kbps, max_kbps: Math.max(...kbps),
+      // Senders whose encoder was held back by the CPU rather than the network: a busy machine
+      // sends less than either page would ask for.
+      cpu_limited: senders.filter((f) => f.limitation === 'cpu').length, senders: senders.length };
+  } finally {
+    await Promise.all(people.map((p) => p.context.close().catch(() => {})));
+  }
+}
+
+/** A room of four: three in `fast`, one in `slow` (the browser behind the throttled link, its camera
+ * a noisy clip). Per tile at the three (viewer, sender): frames decoded and freezes a second, audio
+ * concealed, kbit/s received. */
+async function throttledRun(fast, slow, variant, slowWhere) {
+  const room = uniqueRoom('throttled');
+  const people = [];
+  try {
+    for (const name of ['Ada', 'Grace', 'Linus']) people.push(await enter(fast, variant, room, name));
+    people.push(await lobby(slow, roomUrl(slowWhere, variant, room), 'Margaret'));
+    const shown = people.map((p) => p.page.evaluate(() => window.__bench.facesShown(3)));
+    await joinAll(people);
+    await withTimeout(Promise.all(shown), 60_000, `${variant} throttled room`)
+      .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
+    const load = os.loadavg()[0];
+    const flows = await flowWindow(people, 10, opts['uplink-seconds']);
+    const tiles = flows.slice(0, 3).flatMap((fs, viewer) => fs.map((f) => ({
+      viewer, from: f.peer === THERE ? 'throttled' : 'other', fps: f.frames * 1000 / f.ms, freezes: f.freezes,
+      concealed: f.audioConcealed / Math.max(1, f.audioSamples), kbps: f.bytes * 8 / f.ms,
+    })));
+    const of = (from) => tiles.filter((t) => t.from === from);
+    const slowTiles = of('throttled'), others = of('other');
+    return { loadavg: load, tiles, complete: slowTiles.length === 3 && others.length === 6,
+      throttled_min_fps: Math.min(...slowTiles.map((t) => t.fps)), throttled_freezes: slowTiles.reduce((a, t) => a + t.freezes, 0),
+      throttled_max_concealed: Math.max(...slowTiles.map((t) => t.concealed)), throttled_kbps: slowTiles.reduce((a, t) => a + t.kbps, 0),
+      others_min_fps: Math.min(...others.map((t) => t.fps)), others_freezes: others.reduce((a, t) => a + t.freezes, 0) };
+  } finally {
+    await Promise.all(people.map((p) => p.context.close().catch(() => {})));
+  }
+}
+
+async function uplinkSection(result) {
+  const out = { budget_kbps: 2500, throttle_kbit: opts['throttle-kbit'], sends: {}, throttled: {} };
+  // Noise at 320x240: at 640x480 two cores could not encode the copies past N = 4 (load 30-45, every
+  // N = 8 run of both pages failed). The browser lets the floor send such a picture at up to
+  // 600 kbit/s a copy, so meshcall's budget binds from N = 6 on ((2,500 - 5 x 40) / 5 = 460).
+  const browser = await launch([noisyVideoFlag()]);
+  result.chromium ||= browser.version();
+  try {
+    for (const n of opts['uplink-ns'].split(',').map(Number)) {
+      const rs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+      for (let i = 0; i < opts['uplink-runs']; i++) {
+        for (const v of order(i)) {
+          const r = await attempt(`send ${v} N=${n} #${i + 1}`, () => sendRun(browser, v, n), result.failures);
+          rs[v].push(r);
+          if (r) log(`send ${v} N=${n} #${i + 1}: per page ${r.kbps_per_page.map((k) => k.toFixed(0)).join(', ')} kbit/s (load ${r.loadavg.toFixed(1)}, ${r.cpu_limited}/${r.senders} senders cpu-limited)`);
+        }
+      }
+      out.sends[n] = rs;
+    }
+  } finally {
+    await browser.close().catch(() => {});
+  }
+  // One person behind a throttled link: a browser of its own in a namespace of its own.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshcall-slowlink-'));
+  const link = await openSlowLink(path.join(dir, 'chromium.sh'));
+  const app = new URL(opts.app);
+  const slowWhere = { app: `http://${HERE}:${app.port}`, floor: `http://${HERE}:${opts['floor-port']}`,
+    signaling: `ws://${HERE}:${app.port}/ws/` };
+  const fast = await launch([smallVideoFlag()]);
+  const slow = await launch([noisyVideoFlag(), `--unsafely-treat-insecure-origin-as-secure=${slowWhere.app},${slowWhere.floor}`], link.chromium);
+  try {
+    link.throttle(opts['throttle-kbit']);
+    const rs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+    for (let i = 0; i < opts['throttled-runs']; i++) {
+      for (const v of order(i)) {
+        const r = await attempt(`throttled ${v} #${i + 1}`, () => throttledRun(fast, slow, v, slowWhere), result.failures);
+        rs[v].push(r);
+        if (r) log(`throttled ${v} #${i + 1}: from the throttled person min ${r.throttled_min_fps.toFixed(1)} fps, ${r.throttled_freezes} freezes, audio concealed max ${(r.throttled_max_concealed * 100).toFixed(1)}%, ${r.throttled_kbps.toFixed(0)} kbit/s in all; others min ${r.others_min_fps.toFixed(1)} fps, ${r.others_freezes} freezes (load ${r.loadavg.toFixed(1)})`);
+      }
+    }
+    out.throttled = rs;
+  } finally {
+    await slow.close().catch(() => {});
+    await fast.close().catch(() => {});
+    link.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  result.uplink = out;
+}
+
 function summary(xs) {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return { n: 0 };
@@ -251,7 +374,8 @@ async function main() {
   const result = { started: new Date().toISOString(), chromium: '', options: opts, failures: [],
     // What the browsers ran with beyond the e2e suite's own flags (CHROMIUM_ARGS), for the report.
     settings: { extra_chromium_args: NO_BACKGROUND_THROTTLING, small_video: smallVideoFlag(), viewport: '1280x720' } };
-  const floor = await serveFloor(opts['floor-port']);
+  // The throttled person's browser reaches the floor from another namespace (the veth address).
+  const floor = await serveFloor(opts['floor-port'], only.has('uplink') ? '0.0.0.0' : '127.0.0.1');
   try {
     if (only.has('ttff') || only.has('size') || only.has('open')) {
       const browser = await launch();
@@ -369,6 +493,7 @@ async function main() {
         samples: rs,
       }]));
     }
+    if (only.has('uplink')) await uplinkSection(result);
   } finally {
     floor.close();
   }

@@ -20,6 +20,8 @@
   const B = (window.__bench = {
     joinAt: null, socketAt: null, idAt: null, sockets: 0, pcs: 0, sent: 0, received: 0, keepAlives: 0,
     sentKinds: {}, receivedKinds: {}, faces: [], connectedAt: [], attached: [], decoded: [],
+    // Every connection built, for getStats (the uplink benchmark).
+    peerConnections: [],
     // Other init scripts (timeline.js) hear every signaling message here: (dir 'in' | 'out', data).
     wsListeners: [],
   });
@@ -60,6 +62,7 @@
     const PC = function (...args) {
       B.pcs++;
       const pc = new NativePC(...args);
+      B.peerConnections.push(pc);
       // When each connection first reaches "connected" (ICE + DTLS done): tells network setup
       // apart from the time media then takes to show.
       pc.addEventListener('connectionstatechange', () => {

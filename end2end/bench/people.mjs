@@ -12,12 +12,13 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const INSTRUMENT = path.join(HERE, 'instrument.js');
 export const TIMELINE = path.join(HERE, 'timeline.js');
 
-/** The suite's Chromium and flags, without background throttling, plus `extra`. */
-export const launch = (extra = []) =>
-  chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...NO_BACKGROUND_THROTTLING, ...extra] });
+/** The suite's Chromium (or `executablePath`) and flags, without background throttling, plus `extra`. */
+export const launch = (extra = [], executablePath = CHROMIUM_PATH) =>
+  chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...NO_BACKGROUND_THROTTLING, ...extra] });
 
-/** The floor page, served from this process on its own port; it signals through meshcall-server. */
-export function serveFloor(port) {
+/** The floor page, served from this process on its own port (on `host`); it signals through
+ * meshcall-server. */
+export function serveFloor(port, host = '127.0.0.1') {
   const files = { '/floor.html': 'text/html', '/floor.js': 'text/javascript' };
   const server = http.createServer((req, res) => {
     const p = new URL(req.url, 'http://x').pathname;
@@ -25,7 +26,7 @@ export function serveFloor(port) {
     res.writeHead(200, { 'content-type': files[p], 'cache-control': 'no-store' });
     res.end(fs.readFileSync(path.join(HERE, p.slice(1))));
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
 
 /** The link a person opens: `where` is { app, floor, signaling } (base URLs), and optionally

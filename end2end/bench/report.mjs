@@ -209,6 +209,38 @@ if (cpu?.meshcall?.browser?.n && cpu?.floor?.browser?.n) {
     : 'What would move it: whatever runs on those threads only in meshcall (a WebAudio graph left running, other capture or encode settings).'}`);
 } else rows.push(['Client CPU, four-person call', 'n/a', 'nothing measurable over the floor', yes(null)]);
 
+// The uplink (issue 12): what each page sends for N = 2..8 against the budget, and a room of four
+// with one person's uplink throttled. Judged run by run: a target is met only if every run meets it.
+const up = br.uplink;
+const UPLOAD_CEILING = (up?.budget_kbps ?? 2500) * 1.1;
+const THROTTLED_MIN_FPS = 2;
+const THROTTLED_MAX_CONCEALED = 0.1;
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : NaN; };
+const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : 'n/a');
+const throttledOk = (r) => r && r.complete && r.throttled_min_fps >= THROTTLED_MIN_FPS && r.throttled_max_concealed <= THROTTLED_MAX_CONCEALED;
+if (up) {
+  for (const n of Object.keys(up.sends ?? {}).sort((a, b) => a - b)) {
+    const m = up.sends[n].meshcall ?? [], fl = up.sends[n].floor ?? [];
+    const runs = m.map((r, i) => `${r ? f0(r.max_kbps) : 'n/a'}/${fl[i] ? f0(fl[i].max_kbps) : 'n/a'}`).join(', ');
+    const ok = m.length > 0 && m.every((r) => r && r.max_kbps <= UPLOAD_CEILING);
+    const cpuLimited = m.filter(Boolean).reduce((a, r) => a + r.cpu_limited, 0), senders = m.filter(Boolean).reduce((a, r) => a + r.senders, 0);
+    rows.push([`Upload of the busiest page, N = ${n} (noisy camera)`,
+      `runs (meshcall/floor): ${runs} kbit/s${cpuLimited ? `; ${cpuLimited} of ${senders} meshcall senders held back by the CPU` : ''}`,
+      `meshcall ≤ ${f0(UPLOAD_CEILING)} kbit/s (the ${f0(up.budget_kbps)} budget + 10% packet headers) in every run`, yes(ok)]);
+  }
+  const th = up.throttled ?? {};
+  if (th.meshcall?.length) {
+    const m = th.meshcall, fl = th.floor ?? [];
+    const cell = (r) => (r ? `${f1(r.throttled_min_fps)} fps, ${r.throttled_freezes} freezes, ${pct(r.throttled_max_concealed)}` : 'n/a');
+    rows.push([`Room of four, one uplink throttled to ${f0(up.throttle_kbit)} kbit/s: the three others' tiles of that person (slowest tile's fps, freezes of the three, audio concealed at worst)`,
+      m.map((r, i) => `run ${i + 1}: meshcall ${cell(r)}; floor ${cell(fl[i])}`).join('<br>'),
+      `every tile ≥ ${THROTTLED_MIN_FPS} fps and ≤ ${pct(THROTTLED_MAX_CONCEALED)} of the audio concealed, in every run`, yes(m.every(throttledOk))]);
+    const other = (r) => (r ? `${f1(r.others_min_fps)} fps, ${r.others_freezes} freezes` : 'n/a');
+    rows.push(['Same room: the others\' tiles of each other (slowest tile, freezes of the six)',
+      m.map((r, i) => `run ${i + 1}: meshcall ${other(r)}; floor ${other(fl[i])}`).join('<br>'), 'no target (the floor beside it)', '—']);
+  }
+}
+
 // The plot.
 function svg() {
   const series = Object.entries(meshBy('0') ?? {}).map(([name, byN]) => ({
@@ -330,6 +362,7 @@ md.push('## How it is measured', '',
   '- **Download size**: a cold-cache load of `/r/<room>` until the preview plays, then Join, until the call view shows and the network is idle; every HTTP response body compressed on its own by GNU `gzip -9` and summed (`end2end/bench/size.mjs`, the same code as `scripts/size.sh` and the table in README, which give the bytes; the on-the-wire figure is what the server actually sent, with its own compression and headers).',
   '- **Server**: `cargo run --release -p meshcall-server --example loadgen` against meshcall-server on loopback (inside the namespace), 10,000 sockets in rooms of 2–12, timestamped `Signal`s (200 B of padding, like a candidate) sent to a random room member at a steady total rate, stepped up, while 100 extra sockets a second join rooms that have space, stay 1 s and leave; each socket sends a `"KeepAlive"` every 10 s like matchbox clients. Latency is send-to-receive inside the generator. Server and generator share the 2 cores' + (run.load_priority && run.load_priority !== 'default' ? ` and run at a raised CPU priority (\`${run.load_priority}\`) so other work on the shared machine disturbs them less` : '') + '. Memory: the server\'s VmRSS before the first socket and with all sockets open and idle, divided by the sockets.',
   '- **Client CPU**: four people in a steady call (the same 160x120 15 fps clip, so the machine is not saturated and WebRTC does not adapt resolution or frame rate under CPU overuse), after 3 s of settling: user+system CPU of every Chromium process over ' + (br.options?.['cpu-seconds'] ?? '?') + ' s, and each page\'s main-thread task time (`Performance.getMetrics`).',
+  '- **Uplink** (issue 12): every camera a 320x240 15 fps clip of noise (`end2end/slowlink.mjs`), which needs more than any budget gives, so each sender uses what it may (at 640x480 two cores could not encode the copies past N = 4). *Upload per page*: N people join at once; after 8 s of call, each page\'s transport `bytesSent` (all its connections: media, packet headers, RTCP, data channel) over ' + (br.options?.['uplink-seconds'] ?? '?') + ' s; the busiest page is judged. The floor sets no limit, so each copy aims for what the browser allows for that picture (600 kbit/s at 320x240; the budget gives less from N = 6 on); meshcall divides its budget, and in a 1280x720 window, where every tile is smaller than the camera, sends each copy only what its tile shows (the tile sizes the receivers report). *Throttled room*: four people, one of them in a browser of its own in a network namespace of its own whose veth link to the others has a token bucket (`tc qdisc ... tbf rate ' + (br.uplink?.throttle_kbit ?? '?') + 'kbit burst 16kb latency 200ms`) on everything it sends; the three others use the small clip. After 10 s of call, per tile at the three (getStats `inbound-rtp`): frames decoded a second, `freezeCount`, and the share of audio samples concealed, over the same window.',
   '');
 
 if (tt) {
@@ -380,6 +413,28 @@ if (cpu) {
   if (names.length) {
     md.push('', 'Where it goes, by Chromium thread name summed over all processes (median, % of one core):', '', '| thread | meshcall | floor |', '| --- | --- | --- |',
       ...names.map((k) => `| ${k} | ${f1(cpu.meshcall?.threads?.[k] ?? 0)} | ${f1(cpu.floor?.threads?.[k] ?? 0)} |`));
+  }
+  md.push('');
+}
+if (up) {
+  md.push('## Uplink', '', `Every page's upload budget is the default (${f0(up.budget_kbps)} kbit/s). Run by run, in the order they ran (meshcall and the floor alternating).`, '',
+    '### Upload per page', '', '| N | page | kbit/s sent by each page, run by run | busiest page, median | senders held back by the CPU |', '| --- | --- | --- | --- | --- |');
+  for (const n of Object.keys(up.sends ?? {}).sort((a, b) => a - b)) {
+    for (const [v, rs] of Object.entries(up.sends[n])) {
+      const ok = rs.filter(Boolean);
+      md.push(`| ${n} | ${v} | ${rs.map((r) => (r ? r.kbps_per_page.map(f0).join(' ') : 'n/a')).join('; ')} | ${f0(median(ok.map((r) => r.max_kbps)))} | ${ok.reduce((a, r) => a + r.cpu_limited, 0)} of ${ok.reduce((a, r) => a + r.senders, 0)} |`);
+    }
+  }
+  md.push('', `### One uplink throttled to ${f0(up.throttle_kbit)} kbit/s, room of four`, '',
+    'Per tile at the three people on the fast link: frames decoded a second / freezes / audio concealed. "Throttled" tiles show the person behind the slow link.', '',
+    '| run | page | throttled person\'s tiles | their kbit/s in all | the others\' tiles of each other |', '| --- | --- | --- | --- | --- |');
+  const n = Math.max(...Object.values(up.throttled ?? {}).map((rs) => rs.length), 0);
+  for (let i = 0; i < n; i++) {
+    for (const [v, rs] of Object.entries(up.throttled)) {
+      const r = rs[i];
+      const tiles = (from) => r.tiles.filter((t) => t.from === from).map((t) => `${f1(t.fps)}/${t.freezes}${from === 'throttled' ? `/${pct(t.concealed)}` : ''}`).join(', ');
+      md.push(r ? `| ${i + 1} | ${v} | ${tiles('throttled')} | ${f0(r.throttled_kbps)} | ${tiles('other')} |` : `| ${i + 1} | ${v} | n/a (failed) | | |`);
+    }
   }
   md.push('');
 }
