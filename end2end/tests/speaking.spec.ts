@@ -4,7 +4,7 @@
 // Chromium whose fake microphone plays a WAV of silence (a launch flag, so a browser of its own).
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, silentAudioFlag } from '../chromium.mjs';
-import { test as base, expect, expectNamed, roomName, tileOf, People, type Person } from './fixtures';
+import { test as base, expect, expectNamed, expectSpeakers, mute, roomName, tileOf, People } from './fixtures';
 
 const test = base.extend<{ quiet: People }>({
   quiet: async ({}, use, testInfo) => {
@@ -16,30 +16,6 @@ const test = base.extend<{ quiet: People }>({
     await browser.close();
   },
 });
-
-/** The names of the tiles marked speaking on `viewer`'s page. */
-async function speakers(viewer: Person): Promise<string[]> {
-  const names = await viewer.page.locator('[data-testid=peer-tile][data-speaking=true]').getByTestId('peer-name').allTextContents();
-  return names.map((n) => n.trim()).sort();
-}
-
-async function mute(p: Person, muted: boolean) {
-  const mic = p.page.getByTestId('call-mic');
-  await mic.click();
-  await expect(mic).toHaveAttribute('aria-pressed', String(!muted));
-}
-
-/** `viewer` sees exactly `names` speaking, and still does a few readings (seconds) later: a mark that
- * flickers, or a silent person marked now and then, fails. */
-async function expectSpeakers(viewer: Person, names: string[]) {
-  await expect.poll(() => speakers(viewer), { message: `${viewer.name} sees speaking`, timeout: 6_000 }).toEqual(names);
-  // Each reading of the app is a second apart: watch three of them.
-  const until = Date.now() + 3_000;
-  while (Date.now() < until) {
-    expect(await speakers(viewer), `${viewer.name} still sees speaking`).toEqual(names);
-    await viewer.page.waitForTimeout(250); // sampling what the page shows, not waiting for an event
-  }
-}
 
 test('the speaking mark follows the microphone that carries sound, never a silent or muted one', async ({ people, quiet }) => {
   const room = roomName('speak');
