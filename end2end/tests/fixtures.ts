@@ -331,9 +331,9 @@ export async function say(p: Person, text: string) {
 
 // Who speaks and the connection's quality (issue 13), as a person sees them on the tiles.
 
-/** The names of the remote tiles marked speaking on `viewer`'s page. */
+/** The names on the tiles marked speaking on `viewer`'s page, their own as "Name (you)". */
 export async function speakers(viewer: Person): Promise<string[]> {
-  const names = await viewer.page.locator('[data-testid=peer-tile][data-speaking=true]').getByTestId('peer-name').allTextContents();
+  const names = await viewer.page.locator('.tile[data-speaking=true] .name').allTextContents();
   return names.map((n) => n.trim()).sort();
 }
 
@@ -345,14 +345,13 @@ export async function mute(p: Person, muted: boolean) {
 }
 
 /** `viewer` sees exactly `names` speaking, and still does a few readings (seconds) later: a mark that
- * flickers, or a silent person marked now and then, fails. `read` is what is marked (remote tiles by
- * default). */
-export async function expectSpeakers(viewer: Person, names: string[], read: (p: Person) => Promise<string[]> = speakers) {
-  await expect.poll(() => read(viewer), { message: `${viewer.name} sees speaking`, timeout: 6_000 }).toEqual(names);
+ * flickers, or a silent person marked now and then, fails. */
+export async function expectSpeakers(viewer: Person, names: string[]) {
+  await expect.poll(() => speakers(viewer), { message: `${viewer.name} sees speaking`, timeout: 6_000 }).toEqual(names);
   // Each reading of the app is a second apart: watch three of them.
   const until = Date.now() + 3_000;
   while (Date.now() < until) {
-    expect(await read(viewer), `${viewer.name} still sees speaking`).toEqual(names);
+    expect(await speakers(viewer), `${viewer.name} still sees speaking`).toEqual(names);
     await viewer.page.waitForTimeout(250); // sampling what the page shows, not waiting for an event
   }
 }

@@ -196,10 +196,10 @@ test('the meeting through matchbox_server: chat both ways, a file, who speaks, a
 
   // Who speaks: both fake microphones beep; the one unmuted is marked at the other, and it moves.
   await mute(grace, true);
-  await Promise.all([expectSpeakers(grace, ['Ada']), expectSpeakers(ada, [])]);
+  await Promise.all([expectSpeakers(grace, ['Ada']), expectSpeakers(ada, ['Ada (you)'])]);
   await mute(ada, true);
   await mute(grace, false);
-  await Promise.all([expectSpeakers(ada, ['Grace']), expectSpeakers(grace, [])]);
+  await Promise.all([expectSpeakers(ada, ['Grace']), expectSpeakers(grace, ['Grace (you)'])]);
 
   await grace.page.getByTestId('call-hand').click();
   await expect(tileOf(ada, 'Grace').getByTestId('hand-mark')).toHaveText('✋1', WITHIN);

@@ -1,6 +1,7 @@
 // Who speaks (issue 13): the tile of the person whose microphone carries sound is marked, from the
-// remote audio's level in getStats, with a short hold; a person whose microphone is on but silent, or
-// who is muted, is never marked. Chromium's fake microphone beeps; the quiet people run in a second
+// remote audio's level in getStats, with a short hold, and so is their own tile on their own page
+// (from the level their connections send); a person whose microphone is on but silent, or who is
+// muted, is never marked, on no page. Chromium's fake microphone beeps; the quiet people run in a second
 // Chromium whose fake microphone plays a WAV of silence (a launch flag, so a browser of its own).
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, silentAudioFlag } from '../chromium.mjs';
@@ -26,13 +27,22 @@ test('the speaking mark follows the microphone that carries sound, never a silen
   await mute(grace, true);
   await expectNamed([ada, grace, linus]);
 
-  // Ada beeps: Grace and Linus see her speaking; Ada sees nobody (Grace is muted, Linus silent).
-  await Promise.all([expectSpeakers(grace, ['Ada']), expectSpeakers(linus, ['Ada']), expectSpeakers(ada, [])]);
+  // Ada beeps: Grace and Linus see her speaking, Ada sees her own tile marked and nobody else's
+  // (Grace is muted, Linus silent); Grace's and Linus's own tiles are not marked.
+  await Promise.all([
+    expectSpeakers(grace, ['Ada']),
+    expectSpeakers(linus, ['Ada']),
+    expectSpeakers(ada, ['Ada (you)']),
+  ]);
 
-  // Ada mutes and Grace unmutes: the mark moves from Ada to Grace.
+  // Ada mutes and Grace unmutes: the mark moves from Ada to Grace, on her own page too.
   await mute(ada, true);
   await mute(grace, false);
-  await Promise.all([expectSpeakers(ada, ['Grace']), expectSpeakers(linus, ['Grace']), expectSpeakers(grace, [])]);
+  await Promise.all([
+    expectSpeakers(ada, ['Grace']),
+    expectSpeakers(linus, ['Grace']),
+    expectSpeakers(grace, ['Grace (you)']),
+  ]);
   // Linus's microphone was on all along.
   await expect(tileOf(ada, 'Linus')).toHaveAttribute('data-mic', 'on');
 });

@@ -105,6 +105,8 @@ pub fn Call(
             }
         });
     };
+    let me_link: RwSignal<crate::room::Link> = view.me.clone().into();
+    let speaking = Signal::derive(move || me_link.with(|l| l.view.speaking) && mic_on.get());
     let me = self_label(&name);
     // Everyone with mic, camera and hand, raised hands first: the list and the tiles' hand marks.
     let people = Memo::new(move |_| {
@@ -256,7 +258,7 @@ pub fn Call(
                 <For each=move || tiles.get() key=|t| t.key let:tile>
                     <ShareTile session key=tile.key view=tile.view />
                 </For>
-                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) />
+                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) speaking />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
                     <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) link=tile.link />
                 </For>

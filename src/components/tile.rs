@@ -65,6 +65,8 @@ pub fn SelfTile(
     video: SelfVideo,
     /// Our raised hand's place in the line.
     hand: Signal<Option<usize>>,
+    /// We speak (never while muted).
+    speaking: Signal<bool>,
 ) -> impl IntoView {
     let slot = NodeRef::<Div>::new();
     let joined_with = swaps.get_untracked();
@@ -83,7 +85,7 @@ pub fn SelfTile(
     let label = self_label(&name);
     let init = initials(&name);
     view! {
-        <figure class="tile self" class:big=big(ME) data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
+        <figure class="tile self" class:big=big(ME) class:speaking=speaking data-speaking=move || speaking.get().to_string() data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
             <div node_ref=slot class="video-slot"></div>
             <Show when=move || !show()>
                 <div class="cam-off" aria-hidden="true"><span class="avatar">{init.clone()}</span></div>
