@@ -1,5 +1,6 @@
-//! Thin browser helpers the components use: page URL, clipboard, remembered name, random room
-//! names and keys, a `<video>`'s stream, our camera's one `<video>`. Nothing here holds a resource.
+//! Thin browser helpers the components use: page URL, clipboard, what the browser remembers (name,
+//! settings), random room names and keys, a `<video>`'s stream, our camera's one `<video>`.
+//! Nothing here holds a resource.
 
 use leptos::html::{Div, Video};
 use leptos::prelude::*;
@@ -9,7 +10,10 @@ use web_sys::{HtmlVideoElement, MediaStream};
 
 use crate::trust::RoomKey;
 
-const NAME_KEY: &str = "meshcall.name";
+/// What the page remembers in `localStorage`, under these keys.
+pub const NAME_KEY: &str = "meshcall.name";
+/// "off" when the person turned the single-key shortcuts off.
+pub const SHORTCUTS_KEY: &str = "meshcall.shortcuts";
 /// 32 symbols without look-alikes (no l, 1, 0, o): 5 bits each.
 const ROOM_ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
 
@@ -82,16 +86,18 @@ pub fn invite_link(room: &str, key: Option<&RoomKey>) -> String {
     }
 }
 
-pub fn remembered_name() -> String {
+/// What `localStorage` holds under `key` (empty if nothing, or if the browser keeps no storage).
+pub fn stored(key: &str) -> String {
     web_sys::window()
         .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item(NAME_KEY).ok().flatten())
+        .and_then(|s| s.get_item(key).ok().flatten())
         .unwrap_or_default()
 }
 
-pub fn remember_name(name: &str) {
+/// Remembers `value` under `key`, where the browser lets the page keep anything.
+pub fn store(key: &str, value: &str) {
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(NAME_KEY, name);
+        let _ = storage.set_item(key, value);
     }
 }
 

@@ -5,12 +5,12 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use super::chat::ChatPanel;
-use super::controls::{icon, DevicePicker, MediaToggle};
+use super::controls::{icon, with_key, DevicePicker, MediaToggle};
 use super::people::{hand_place, in_hand_order, PeoplePanel, Person};
 use super::stage::{self, Stage};
 use super::tile::{display_name, self_label, PeerTile, SelfTile, ShareTile};
 use crate::devices::DeviceView;
-use crate::hooks::{copy_text, SelfVideo};
+use crate::hooks::{copy_text, store, stored, SelfVideo, SHORTCUTS_KEY};
 use crate::room::ChatLog;
 use crate::rtc::media::MediaKind;
 use crate::rtc::screen::ShareTrouble;
@@ -137,8 +137,16 @@ pub fn Call(
     let toggle_cam = move |()| turn(MediaKind::Video, !cam_on.get_untracked());
     let toggle_chat = move || chat.update(|c| c.set_open(!c.is_open()));
     // One-letter shortcuts, as Jitsi has them: never while a field has the focus (typing) or
-    // with a modifier held (the browser's own).
-    let keys = window_event_listener_untyped("keydown", move |ev| {
+    // with a modifier held (the browser's own), nor once the person turned them off (WCAG 2.1.4:
+    // a single key can be hit by a speech input or a stray finger), which the browser remembers.
+    let keys = RwSignal::new(stored(SHORTCUTS_KEY) != "off");
+    let key = move |k: &'static str| keys.get().then_some(k);
+    let set_keys = move |_| {
+        let on = !keys.get_untracked();
+        store(SHORTCUTS_KEY, if on { "on" } else { "off" });
+        keys.set(on);
+    };
+    let listener = window_event_listener_untyped("keydown", move |ev| {
         let Some(ev) = ev.dyn_ref::<web_sys::KeyboardEvent>() else {
             return;
         };
@@ -146,7 +154,13 @@ pub fn Call(
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
+        if !keys.get_untracked()
+            || typing
+            || ev.ctrl_key()
+            || ev.meta_key()
+            || ev.alt_key()
+            || ev.repeat()
+        {
             return;
         }
         match ev.key().as_str() {
@@ -159,7 +173,7 @@ pub fn Call(
         }
         ev.prevent_default();
     });
-    on_cleanup(move || keys.remove());
+    on_cleanup(move || listener.remove());
 
     // The arrangement: the person's choice, kept while people come and go.
     let speaker_view = RwSignal::new(false);
@@ -268,8 +282,8 @@ pub fn Call(
                     <span data-testid="peer-count">{count}</span>
                     {move || if count() == 1 { " other" } else { " others" }}
                 </span>
-                <MediaToggle device=MediaKind::Audio testid="call-mic" shortcut="M" on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
-                <MediaToggle device=MediaKind::Video testid="call-cam" shortcut="V" on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
+                <MediaToggle device=MediaKind::Audio testid="call-mic" shortcut="M" keys on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
+                <MediaToggle device=MediaKind::Video testid="call-cam" shortcut="V" keys on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
                 <button
                     type="button"
                     class="round"
@@ -277,8 +291,8 @@ pub fn Call(
                     data-testid="call-hand"
                     aria-label="Raise hand"
                     aria-pressed=move || hand.get().is_some().to_string()
-                    title=move || if hand.get().is_some() { "Lower your hand (H)" } else { "Raise your hand (H)" }
-                    aria-keyshortcuts="H"
+                    title=move || with_key(if hand.get().is_some() { "Lower your hand" } else { "Raise your hand" }, key("H"))
+                    aria-keyshortcuts=move || key("H")
                     on:click=move |_| raise()
                 >
                     <span aria-hidden="true">"✋"</span>
@@ -291,8 +305,8 @@ pub fn Call(
                     data-testid="call-share"
                     aria-label="Share screen"
                     aria-pressed=move || sharing.get().to_string()
-                    title=move || if sharing.get() { "Stop sharing your screen (S)" } else { "Share your screen (S)" }
-                    aria-keyshortcuts="S"
+                    title=move || with_key(if sharing.get() { "Stop sharing your screen" } else { "Share your screen" }, key("S"))
+                    aria-keyshortcuts=move || key("S")
                     on:click=move |_| toggle_share()
                 >
                     {icon("screen")}
@@ -325,8 +339,8 @@ pub fn Call(
                     type="button"
                     class="btn"
                     data-testid="call-devices"
-                    aria-label="Camera and microphone"
-                    title="Camera and microphone"
+                    aria-label="Devices and settings"
+                    title="Devices and settings"
                     aria-expanded=move || if show_devices.get() { "true" } else { "false" }
                     aria-controls="device-panel"
                     on:click=move |_| show_devices.update(|v| *v = !*v)
@@ -344,8 +358,8 @@ pub fn Call(
                     }
                     aria-expanded=move || chat_open().to_string()
                     aria-controls="chat-panel"
-                    title="Chat (C)"
-                    aria-keyshortcuts="C"
+                    title=move || with_key("Chat", key("C"))
+                    aria-keyshortcuts=move || key("C")
                     on:click=move |_| toggle_chat()
                 >
                     {icon("chat")}
@@ -382,6 +396,10 @@ pub fn Call(
                             selected=Signal::derive(move || devices.with(|d| d.mic.clone()))
                             on_pick=move |id: String| switch(MediaKind::Audio, Some(id).filter(|s| !s.is_empty())) />
                     </div>
+                    <label class="check">
+                        <input type="checkbox" data-testid="shortcuts-toggle" prop:checked=keys on:change=set_keys />
+                        "Single-key shortcuts: M, V, S, C, H"
+                    </label>
                 </div>
             </Show>
             <Show when=move || show_people.get() && error().is_none()>
