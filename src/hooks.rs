@@ -8,12 +8,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlVideoElement, MediaStream};
 
+use crate::rtc::media::play_on;
 use crate::trust::RoomKey;
 
 /// What the page remembers in `localStorage`, under these keys.
 pub const NAME_KEY: &str = "meshcall.name";
 /// "off" when the person turned the single-key shortcuts off.
 pub const SHORTCUTS_KEY: &str = "meshcall.shortcuts";
+/// The id of the speaker the others are played on.
+pub const SPEAKER_KEY: &str = "meshcall.speaker";
 /// 32 symbols without look-alikes (no l, 1, 0, o): 5 bits each.
 const ROOM_ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
 
@@ -114,11 +117,21 @@ pub async fn copy_text(text: &str) -> bool {
 }
 
 /// Hands `stream` to the `<video>` once it is mounted, and again whenever a signal it reads
-/// changes (never through an attribute: a stream is not a URL).
-pub fn use_video_source(video: NodeRef<Video>, stream: impl Fn() -> Option<MediaStream> + 'static) {
+/// changes (never through an attribute: a stream is not a URL); plays its sound on `speaker`
+/// (a device id), also when that changes.
+pub fn use_video_source(
+    video: NodeRef<Video>,
+    stream: impl Fn() -> Option<MediaStream> + 'static,
+    speaker: Signal<String>,
+) {
     Effect::new(move || {
         if let Some(el) = video.get() {
             el.set_src_object(stream().as_ref());
+        }
+    });
+    Effect::new(move || {
+        if let Some(el) = video.get() {
+            speaker.with(|id| play_on(&el, id));
         }
     });
 }

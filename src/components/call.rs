@@ -10,7 +10,7 @@ use super::people::{hand_place, in_hand_order, PeoplePanel, Person};
 use super::stage::{self, Stage};
 use super::tile::{display_name, self_label, PeerTile, SelfTile, ShareTile};
 use crate::devices::DeviceView;
-use crate::hooks::{copy_text, store, stored, SelfVideo, SHORTCUTS_KEY};
+use crate::hooks::{copy_text, store, stored, SelfVideo, SHORTCUTS_KEY, SPEAKER_KEY};
 use crate::room::ChatLog;
 use crate::rtc::media::MediaKind;
 use crate::rtc::screen::ShareTrouble;
@@ -69,6 +69,11 @@ pub fn Call(
             None => {}
         });
     };
+    // The speaker the others play on, as last chosen in this browser (Chromium's "default" else).
+    let speaker = RwSignal::new(match stored(SPEAKER_KEY) {
+        id if id.is_empty() => "default".to_owned(),
+        id => id,
+    });
     let copied = RwSignal::new(None::<bool>);
     let show_devices = RwSignal::new(false);
     let count = move || tiles.with(Vec::len);
@@ -270,11 +275,11 @@ pub fn Call(
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
                 // Screens first, each across the whole row.
                 <For each=move || tiles.get() key=|t| t.key let:tile>
-                    <ShareTile session key=tile.key view=tile.view />
+                    <ShareTile session key=tile.key view=tile.view speaker=speaker.into() />
                 </For>
                 <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) speaking />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
-                    <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) link=tile.link />
+                    <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) link=tile.link speaker=speaker.into() />
                 </For>
             </div>
             <nav class="controls" class:hidden=move || error().is_some() aria-label="Call controls">
@@ -395,6 +400,15 @@ pub fn Call(
                             devices=Signal::derive(move || devices.with(|d| d.mics.clone()))
                             selected=Signal::derive(move || devices.with(|d| d.mic.clone()))
                             on_pick=move |id: String| switch(MediaKind::Audio, Some(id).filter(|s| !s.is_empty())) />
+                        <Show when=move || devices.with(|d| !d.speakers.is_empty())>
+                            <DevicePicker label="Speaker" empty="" testid="call-speaker-select"
+                                devices=Signal::derive(move || devices.with(|d| d.speakers.clone()))
+                                selected=speaker
+                                on_pick=move |id: String| {
+                                    store(SPEAKER_KEY, &id);
+                                    speaker.set(id);
+                                } />
+                        </Show>
                     </div>
                     <label class="check">
                         <input type="checkbox" data-testid="shortcuts-toggle" prop:checked=keys on:change=set_keys />
