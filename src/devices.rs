@@ -1,4 +1,4 @@
-//! Our camera and microphone as the lobby and the call show them: what can be picked, what is in
+//! Our camera and microphone (and the speakers) as the lobby and the call show them: what can be picked, what is in
 //! use and what went wrong with it, kept current as devices come and go and tracks end. Shared by
 //! both screens; the browser calls themselves are in `rtc::media`.
 
@@ -14,6 +14,8 @@ use crate::rtc::media::{
 pub struct DeviceView {
     pub cameras: Vec<Device>,
     pub mics: Vec<Device>,
+    /// Empty where the browser cannot choose one (no `setSinkId`).
+    pub speakers: Vec<Device>,
     /// Device ids of the tracks we send (empty when none).
     pub camera: String,
     pub mic: String,
@@ -110,10 +112,11 @@ impl Devices {
 
     /// Reads the cameras and microphones for the pickers (labels only once permission is given).
     pub async fn read_lists(&self) {
-        if let Ok((cameras, mics)) = list_devices().await {
+        if let Ok((cameras, mics, speakers)) = list_devices().await {
             self.view.update(|d| {
                 d.cameras = cameras;
                 d.mics = mics;
+                d.speakers = speakers;
             });
         }
     }

@@ -1,5 +1,6 @@
-//! Thin browser helpers the components use: page URL, clipboard, remembered name, random room
-//! names and keys, a `<video>`'s stream, our camera's one `<video>`. Nothing here holds a resource.
+//! Thin browser helpers the components use: page URL, clipboard, what the browser remembers (name,
+//! settings), random room names and keys, a `<video>`'s stream, our camera's one `<video>`.
+//! Nothing here holds a resource.
 
 use leptos::html::{Div, Video};
 use leptos::prelude::*;
@@ -7,9 +8,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlVideoElement, MediaStream};
 
+use crate::rtc::media::play_on;
 use crate::trust::RoomKey;
 
-const NAME_KEY: &str = "meshcall.name";
+/// What the page remembers in `localStorage`, under these keys.
+pub const NAME_KEY: &str = "meshcall.name";
+/// "off" when the person turned the single-key shortcuts off.
+pub const SHORTCUTS_KEY: &str = "meshcall.shortcuts";
+/// The id of the speaker the others are played on.
+pub const SPEAKER_KEY: &str = "meshcall.speaker";
 /// 32 symbols without look-alikes (no l, 1, 0, o): 5 bits each.
 const ROOM_ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
 
@@ -82,16 +89,18 @@ pub fn invite_link(room: &str, key: Option<&RoomKey>) -> String {
     }
 }
 
-pub fn remembered_name() -> String {
+/// What `localStorage` holds under `key` (empty if nothing, or if the browser keeps no storage).
+pub fn stored(key: &str) -> String {
     web_sys::window()
         .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item(NAME_KEY).ok().flatten())
+        .and_then(|s| s.get_item(key).ok().flatten())
         .unwrap_or_default()
 }
 
-pub fn remember_name(name: &str) {
+/// Remembers `value` under `key`, where the browser lets the page keep anything.
+pub fn store(key: &str, value: &str) {
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(NAME_KEY, name);
+        let _ = storage.set_item(key, value);
     }
 }
 
@@ -108,11 +117,21 @@ pub async fn copy_text(text: &str) -> bool {
 }
 
 /// Hands `stream` to the `<video>` once it is mounted, and again whenever a signal it reads
-/// changes (never through an attribute: a stream is not a URL).
-pub fn use_video_source(video: NodeRef<Video>, stream: impl Fn() -> Option<MediaStream> + 'static) {
+/// changes (never through an attribute: a stream is not a URL); plays its sound on `speaker`
+/// (a device id), also when that changes.
+pub fn use_video_source(
+    video: NodeRef<Video>,
+    stream: impl Fn() -> Option<MediaStream> + 'static,
+    speaker: Signal<String>,
+) {
     Effect::new(move || {
         if let Some(el) = video.get() {
             el.set_src_object(stream().as_ref());
+        }
+    });
+    Effect::new(move || {
+        if let Some(el) = video.get() {
+            speaker.with(|id| play_on(&el, id));
         }
     });
 }

@@ -245,7 +245,7 @@ async fn switching_camera_and_mic_keeps_the_call_without_renegotiating() {
     let swaps = devices(&ada).swaps;
 
     // The camera: the same (only) fake camera by its id, so a fresh track from it.
-    let (cameras, mics) = list_devices().await.expect("devices listed");
+    let (cameras, mics, _) = list_devices().await.expect("devices listed");
     let camera = cameras.first().expect("a fake camera").clone();
     ada.switch_device(MediaKind::Video, Some(camera.id.clone()));
     until("Ada sends a new live camera track", 10_000, || {
@@ -334,7 +334,7 @@ async fn a_camera_that_is_gone_falls_back_to_any_camera() {
     } = watched_call().await;
     let old = sent_one(&ada_pc, "video");
     let swaps = devices(&ada).swaps;
-    let (cameras, _) = list_devices().await.expect("devices listed");
+    let (cameras, _, _) = list_devices().await.expect("devices listed");
 
     ada.switch_device(MediaKind::Video, Some("a-camera-unplugged-since".into()));
     until("the switch settled", 10_000, || {
@@ -432,7 +432,7 @@ async fn quick_successive_picks_keep_only_the_last_and_leak_no_track() {
     let (hub, ada, bob) = ada_and_bob().await;
     let ada_pc = only_connection(&ada);
     let originals: Vec<MediaStreamTrack> = tracks(ada.local_stream().unwrap().get_tracks());
-    let (cameras, mics) = list_devices().await.expect("devices listed");
+    let (cameras, mics, _) = list_devices().await.expect("devices listed");
     let (in1, in2) = (
         mic_named(&mics, "Fake Audio Input 1"),
         mic_named(&mics, "Fake Audio Input 2"),
@@ -675,7 +675,7 @@ async fn switching_while_off_keeps_the_mic_muted_and_the_camera_off() {
     let ada_pc = only_connection(&ada);
     let swaps = devices(&ada).swaps;
     let sent_before = (sent_one(&ada_pc, "audio"), sent_one(&ada_pc, "video"));
-    let (cameras, mics) = list_devices().await.expect("devices listed");
+    let (cameras, mics, _) = list_devices().await.expect("devices listed");
     ada.switch_device(
         MediaKind::Audio,
         Some(mic_named(&mics, "Fake Audio Input 1").id.clone()),
@@ -732,7 +732,7 @@ async fn a_busy_camera_keeps_the_one_in_use_and_says_why() {
     let old = sent_one(&ada_pc, "video");
     let swaps = devices(&ada).swaps;
     let descriptions = hub.descriptions();
-    let (cameras, _) = list_devices().await.expect("devices listed");
+    let (cameras, _, _) = list_devices().await.expect("devices listed");
     let camera = cameras.first().expect("a fake camera");
 
     // Another app holds the camera picked: the browser refuses it.
@@ -913,7 +913,7 @@ async fn a_refused_pick_does_not_unmute_later() {
         || matches!(tile(&bob), Some((_, v)) if !v.mic),
     )
     .await;
-    let (_, mics) = list_devices().await.expect("devices listed");
+    let (_, mics, _) = list_devices().await.expect("devices listed");
     let in1 = mic_named(&mics, "Fake Audio Input 1");
     let swaps = devices(&ada).swaps;
     let tap = GumTap::install(false, Some("NotReadableError"));

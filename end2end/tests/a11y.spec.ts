@@ -1,7 +1,7 @@
 // Keyboard and screen readers (issue 13): an accessibility scan (axe-core) finds nothing serious or
 // critical on the home page, the lobby and a call; the call's shortcuts (M, V, S, C, H) do what their
-// buttons do, are named in the buttons' tooltips, and stay out of the way while typing; every control
-// of the call is reached with Tab.
+// buttons do, are named in the buttons' tooltips, and stay out of the way while typing; they can be
+// turned off (WCAG 2.1.4), which the browser remembers; every control of the call is reached with Tab.
 import AxeBuilder from '@axe-core/playwright';
 import { test, expect, clickJoin, expectNamed, roomName, tileOf, type Person } from './fixtures';
 
@@ -29,6 +29,8 @@ test('home, lobby and call have no serious or critical accessibility violations'
   // The call with its panels open and a connection's details shown.
   await ada.page.getByTestId('chat-toggle').click();
   await ada.page.getByTestId('people-toggle').click();
+  await ada.page.getByTestId('call-devices').click();
+  await expect(ada.page.getByTestId('shortcuts-toggle')).toBeVisible();
   await tileOf(ada, 'Grace').getByTestId('quality').click();
   expect(await seriousViolations(ada), 'call').toEqual([]);
 });
@@ -77,6 +79,52 @@ test('shortcuts toggle mic, camera, share, chat and hand, are in the tooltips, a
   await expect(at('call-mic')).toHaveAttribute('aria-pressed', 'false');
   await page.keyboard.press('M');
   await expect(at('call-mic')).toHaveAttribute('aria-pressed', 'true');
+});
+
+test('single-key shortcuts can be turned off in the settings, and stay off after a reload', async ({ people }) => {
+  const room = roomName('keys-off');
+  const ada = await people.join('Ada', room);
+  const grace = await people.join('Grace', room);
+  await expectNamed([ada, grace]);
+  const at = (id: string) => ada.page.getByTestId(id);
+  const toggle = at('shortcuts-toggle');
+  await at('call-devices').click();
+  await expect(toggle).toBeChecked();
+  await toggle.click();
+  await expect(toggle).not.toBeChecked();
+  await toggle.blur();
+  // Off: M and H do nothing. The hand's button clicked after them raises it (H had raised it, the
+  // click would lower it); once Grace sees that, she would have seen a mute sent before it.
+  await ada.page.keyboard.press('m');
+  await ada.page.keyboard.press('h');
+  await at('call-hand').click();
+  await expect(at('call-hand')).toHaveAttribute('aria-pressed', 'true');
+  await expect(tileOf(grace, 'Ada')).toHaveAttribute('data-hand', 'up');
+  await expect(at('call-mic')).toHaveAttribute('aria-pressed', 'true');
+  await expect(tileOf(grace, 'Ada')).toHaveAttribute('data-mic', 'on');
+  // And no tooltip or screen reader offers the keys.
+  for (const id of ['call-mic', 'call-cam', 'call-share', 'chat-toggle', 'call-hand']) {
+    await expect(at(id)).not.toHaveAttribute('aria-keyshortcuts', /./);
+    await expect(at(id)).not.toHaveAttribute('title', /\(.\)$/);
+  }
+
+  // The browser remembers it: after a reload and joining again, still off.
+  await ada.page.reload();
+  await clickJoin(ada);
+  await expectNamed([ada, grace]);
+  await ada.page.keyboard.press('m');
+  await at('call-devices').click();
+  await expect(toggle).not.toBeChecked();
+  await expect(at('call-mic')).toHaveAttribute('aria-pressed', 'true');
+
+  // On again: M mutes, and Grace sees it.
+  await toggle.click();
+  await expect(toggle).toBeChecked();
+  await toggle.blur();
+  await expect(at('call-mic')).toHaveAttribute('aria-keyshortcuts', 'M');
+  await ada.page.keyboard.press('m');
+  await expect(at('call-mic')).toHaveAttribute('aria-pressed', 'false');
+  await expect(tileOf(grace, 'Ada')).toHaveAttribute('data-mic', 'off');
 });
 
 test('every control of the call is reached with Tab, and each has a name', async ({ people }) => {

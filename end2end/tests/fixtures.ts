@@ -328,3 +328,53 @@ export async function say(p: Person, text: string) {
   await p.page.getByTestId('chat-send').click();
   await expect(p.page.getByTestId('chat-input')).toHaveValue('');
 }
+
+// Who speaks and the connection's quality (issue 13), as a person sees them on the tiles.
+
+/** The names on the tiles marked speaking on `viewer`'s page, their own as "Name (you)". */
+export async function speakers(viewer: Person): Promise<string[]> {
+  const names = await viewer.page.locator('.tile[data-speaking=true] .name').allTextContents();
+  return names.map((n) => n.trim()).sort();
+}
+
+/** `p` clicks the microphone button so that it is `muted` (or not). */
+export async function mute(p: Person, muted: boolean) {
+  const mic = p.page.getByTestId('call-mic');
+  await mic.click();
+  await expect(mic).toHaveAttribute('aria-pressed', String(!muted));
+}
+
+/** `viewer` sees exactly `names` speaking, and still does a few readings (seconds) later: a mark that
+ * flickers, or a silent person marked now and then, fails. */
+export async function expectSpeakers(viewer: Person, names: string[]) {
+  await expect.poll(() => speakers(viewer), { message: `${viewer.name} sees speaking`, timeout: 6_000 }).toEqual(names);
+  // Each reading of the app is a second apart: watch three of them.
+  const until = Date.now() + 3_000;
+  while (Date.now() < until) {
+    expect(await speakers(viewer), `${viewer.name} still sees speaking`).toEqual(names);
+    await viewer.page.waitForTimeout(250); // sampling what the page shows, not waiting for an event
+  }
+}
+
+/** `viewer` hovers the quality mark on `name`'s tile: a grade, and the details with real figures of a
+ * direct connection (kbit/s and a round trip above zero, loss, the video's size, its codec). */
+export async function expectQualityFigures(viewer: Person, name: string) {
+  const tile = tileOf(viewer, name);
+  const mark = tile.getByTestId('quality');
+  // Two readings make a rate: then a grade.
+  await expect(tile.locator('.quality')).not.toHaveAttribute('data-grade', 'unknown');
+  await expect(mark).toHaveAttribute('aria-label', /^Connection: (good|fair|poor)$/);
+  await mark.hover();
+  await expect(tile.getByTestId('quality-details')).toBeVisible();
+  const figure = async (id: string) => Number((await tile.getByTestId(id).textContent())!.trim());
+  await expect.poll(() => figure('q-kbps'), { message: 'kbit/s received' }).toBeGreaterThan(0);
+  await expect.poll(() => figure('q-rtt'), { message: 'round trip in ms' }).toBeGreaterThan(0);
+  await expect(tile.getByTestId('q-rtt')).toHaveText(/^\d+\.\d$/);
+  await expect(tile.getByTestId('q-loss')).toHaveText(/^\d+\.\d%$/);
+  await expect(tile.getByTestId('q-size')).toHaveText(/^[1-9]\d*×[1-9]\d*$/);
+  await expect(tile.getByTestId('q-codec')).toHaveText(/^(VP8|VP9|H264|AV1)$/);
+  await expect(tile.getByTestId('q-path')).toHaveText('direct');
+}
+
+/** The large tiles on `p`'s page (the speaker view's one, or a pinned one). */
+export const bigTiles = (p: Person) => p.page.locator('.tile.big');

@@ -15,11 +15,17 @@ import * as path from 'node:path';
 import {
   test as base,
   expect,
-  expectFullMesh,
+  bigTiles,
   clickJoin,
+  expectFullMesh,
+  expectNamed,
+  expectQualityFigures,
+  expectSpeakers,
+  mute,
   peerConnectionsBuilt,
   roomName,
   saveFile,
+  say,
   sendFile,
   sha256,
   tileOf,
@@ -165,36 +171,61 @@ test('three people in a private room signaled by the real matchbox_server see an
   await expectFullMesh([ada, linus]);
 });
 
-test('chat, a file, a raised hand and a screen share work through matchbox_server too', async ({ people, matchbox }) => {
+test('the meeting through matchbox_server: chat both ways, a file, who speaks, a raised hand, speaker view and a pin through a join, quality figures, a screen share', async ({
+  people,
+  matchbox,
+}) => {
   const room = roomName('matchbox-meeting');
   const key = 'matchbox-interop-meeting-key';
   const sockets = new Map<string, string[]>();
-  const ada = await joinVia(people, matchbox, room, key, 'Ada', sockets);
-  const grace = await joinVia(people, matchbox, room, key, 'Grace', sockets);
-  await expectFullMesh([ada, grace]);
+  const join = (name: string): Promise<Person> => joinVia(people, matchbox, room, key, name, sockets);
+  const ada = await join('Ada');
+  const grace = await join('Grace');
+  await expectNamed([ada, grace]);
 
-  await ada.page.getByTestId('chat-toggle').click();
-  await ada.page.getByTestId('chat-input').fill('Through matchbox');
-  await ada.page.getByTestId('chat-send').click();
+  // Chat both ways, over the data channels of connections matchbox_server signaled.
+  await say(ada, 'Through matchbox');
   await expect(grace.page.getByTestId('chat-unread')).toHaveText('1', WITHIN);
-  await grace.page.getByTestId('chat-toggle').click();
-  await expect(grace.page.getByTestId('chat-text')).toHaveText(['Through matchbox']);
-  // A file goes on a channel of its own over the connection matchbox_server signaled.
+  await say(grace, 'Heard you, Ada');
+  await expect(grace.page.getByTestId('chat-text')).toHaveText(['Through matchbox', 'Heard you, Ada']);
+  await expect(ada.page.getByTestId('chat-text')).toHaveText(['Through matchbox', 'Heard you, Ada'], WITHIN);
+  // A file goes on a channel of its own.
   const file = crypto.randomBytes(300_000);
   await sendFile(grace, 'through-matchbox.bin', file);
   expect(await saveFile(ada, 'through-matchbox.bin')).toBe(sha256(file));
 
+  // Who speaks: both fake microphones beep; the one unmuted is marked at the other, and it moves.
+  await mute(grace, true);
+  await Promise.all([expectSpeakers(grace, ['Ada']), expectSpeakers(ada, ['Ada (you)'])]);
+  await mute(ada, true);
+  await mute(grace, false);
+  await Promise.all([expectSpeakers(ada, ['Grace']), expectSpeakers(grace, ['Grace (you)'])]);
+
   await grace.page.getByTestId('call-hand').click();
   await expect(tileOf(ada, 'Grace').getByTestId('hand-mark')).toHaveText('✋1', WITHIN);
 
-  // The share's track is negotiated through matchbox_server on the same connection.
+  // Ada's speaker view with Grace pinned stays as she set it while Linus joins.
+  await ada.page.getByTestId('layout-toggle').click();
+  await tileOf(ada, 'Grace').getByTestId('pin').click();
+  await expect(tileOf(ada, 'Grace')).toHaveClass(/\bbig\b/);
+  const linus = await join('Linus');
+  await expectNamed([ada, grace, linus]);
+  await expect(ada.page.locator('.grid')).toHaveClass(/\bspeaker\b/);
+  await expect(tileOf(ada, 'Grace')).toHaveClass(/\bbig\b/);
+  await expect(bigTiles(ada)).toHaveCount(1);
+  await expect(tileOf(linus, 'Grace').getByTestId('hand-mark')).toHaveText('✋1');
+  await expectQualityFigures(ada, 'Linus');
+
+  // The share's track is negotiated on the same connections; both others get its tile.
   await ada.page.getByTestId('call-share').click();
-  const share = grace.page.getByTestId('share-tile');
-  await expect(share).toContainText("Ada's screen", WITHIN);
-  const frames = () => share.locator('video').evaluate((v: HTMLVideoElement) => (v.videoWidth > 0 ? v.getVideoPlaybackQuality().totalVideoFrames : 0));
-  await expect.poll(frames, { message: "frames of Ada's screen at Grace" }).toBeGreaterThan(5);
+  for (const v of [grace, linus]) {
+    const share = v.page.getByTestId('share-tile');
+    await expect(share).toContainText("Ada's screen", WITHIN);
+    const frames = () => share.locator('video').evaluate((el: HTMLVideoElement) => (el.videoWidth > 0 ? el.getVideoPlaybackQuality().totalVideoFrames : 0));
+    await expect.poll(frames, { message: `frames of Ada's screen at ${v.name}` }).toBeGreaterThan(5);
+  }
   await ada.page.getByTestId('call-share').click();
-  await expect(share).toHaveCount(0, WITHIN);
-  for (const p of [ada, grace]) expect(await peerConnectionsBuilt(p), `${p.name}: connections built`).toBe(1);
+  for (const v of [grace, linus]) await expect(v.page.getByTestId('share-tile')).toHaveCount(0, WITHIN);
+  for (const p of [ada, grace, linus]) expect(await peerConnectionsBuilt(p), `${p.name}: connections built`).toBe(2);
   for (const [name, urls] of sockets) expect(urls, `${name}'s signaling sockets`).toEqual([`${matchbox.url}${room}`]);
 });

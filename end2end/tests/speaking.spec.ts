@@ -1,10 +1,11 @@
 // Who speaks (issue 13): the tile of the person whose microphone carries sound is marked, from the
-// remote audio's level in getStats, with a short hold; a person whose microphone is on but silent, or
-// who is muted, is never marked. Chromium's fake microphone beeps; the quiet people run in a second
+// remote audio's level in getStats, with a short hold, and so is their own tile on their own page
+// (from the level their connections send); a person whose microphone is on but silent, or who is
+// muted, is never marked, on no page. Chromium's fake microphone beeps; the quiet people run in a second
 // Chromium whose fake microphone plays a WAV of silence (a launch flag, so a browser of its own).
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, silentAudioFlag } from '../chromium.mjs';
-import { test as base, expect, expectNamed, roomName, tileOf, People, type Person } from './fixtures';
+import { test as base, expect, expectNamed, expectSpeakers, mute, roomName, tileOf, People } from './fixtures';
 
 const test = base.extend<{ quiet: People }>({
   quiet: async ({}, use, testInfo) => {
@@ -17,30 +18,6 @@ const test = base.extend<{ quiet: People }>({
   },
 });
 
-/** The names of the tiles marked speaking on `viewer`'s page. */
-async function speakers(viewer: Person): Promise<string[]> {
-  const names = await viewer.page.locator('[data-testid=peer-tile][data-speaking=true]').getByTestId('peer-name').allTextContents();
-  return names.map((n) => n.trim()).sort();
-}
-
-async function mute(p: Person, muted: boolean) {
-  const mic = p.page.getByTestId('call-mic');
-  await mic.click();
-  await expect(mic).toHaveAttribute('aria-pressed', String(!muted));
-}
-
-/** `viewer` sees exactly `names` speaking, and still does a few readings (seconds) later: a mark that
- * flickers, or a silent person marked now and then, fails. */
-async function expectSpeakers(viewer: Person, names: string[]) {
-  await expect.poll(() => speakers(viewer), { message: `${viewer.name} sees speaking`, timeout: 6_000 }).toEqual(names);
-  // Each reading of the app is a second apart: watch three of them.
-  const until = Date.now() + 3_000;
-  while (Date.now() < until) {
-    expect(await speakers(viewer), `${viewer.name} still sees speaking`).toEqual(names);
-    await viewer.page.waitForTimeout(250); // sampling what the page shows, not waiting for an event
-  }
-}
-
 test('the speaking mark follows the microphone that carries sound, never a silent or muted one', async ({ people, quiet }) => {
   const room = roomName('speak');
   // Ada and Grace have the beeping microphone; Linus's is on and hears silence.
@@ -50,13 +27,22 @@ test('the speaking mark follows the microphone that carries sound, never a silen
   await mute(grace, true);
   await expectNamed([ada, grace, linus]);
 
-  // Ada beeps: Grace and Linus see her speaking; Ada sees nobody (Grace is muted, Linus silent).
-  await Promise.all([expectSpeakers(grace, ['Ada']), expectSpeakers(linus, ['Ada']), expectSpeakers(ada, [])]);
+  // Ada beeps: Grace and Linus see her speaking, Ada sees her own tile marked and nobody else's
+  // (Grace is muted, Linus silent); Grace's and Linus's own tiles are not marked.
+  await Promise.all([
+    expectSpeakers(grace, ['Ada']),
+    expectSpeakers(linus, ['Ada']),
+    expectSpeakers(ada, ['Ada (you)']),
+  ]);
 
-  // Ada mutes and Grace unmutes: the mark moves from Ada to Grace.
+  // Ada mutes and Grace unmutes: the mark moves from Ada to Grace, on her own page too.
   await mute(ada, true);
   await mute(grace, false);
-  await Promise.all([expectSpeakers(ada, ['Grace']), expectSpeakers(linus, ['Grace']), expectSpeakers(grace, [])]);
+  await Promise.all([
+    expectSpeakers(ada, ['Grace']),
+    expectSpeakers(linus, ['Grace']),
+    expectSpeakers(grace, ['Grace (you)']),
+  ]);
   // Linus's microphone was on all along.
   await expect(tileOf(ada, 'Linus')).toHaveAttribute('data-mic', 'on');
 });

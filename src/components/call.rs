@@ -5,12 +5,12 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use super::chat::ChatPanel;
-use super::controls::{icon, DevicePicker, MediaToggle};
+use super::controls::{icon, with_key, DevicePicker, MediaToggle};
 use super::people::{hand_place, in_hand_order, PeoplePanel, Person};
 use super::stage::{self, Stage};
 use super::tile::{display_name, self_label, PeerTile, SelfTile, ShareTile};
 use crate::devices::DeviceView;
-use crate::hooks::{copy_text, SelfVideo};
+use crate::hooks::{copy_text, store, stored, SelfVideo, SHORTCUTS_KEY, SPEAKER_KEY};
 use crate::room::ChatLog;
 use crate::rtc::media::MediaKind;
 use crate::rtc::screen::ShareTrouble;
@@ -69,6 +69,11 @@ pub fn Call(
             None => {}
         });
     };
+    // The speaker the others play on, as last chosen in this browser (Chromium's "default" else).
+    let speaker = RwSignal::new(match stored(SPEAKER_KEY) {
+        id if id.is_empty() => "default".to_owned(),
+        id => id,
+    });
     let copied = RwSignal::new(None::<bool>);
     let show_devices = RwSignal::new(false);
     let count = move || tiles.with(Vec::len);
@@ -105,6 +110,8 @@ pub fn Call(
             }
         });
     };
+    let me_link: RwSignal<crate::room::Link> = view.me.clone().into();
+    let speaking = Signal::derive(move || me_link.with(|l| l.view.speaking) && mic_on.get());
     let me = self_label(&name);
     // Everyone with mic, camera and hand, raised hands first: the list and the tiles' hand marks.
     let people = Memo::new(move |_| {
@@ -135,8 +142,16 @@ pub fn Call(
     let toggle_cam = move |()| turn(MediaKind::Video, !cam_on.get_untracked());
     let toggle_chat = move || chat.update(|c| c.set_open(!c.is_open()));
     // One-letter shortcuts, as Jitsi has them: never while a field has the focus (typing) or
-    // with a modifier held (the browser's own).
-    let keys = window_event_listener_untyped("keydown", move |ev| {
+    // with a modifier held (the browser's own), nor once the person turned them off (WCAG 2.1.4:
+    // a single key can be hit by a speech input or a stray finger), which the browser remembers.
+    let keys = RwSignal::new(stored(SHORTCUTS_KEY) != "off");
+    let key = move |k: &'static str| keys.get().then_some(k);
+    let set_keys = move |_| {
+        let on = !keys.get_untracked();
+        store(SHORTCUTS_KEY, if on { "on" } else { "off" });
+        keys.set(on);
+    };
+    let listener = window_event_listener_untyped("keydown", move |ev| {
         let Some(ev) = ev.dyn_ref::<web_sys::KeyboardEvent>() else {
             return;
         };
@@ -144,7 +159,13 @@ pub fn Call(
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
+        if !keys.get_untracked()
+            || typing
+            || ev.ctrl_key()
+            || ev.meta_key()
+            || ev.alt_key()
+            || ev.repeat()
+        {
             return;
         }
         match ev.key().as_str() {
@@ -157,7 +178,7 @@ pub fn Call(
         }
         ev.prevent_default();
     });
-    on_cleanup(move || keys.remove());
+    on_cleanup(move || listener.remove());
 
     // The arrangement: the person's choice, kept while people come and go.
     let speaker_view = RwSignal::new(false);
@@ -254,11 +275,11 @@ pub fn Call(
                 style:--rows=move || (count() + 1).div_ceil(grid_columns(count() + 1)).to_string() data-count=move || (count() + 1).to_string()>
                 // Screens first, each across the whole row.
                 <For each=move || tiles.get() key=|t| t.key let:tile>
-                    <ShareTile session key=tile.key view=tile.view />
+                    <ShareTile session key=tile.key view=tile.view speaker=speaker.into() />
                 </For>
-                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) />
+                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) speaking />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
-                    <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) link=tile.link />
+                    <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) link=tile.link speaker=speaker.into() />
                 </For>
             </div>
             <nav class="controls" class:hidden=move || error().is_some() aria-label="Call controls">
@@ -266,8 +287,8 @@ pub fn Call(
                     <span data-testid="peer-count">{count}</span>
                     {move || if count() == 1 { " other" } else { " others" }}
                 </span>
-                <MediaToggle device=MediaKind::Audio testid="call-mic" shortcut="M" on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
-                <MediaToggle device=MediaKind::Video testid="call-cam" shortcut="V" on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
+                <MediaToggle device=MediaKind::Audio testid="call-mic" shortcut="M" keys on=mic_on disabled=Signal::stored(false) on_toggle=toggle_mic />
+                <MediaToggle device=MediaKind::Video testid="call-cam" shortcut="V" keys on=cam_on disabled=Signal::stored(false) on_toggle=toggle_cam />
                 <button
                     type="button"
                     class="round"
@@ -275,8 +296,8 @@ pub fn Call(
                     data-testid="call-hand"
                     aria-label="Raise hand"
                     aria-pressed=move || hand.get().is_some().to_string()
-                    title=move || if hand.get().is_some() { "Lower your hand (H)" } else { "Raise your hand (H)" }
-                    aria-keyshortcuts="H"
+                    title=move || with_key(if hand.get().is_some() { "Lower your hand" } else { "Raise your hand" }, key("H"))
+                    aria-keyshortcuts=move || key("H")
                     on:click=move |_| raise()
                 >
                     <span aria-hidden="true">"✋"</span>
@@ -289,8 +310,8 @@ pub fn Call(
                     data-testid="call-share"
                     aria-label="Share screen"
                     aria-pressed=move || sharing.get().to_string()
-                    title=move || if sharing.get() { "Stop sharing your screen (S)" } else { "Share your screen (S)" }
-                    aria-keyshortcuts="S"
+                    title=move || with_key(if sharing.get() { "Stop sharing your screen" } else { "Share your screen" }, key("S"))
+                    aria-keyshortcuts=move || key("S")
                     on:click=move |_| toggle_share()
                 >
                     {icon("screen")}
@@ -323,8 +344,8 @@ pub fn Call(
                     type="button"
                     class="btn"
                     data-testid="call-devices"
-                    aria-label="Camera and microphone"
-                    title="Camera and microphone"
+                    aria-label="Devices and settings"
+                    title="Devices and settings"
                     aria-expanded=move || if show_devices.get() { "true" } else { "false" }
                     aria-controls="device-panel"
                     on:click=move |_| show_devices.update(|v| *v = !*v)
@@ -342,8 +363,8 @@ pub fn Call(
                     }
                     aria-expanded=move || chat_open().to_string()
                     aria-controls="chat-panel"
-                    title="Chat (C)"
-                    aria-keyshortcuts="C"
+                    title=move || with_key("Chat", key("C"))
+                    aria-keyshortcuts=move || key("C")
                     on:click=move |_| toggle_chat()
                 >
                     {icon("chat")}
@@ -379,7 +400,20 @@ pub fn Call(
                             devices=Signal::derive(move || devices.with(|d| d.mics.clone()))
                             selected=Signal::derive(move || devices.with(|d| d.mic.clone()))
                             on_pick=move |id: String| switch(MediaKind::Audio, Some(id).filter(|s| !s.is_empty())) />
+                        <Show when=move || devices.with(|d| !d.speakers.is_empty())>
+                            <DevicePicker label="Speaker" empty="" testid="call-speaker-select"
+                                devices=Signal::derive(move || devices.with(|d| d.speakers.clone()))
+                                selected=speaker
+                                on_pick=move |id: String| {
+                                    store(SPEAKER_KEY, &id);
+                                    speaker.set(id);
+                                } />
+                        </Show>
                     </div>
+                    <label class="check">
+                        <input type="checkbox" data-testid="shortcuts-toggle" prop:checked=keys on:change=set_keys />
+                        "Single-key shortcuts: M, V, S, C, H"
+                    </label>
                 </div>
             </Show>
             <Show when=move || show_people.get() && error().is_none()>

@@ -38,6 +38,9 @@ pub fn MediaToggle(
     /// The key that toggles it, for its tooltip (none in the lobby).
     #[prop(optional)]
     shortcut: &'static str,
+    /// Single-key shortcuts are on (never in the lobby).
+    #[prop(optional, into)]
+    keys: Signal<bool>,
     #[prop(into)] on: Signal<bool>,
     #[prop(into)] disabled: Signal<bool>,
     #[prop(into)] on_toggle: Callback<()>,
@@ -47,18 +50,17 @@ pub fn MediaToggle(
         MediaKind::Audio => ("Mic", "mic", "mic-off"),
         MediaKind::Video => ("Camera", "cam", "cam-off"),
     };
+    let key = move || keys.get().then_some(shortcut);
+    let label = move || format!("{} {noun}", if on.get() { "Turn off" } else { "Turn on" });
     view! {
         <button
             type="button"
             class="round"
             data-testid=testid
             aria-pressed=move || if on.get() { "true" } else { "false" }
-            aria-label=move || format!("{} {noun}", if on.get() { "Turn off" } else { "Turn on" })
-            title=move || {
-                let (open, close) = if shortcut.is_empty() { ("", "") } else { (" (", ")") };
-                format!("{} {noun}{open}{shortcut}{close}", if on.get() { "Turn off" } else { "Turn on" })
-            }
-            aria-keyshortcuts=(!shortcut.is_empty()).then_some(shortcut)
+            aria-label=label
+            title=move || with_key(&label(), key())
+            aria-keyshortcuts=key
             class:off=move || !on.get()
             disabled=move || disabled.get()
             on:click=move |_| on_toggle.run(())
@@ -66,6 +68,14 @@ pub fn MediaToggle(
             {move || if on.get() { icon(icon_on).into_any() } else { icon(icon_off).into_any() }}
             <span class="btn-text">{short}</span>
         </button>
+    }
+}
+
+/// A control's tooltip: what it does, and its key while single-key shortcuts are on.
+pub fn with_key(what: &str, key: Option<&str>) -> String {
+    match key {
+        Some(key) => format!("{what} ({key})"),
+        None => what.to_owned(),
     }
 }
 

@@ -8,7 +8,7 @@ use meshcall_protocol::is_valid_room_name;
 
 use super::call::Call;
 use super::lobby::{Lobby, LobbyState};
-use crate::hooks::{go_to, invite_link, page_fragment, remember_name, remembered_name, SelfVideo};
+use crate::hooks::{go_to, invite_link, page_fragment, store, stored, SelfVideo, NAME_KEY};
 use crate::rtc::media::LocalMedia;
 use crate::session::{CallSettings, CallView, Session};
 use crate::signaling::{config, room_url};
@@ -49,7 +49,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
         media: StoredValue::new_local(None::<LocalMedia>),
         mic_on: RwSignal::new(true),
         cam_on: RwSignal::new(true),
-        name: RwSignal::new(remembered_name()),
+        name: RwSignal::new(stored(NAME_KEY)),
         video: SelfVideo::new(),
     };
     let session = StoredValue::new_local(None::<Session>);
@@ -91,7 +91,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
                     return;
                 };
                 let name = state.name.get_untracked().trim().to_owned();
-                remember_name(&name);
+                store(NAME_KEY, &name);
                 let settings = CallSettings {
                     name,
                     mic: state.mic_on.get_untracked(),

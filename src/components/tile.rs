@@ -65,6 +65,8 @@ pub fn SelfTile(
     video: SelfVideo,
     /// Our raised hand's place in the line.
     hand: Signal<Option<usize>>,
+    /// We speak (never while muted).
+    speaking: Signal<bool>,
 ) -> impl IntoView {
     let slot = NodeRef::<Div>::new();
     let joined_with = swaps.get_untracked();
@@ -83,7 +85,7 @@ pub fn SelfTile(
     let label = self_label(&name);
     let init = initials(&name);
     view! {
-        <figure class="tile self" class:big=big(ME) data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
+        <figure class="tile self" class:big=big(ME) class:speaking=speaking data-speaking=move || speaking.get().to_string() data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
             <div node_ref=slot class="video-slot"></div>
             <Show when=move || !show()>
                 <div class="cam-off" aria-hidden="true"><span class="avatar">{init.clone()}</span></div>
@@ -114,15 +116,21 @@ pub fn ShareTile(
     session: StoredValue<Option<Session>, LocalStorage>,
     key: u32,
     view: ArcRwSignal<PeerView>,
+    /// The speaker its sound plays on.
+    speaker: Signal<String>,
 ) -> impl IntoView {
     let v: RwSignal<PeerView> = view.into();
     let sharing = move || v.with(|v| v.share);
     let video = NodeRef::<Video>::new();
-    attach(video, move || {
-        sharing()
-            .then(|| session.with_value(|s| s.as_ref().and_then(|s| s.share_stream(key))))
-            .flatten()
-    });
+    attach(
+        video,
+        move || {
+            sharing()
+                .then(|| session.with_value(|s| s.as_ref().and_then(|s| s.share_stream(key))))
+                .flatten()
+        },
+        speaker,
+    );
     view! {
         <Show when=sharing>
             <figure class="tile share" class:big=big(screen(key)) data-testid="share-tile" data-peer=key.to_string()>
@@ -145,15 +153,19 @@ pub fn PeerTile(
     hand: Signal<Option<usize>>,
     /// Whether it speaks, and its connection's quality.
     link: ArcRwSignal<Link>,
+    /// The speaker its sound plays on.
+    speaker: Signal<String>,
 ) -> impl IntoView {
     let v: RwSignal<PeerView> = view.into();
     let link: RwSignal<Link> = link.into();
     // Muted is never speaking, from the moment its mute arrives (not at the next reading).
     let speaking = move || link.with(|l| l.view.speaking) && v.with(|v| v.mic);
     let video = NodeRef::<Video>::new();
-    attach(video, move || {
-        session.with_value(|s| s.as_ref().and_then(|s| s.remote_stream(key)))
-    });
+    attach(
+        video,
+        move || session.with_value(|s| s.as_ref().and_then(|s| s.remote_stream(key))),
+        speaker,
+    );
     // Measured by the session, so the peer sends no more than this tile shows.
     let show_in = move |el: Option<web_sys::HtmlVideoElement>| {
         session.with_value(|s| s.as_ref().map(|s| s.show_in(key, el)));

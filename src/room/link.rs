@@ -28,6 +28,8 @@ pub struct Sample {
     pub codec: String,
     /// Either end of the selected pair is a TURN relay.
     pub relayed: bool,
+    /// `media-source` audio: our own microphone's `audioLevel` as this connection sends it.
+    pub sent_level: f64,
 }
 
 /// How good a connection is, as its tile's mark shows it.

@@ -36,7 +36,7 @@ struct Stat {
     local_certificate_id: Option<String>,
     remote_certificate_id: Option<String>,
     selected_candidate_pair_id: Option<String>,
-    /// `inbound-rtp` entries (`kind`: audio or video).
+    /// `inbound-rtp` and `media-source` entries (`kind`: audio or video).
     #[serde(rename = "kind")]
     media: String,
     bytes_received: f64,
@@ -86,7 +86,7 @@ pub async fn fingerprints(pc: &RtcPeerConnection) -> Result<Fingerprints, StatsE
     pick(&read(pc).await?).ok_or(StatsError::NoCertificates)
 }
 
-/// The entries of `pc`'s report this module reads (not the sender side's, which says nothing
+/// The entries of `pc`'s report this module reads (not the outbound ones, which say nothing
 /// here).
 async fn read(pc: &RtcPeerConnection) -> Result<Vec<Stat>, JsError> {
     let report: RtcStatsReport = JsFuture::from(pc.get_stats()).await?.unchecked_into();
@@ -94,7 +94,7 @@ async fn read(pc: &RtcPeerConnection) -> Result<Vec<Stat>, JsError> {
     for value in report.values().into_iter() {
         // An entry of another shape is not ours to judge; skip it.
         if let Ok(stat) = serde_wasm_bindgen::from_value::<Stat>(value?) {
-            if !stat.kind.starts_with("outbound") && !stat.kind.starts_with("media") {
+            if !stat.kind.starts_with("outbound") {
                 stats.push(stat);
             }
         }
@@ -111,6 +111,9 @@ pub async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsError> {
     // The media's own round trip, finer than the candidate pair's whole milliseconds.
     for r in stats.iter().filter_map(|s| s.round_trip_time) {
         out.rtt = Some(out.rtt.unwrap_or(0.0).max(r));
+    }
+    for s in stats.iter().filter(|s| s.kind == "media-source") {
+        out.sent_level = out.sent_level.max(s.audio_level);
     }
     for s in stats.iter().filter(|s| s.kind == "inbound-rtp") {
         out.bytes += s.bytes_received;

@@ -66,6 +66,8 @@ pub struct CallView {
     pub chat: ArcRwSignal<ChatLog>,
     /// Files sent and arriving, oldest first (bounded).
     pub files: ArcRwSignal<Vec<FileEntry>>,
+    /// Whether we speak: our microphone's level as our connections send it, judged like a peer's.
+    pub me: ArcRwSignal<Link>,
 }
 
 /// How often each thing the room must be told about happened.
@@ -190,6 +192,7 @@ impl Session {
                 share_trouble: ArcRwSignal::new(None),
                 chat: ArcRwSignal::new(ChatLog::default()),
                 files: file_list,
+                me: ArcRwSignal::default(),
             },
             devices,
         });
