@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlVideoElement, MediaStream};
 
-use crate::rtc::media::play_on;
+use crate::rtc::speaker::play_on;
 use crate::trust::RoomKey;
 
 /// What the page remembers in `localStorage`, under these keys.

@@ -1,5 +1,5 @@
 //! Local media: `getUserMedia` with fallbacks down to nothing, device listing, swapping one
-//! device for another, the mic level meter, and which speaker plays the others. `LocalMedia` owns its tracks (and their `ended`
+//! device for another, and the mic level meter. `LocalMedia` owns its tracks (and their `ended`
 //! listeners) and stops them when dropped; it never decides what the call does about a lost one.
 
 use std::rc::Rc;
@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AnalyserNode, AudioContext, HtmlMediaElement, MediaDeviceInfo, MediaDeviceKind, MediaStream,
+    AnalyserNode, AudioContext, MediaDeviceInfo, MediaDeviceKind, MediaStream,
     MediaStreamConstraints, MediaStreamTrack, MediaTrackConstraints,
 };
 
@@ -397,7 +397,7 @@ pub async fn list_devices() -> Result<(Vec<Device>, Vec<Device>, Vec<Device>), J
         .await?
         .unchecked_into();
     let (mut cameras, mut mics, mut speakers) = (Vec::new(), Vec::new(), Vec::new());
-    let sinks = can_choose_speaker();
+    let sinks = super::speaker::can_choose_speaker();
     for info in list.iter() {
         let info: MediaDeviceInfo = info.unchecked_into();
         let (list, noun) = match info.kind() {
@@ -419,50 +419,6 @@ pub async fn list_devices() -> Result<(Vec<Device>, Vec<Device>, Vec<Device>), J
         });
     }
     Ok((cameras, mics, speakers))
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// A media element as far as `setSinkId` goes, which web-sys lacks.
-    type Sink;
-    #[wasm_bindgen(method, catch, js_name = setSinkId)]
-    fn set_sink_id(this: &Sink, id: &str) -> Result<js_sys::Promise, JsValue>;
-}
-
-/// The browser lets a page pick the speaker an element plays on.
-fn can_choose_speaker() -> bool {
-    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &k.into());
-    get(&js_sys::global(), "HTMLMediaElement")
-        .and_then(|c| get(&c, "prototype"))
-        .and_then(|p| js_sys::Reflect::has(&p, &"setSinkId".into()))
-        .unwrap_or(false)
-}
-
-/// Seconds [`play_on`] keeps trying.
-const SINK_TRIES: u32 = 30;
-
-/// Plays `element` on the speaker `id` (from [`list_devices`]). Chromium refuses (`AbortError`)
-/// while the element has no sound to play, and a peer's tracks arrive after its tile: so this
-/// tries each second for a while, until another speaker is chosen for it (its `data-sink`) or
-/// it leaves the page. A speaker that is gone, or a browser without the choice, leaves it where
-/// it plays.
-pub fn play_on(element: &HtmlMediaElement, id: &str) {
-    let _ = element.set_attribute("data-sink", id);
-    let (element, id) = (element.clone(), id.to_owned());
-    wasm_bindgen_futures::spawn_local(async move {
-        for _ in 0..SINK_TRIES {
-            let Ok(done) = element.unchecked_ref::<Sink>().set_sink_id(&id) else {
-                return;
-            };
-            if JsFuture::from(done).await.is_ok() {
-                return;
-            }
-            gloo_timers::future::TimeoutFuture::new(1_000).await;
-            if !element.is_connected() || element.get_attribute("data-sink") != Some(id.clone()) {
-                return;
-            }
-        }
-    });
 }
 
 /// Reports the microphone's level (0..=100) about ten times a second while it lives.

@@ -8,6 +8,7 @@ pub mod ops;
 pub mod peer;
 pub mod remote;
 pub mod screen;
+pub mod speaker;
 pub mod stats;
 pub mod uplink;
 
