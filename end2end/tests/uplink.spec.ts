@@ -6,9 +6,10 @@
 // is made when someone leaves.
 import { test, expect, expectFullMesh, negotiationCounts, roomName, tileOf, type Person } from './fixtures';
 
-// The app's own arithmetic (src/room/uplink.rs) for the default budget: (2500 - n x 40) / n kbit/s.
-const THREE = { maxBitrate: 1_210_000, scale: 1 }; // two others
-const FOUR = { maxBitrate: 793_000, scale: 1.5 }; // three others
+// The app's own arithmetic (src/room/uplink.rs) for the default budget, counted on the wire: 70 kbit/s
+// set aside per peer, the encoders asked for 90% of the rest: (2500 - n x 70) x 0.9 / n kbit/s.
+const THREE = { maxBitrate: 1_062_000, scale: 1 }; // two others
+const FOUR = { maxBitrate: 687_000, scale: 1.5 }; // three others
 /** Chromium's fake camera is 640x480; scaled down by 1.5 it is 427 wide at most. */
 const CAMERA_WIDTH = 640;
 /** A screen on which every tile is wider than the camera: no page says it shows anyone smaller, so
@@ -96,7 +97,7 @@ test('someone who shows us in a small tile gets less, and what they leave goes t
   const grace = await people.join('Grace', room, { viewport: { width: 640, height: 400 } });
   const linus = await people.join('Linus', room, LARGE);
   await expectFullMesh([ada, grace, linus]);
-  // Ada sends to two: evenly that is 1,210 kbit/s each. Grace's small tile takes less; Linus gets what
+  // Ada sends to two: evenly that is 1,062 kbit/s each. Grace's small tile takes less; Linus gets what
   // she leaves (up to the 1,500 cap); together they stay within the budget.
   await expect
     .poll(

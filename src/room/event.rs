@@ -86,6 +86,14 @@ pub enum Event {
         width: u32,
         height: u32,
     },
+    /// A connection's counters as `getStats()` read them (each second): the media bytes received
+    /// from the peer so far.
+    Flow {
+        key: PeerKey,
+        received: u64,
+    },
+    /// Putting the limits of [`Command::LimitSend`] on the peer's senders failed.
+    LimitFailed(PeerKey),
     /// Time passes (timers are checked here, never inside the edge).
     Tick,
     /// Send every open data channel a `Ping` (the edge does so about once a second), so that

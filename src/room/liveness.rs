@@ -24,6 +24,16 @@ pub const CONNECT_TIMEOUT_MS: u64 = 30_000;
 /// a word on its data channel has lost its path, whatever ICE says yet: Chromium takes close to
 /// 10 s to call a frozen or cut-off peer `disconnected`, and a vanished tile must go within 10 s.
 pub const CHANNEL_SILENCE_MS: u64 = 3_000;
+/// ... unless its media still arrives: bytes received this recently (by the counters read each
+/// second) say the path works and the peer's browser runs, only its page is slow to speak (a
+/// starved main thread delays its heartbeats, never its audio). A frozen or cut-off peer's media
+/// stops with its channel.
+pub const MEDIA_FRESH_MS: u64 = 2_000;
+/// How often the edge sends [`Event::Tick`](super::Event::Tick).
+pub const TICK_MS: u32 = 1_000;
+/// A tick this late means our own page could not run (starved, suspended): the time it could
+/// not listen is not the peers' silence.
+pub const TICK_LATE_MS: u64 = 2_000;
 
 /// What the peer's data channel has told us about it being there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +53,15 @@ impl Voice {
             Voice::Heard { at } | Voice::Heartbeats { at } => Some(at),
         }
     }
+
+    /// The same word, heard `ms` later.
+    fn later(self, ms: u64) -> Voice {
+        match self {
+            Voice::Silent => Voice::Silent,
+            Voice::Heard { at } => Voice::Heard { at: at + ms },
+            Voice::Heartbeats { at } => Voice::Heartbeats { at: at + ms },
+        }
+    }
 }
 
 /// One peer's liveness state.
@@ -55,6 +74,9 @@ pub struct Liveness {
     pub(crate) last_restart: Option<u64>,
     pub(crate) failed_at: Option<u64>,
     voice: Voice,
+    /// The media bytes received from the peer at the last reading, and when they last grew.
+    received: u64,
+    media_at: Option<u64>,
 }
 
 impl Liveness {
@@ -66,6 +88,8 @@ impl Liveness {
             last_restart: None,
             failed_at: None,
             voice: Voice::Silent,
+            received: 0,
+            media_at: None,
         }
     }
 }
@@ -157,6 +181,37 @@ impl Room {
         }
     }
 
+    /// The peer's media counters read now: bytes that grew are a sign of life of its browser
+    /// and of the path (a counter that went back is a new receiver: nothing new yet).
+    pub(super) fn on_flow(&mut self, key: PeerKey, received: u64) {
+        let now = self.now;
+        if let Some(p) = self.peers.get_mut(&key) {
+            let l = &mut p.liveness;
+            if received > l.received {
+                l.media_at = Some(now);
+            }
+            l.received = received;
+        }
+    }
+
+    /// A tick arrives: if it comes [`TICK_LATE_MS`] or more after the last, our page could not run in
+    /// between, and what the peers said then may still wait in its queue. Every peer is heard
+    /// that much later, so no silence is counted for time we were not listening.
+    pub(super) fn on_tick_time(&mut self) {
+        let now = self.now;
+        let gap = self.last_tick.map_or(0, |t| now.saturating_sub(t));
+        self.last_tick = Some(now);
+        if gap < TICK_LATE_MS {
+            return;
+        }
+        let deaf = gap - u64::from(TICK_MS);
+        for (_, p) in self.peers.iter_mut() {
+            let l = &mut p.liveness;
+            l.voice = l.voice.later(deaf);
+            l.media_at = l.media_at.map(|t| t + deaf);
+        }
+    }
+
     pub(super) fn on_heartbeat(&self, out: &mut Vec<Command>) {
         for p in self
             .peers
@@ -197,13 +252,16 @@ impl Room {
             }
             let ever_connected = p.ever_connected();
             let l = &mut p.liveness;
+            let media_flows = l.media_at.is_some_and(|t| now < t + MEDIA_FRESH_MS);
             let channel_silent = matches!(l.voice, Voice::Heartbeats { at } if now >= at + CHANNEL_SILENCE_MS)
+                && !media_flows
                 && ever_connected
                 && p.channel_open;
             if channel_silent && l.bad_since.is_none() {
-                // Bad since the last word we heard, so a peer that answers over signaling after
-                // that (an ICE restart) counts as heard, and a frozen one does not.
-                l.bad_since = l.voice.heard_at();
+                // Bad since the last sign of life (a word, media arriving), so a peer that
+                // answers over signaling after that (an ICE restart) counts as heard, and a
+                // frozen one does not.
+                l.bad_since = l.voice.heard_at().max(l.media_at);
                 p.state = PeerState::Reconnecting;
                 updated.push(p.key);
             }

@@ -59,15 +59,15 @@ pub use identity::{PONG_TIMEOUT_MS, REBIND_GRACE_MS, REBIND_WAIT_MS};
 pub use link::{Grade, Link, LinkView, Sample};
 pub use liveness::{
     CHANNEL_SILENCE_MS, CONNECT_TIMEOUT_MS, DISCONNECTED_RESTART_MS, FAILED_TILE_MS, GIVE_UP_MS,
-    POLITE_RESTART_MS, SILENT_PEER_MS,
+    MEDIA_FRESH_MS, POLITE_RESTART_MS, SILENT_PEER_MS, TICK_LATE_MS, TICK_MS,
 };
 pub use negotiation::RESTART_GAP_MS;
 pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView};
 pub use relay::TURN_UNAUTHORIZED;
 pub use share::MAX_STREAM_ID_CHARS;
 pub use uplink::{
-    limit_for, plan, tile_kbps, SendLimit, Want, AUDIO_KBPS, DEFAULT_UPLOAD_KBPS, SCREEN_MAX_KBPS,
-    SHOWN_STEP, VIDEO_MAX_KBPS, VIDEO_MIN_KBPS,
+    limit_for, plan, tile_kbps, SendLimit, Want, DEFAULT_UPLOAD_KBPS, ENCODER_PERCENT,
+    RESERVED_KBPS, SCREEN_MAX_KBPS, SHOWN_STEP, VIDEO_MAX_KBPS, VIDEO_MIN_KBPS,
 };
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.
@@ -97,6 +97,8 @@ pub struct Room {
     signaling_up_since: Option<u64>,
     /// Liveness: when each peer last sent us a signal.
     last_heard: LiteMap<PeerKey, u64>,
+    /// Liveness: when the last tick came (a late one means our page was not running).
+    last_tick: Option<u64>,
     /// Identity: `NewPeer`s held back while a rebind may claim them (id, when announced).
     deferred_joins: Vec<(PeerId, u64)>,
     /// Identity: connected peers that told us their signaling dropped (when), until they rebind.
@@ -184,7 +186,10 @@ impl Room {
             Event::RaiseHand(up) => self.on_raise_hand(up, &mut out),
             Event::LocalShare(stream) => self.on_local_share(stream, &mut out),
             Event::Shown { key, width, height } => self.tell_shown(key, width, height, &mut out),
+            Event::Flow { key, received } => self.on_flow(key, received),
+            Event::LimitFailed(key) => self.on_limit_failed(key),
             Event::Tick => {
+                self.on_tick_time();
                 self.run_deferred_joins(&mut out);
                 self.check_admissions(&mut out);
                 self.check_peers(&mut out);

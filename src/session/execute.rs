@@ -151,9 +151,12 @@ impl Inner {
                 let Some(limited) = self.edges.borrow().get(&key).map(|e| e.limit(limit)) else {
                     return;
                 };
+                let events = self.events.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(e) = limited.await {
                         log(&format!("peer {key}: could not limit the video: {e}"));
+                        // Tried again at the next step.
+                        let _ = events.unbounded_send(Event::LimitFailed(key));
                     }
                 });
             }

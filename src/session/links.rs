@@ -1,13 +1,13 @@
 //! Each second, every connection's `getStats()`: who is speaking (we too, from what our
 //! microphone sends) and how good the connection is, on its tile (`room::link` judges,
-//! `rtc::stats` reads).
+//! `rtc::stats` reads); and to the room, whether media still arrives.
 
 use std::rc::Weak;
 
 use leptos::prelude::*;
 
 use super::Inner;
-use crate::room::Sample;
+use crate::room::{Event, Sample};
 use crate::rtc::{now_ms, stats};
 
 const EVERY_MS: u32 = 1_000;
@@ -30,12 +30,18 @@ pub(super) fn watch(session: Weak<Inner>) {
                 })
             };
             let (me, mic) = (inner.view.me.clone(), inner.view.mic.clone());
+            let events = inner.events.clone();
             drop(inner);
             // Any connection that sends our microphone tells its level; none (alone) is silence.
             let mut sent_level = 0.0;
             for (pc, tile) in links {
                 // A closed connection has no stats: its tile is going anyway.
                 if let Ok(s) = stats::sample(&pc).await {
+                    // Media arriving tells the room the peer is there.
+                    let _ = events.unbounded_send(Event::Flow {
+                        key: tile.key,
+                        received: s.bytes as u64,
+                    });
                     sent_level = s.sent_level.max(sent_level);
                     let (mic, cam) = tile.view.with_untracked(|v| (v.mic, v.cam));
                     tile.link.update(|l| l.sample(now_ms(), s, mic, cam));

@@ -17,7 +17,7 @@ use web_sys::{MediaStream, RtcConfiguration, RtcPeerConnection};
 use crate::devices::{DeviceView, Devices};
 use crate::room::{
     ChatLog, Event, FileEntry, Link, Notice, PeerKey, PeerView, Room, DEFAULT_MAX_FILE_MB,
-    DEFAULT_UPLOAD_KBPS,
+    DEFAULT_UPLOAD_KBPS, TICK_MS,
 };
 use crate::rtc::files::FileEvent;
 use crate::rtc::media::{acquire_track, DeviceTrouble, LocalMedia, MediaKind};
@@ -30,9 +30,6 @@ mod execute;
 mod files;
 mod links;
 mod share;
-
-/// How often the brain's timers are checked.
-const TICK_MS: u32 = 1_000;
 
 /// One remote peer's tile: its stable key and its own signal, so it re-renders alone.
 #[derive(Clone)]

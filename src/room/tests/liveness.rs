@@ -444,3 +444,92 @@ fn after_a_changed_network_the_polite_side_answers_the_restart_instead_of_crossi
         }]
     );
 }
+
+/// `k` pings at `at` (it heartbeats).
+fn pinged(z: &mut Room, k: PeerKey, at: u64) {
+    z.step(
+        at,
+        Event::ChannelMessage {
+            key: k,
+            text: r#"{"type":"ping"}"#.into(),
+        },
+    );
+}
+
+fn media(k: PeerKey, received: u64) -> Event {
+    Event::Flow { key: k, received }
+}
+
+/// A peer whose page is starved (a busy machine) sends no heartbeat for seconds, while its
+/// browser still sends its media: the connection works, so it is kept as it is. Once its media
+/// stops too (frozen, cut off), the silence counts as before.
+#[test]
+fn a_silent_channel_whose_media_still_arrives_is_kept_until_the_media_stops() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    pinged(&mut z, k, 1_000);
+    for t in (2_000..=10_000).step_by(1_000) {
+        z.step(t, media(k, t));
+        let out = z.step(t, Event::Tick);
+        assert!(out.is_empty(), "at {t}: {out:?}");
+        assert_eq!(z.peer(k).unwrap().state, PeerState::Connected, "at {t}");
+    }
+    // The counters stop growing at 10 000: it is judged silent MEDIA_FRESH_MS later ...
+    let mut t = 11_000;
+    while z.peer(k).unwrap().state == PeerState::Connected {
+        z.step(t, media(k, 10_000));
+        z.step(t, Event::Tick);
+        t += 1_000;
+    }
+    assert_eq!(t - 1_000, 10_000 + MEDIA_FRESH_MS);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    // ... and, heard from nowhere, gone SILENT_PEER_MS after its last sign of life.
+    for t in (t..10_000 + SILENT_PEER_MS).step_by(1_000) {
+        z.step(t, Event::Tick);
+    }
+    assert!(z.peer(k).is_some());
+    z.step(10_000 + SILENT_PEER_MS, Event::Tick);
+    assert!(z.peer(k).is_none());
+    // A counter that went back (a new receiver) is no sign of life.
+    let mut y = room("zzz");
+    let k = connected(&mut y, "aaa");
+    y.step(900, media(k, 5_000));
+    pinged(&mut y, k, 1_000);
+    y.step(2_000, media(k, 10));
+    y.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
+    assert_eq!(y.peer(k).unwrap().state, PeerState::Reconnecting);
+}
+
+/// Our own page stalls (starved for 5 s): the ticks stop, and the peer's words wait in the
+/// queue. The time we could not listen is not its silence.
+#[test]
+fn the_time_our_own_page_stalled_is_not_a_peers_silence() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    pinged(&mut z, k, 1_000);
+    z.step(2_000, Event::Tick);
+    // The next tick comes 5 s late.
+    let out = z.step(7_000, Event::Tick);
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+    // Its heartbeats, queued, arrive now: connected as ever.
+    pinged(&mut z, k, 7_001);
+    for t in (8_000..=9_000).step_by(1_000) {
+        assert!(z.step(t, Event::Tick).is_empty());
+    }
+    // Ticks on time again: silence counts from the last word as before.
+    z.step(10_000, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+    z.step(10_001, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    // A stall with nothing queued: its silence counts, minus the time we were away (one tick's
+    // worth of the stall counts: 1 s before it, 1 s of it, 1 s after).
+    let mut y = room("zzz");
+    let k = connected(&mut y, "aaa");
+    pinged(&mut y, k, 1_000);
+    y.step(2_000, Event::Tick);
+    y.step(7_000, Event::Tick);
+    assert_eq!(y.peer(k).unwrap().state, PeerState::Connected);
+    y.step(8_000, Event::Tick);
+    assert_eq!(y.peer(k).unwrap().state, PeerState::Reconnecting);
+}
