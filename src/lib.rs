@@ -4,6 +4,7 @@
 pub mod app;
 pub mod components;
 pub mod devices;
+pub mod dom;
 pub mod hooks;
 pub mod json;
 pub mod room;

@@ -8,6 +8,7 @@ import {
   test,
   expect,
   clickJoin,
+  dropFile as drop,
   expectNamed,
   expectVideoFlowing,
   fileEntry as entry,
@@ -125,6 +126,10 @@ test('a file of several MB reaches both others byte-identical, with a bar on eve
   await send(linus, 'notes.txt', small);
   expect(await save(ada, 'notes.txt')).toBe(sha256(small));
   expect(await save(grace, 'notes.txt')).toBe(sha256(small));
+  // Dropped on the chat panel rather than picked.
+  const dropped = crypto.randomBytes(20_000);
+  await drop(grace, 'dropped.bin', dropped);
+  expect(await save(ada, 'dropped.bin')).toBe(sha256(dropped));
   await expectNamed([ada, grace, linus]);
 });
 

@@ -321,6 +321,20 @@ export async function sendFile(p: Person, name: string, bytes: Buffer) {
   await p.page.getByTestId('file-input').setInputFiles(file);
 }
 
+/** `p` drops a file called `name` holding `bytes` (small: it travels as base64) on the chat panel. */
+export async function dropFile(p: Person, name: string, bytes: Buffer) {
+  await openChat(p);
+  const dataTransfer = await p.page.evaluateHandle(
+    ([name, b64]) => {
+      const t = new DataTransfer();
+      t.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+      return t;
+    },
+    [name, bytes.toString('base64')],
+  );
+  await p.page.getByTestId('chat-panel').dispatchEvent('drop', { dataTransfer });
+}
+
 /** `p` writes `text` in the chat (opening the panel if closed) and sends it; returns once sent. */
 export async function say(p: Person, text: string) {
   if (!(await p.page.getByTestId('chat-panel').isVisible())) await p.page.getByTestId('chat-toggle').click();

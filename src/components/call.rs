@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 use super::chat::ChatPanel;
 use super::controls::{icon, with_key, DevicePicker, MediaToggle};
@@ -10,6 +9,7 @@ use super::people::{hand_place, in_hand_order, PeoplePanel, Person};
 use super::stage::{self, Stage};
 use super::tile::{display_name, self_label, PeerTile, SelfTile, ShareTile};
 use crate::devices::DeviceView;
+use crate::dom::on_shortcut;
 use crate::hooks::{copy_text, store, stored, SelfVideo, SHORTCUTS_KEY, SPEAKER_KEY};
 use crate::room::ChatLog;
 use crate::rtc::media::MediaKind;
@@ -151,32 +151,19 @@ pub fn Call(
         store(SHORTCUTS_KEY, if on { "on" } else { "off" });
         keys.set(on);
     };
-    let listener = window_event_listener_untyped("keydown", move |ev| {
-        let Some(ev) = ev.dyn_ref::<web_sys::KeyboardEvent>() else {
-            return;
-        };
-        let typing = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if !keys.get_untracked()
-            || typing
-            || ev.ctrl_key()
-            || ev.meta_key()
-            || ev.alt_key()
-            || ev.repeat()
-        {
-            return;
+    let listener = on_shortcut(move |k| {
+        if !keys.get_untracked() {
+            return false;
         }
-        match ev.key().as_str() {
+        match k {
             "m" | "M" => toggle_mic(()),
             "v" | "V" => toggle_cam(()),
             "s" | "S" => toggle_share(),
             "c" | "C" => toggle_chat(),
             "h" | "H" => raise(),
-            _ => return,
+            _ => return false,
         }
-        ev.prevent_default();
+        true
     });
     on_cleanup(move || listener.remove());
 

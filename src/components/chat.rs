@@ -5,7 +5,8 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use super::files::{list, FileList};
+use super::files::FileList;
+use crate::dom::{dropped_files, File};
 use crate::room::{ChatLine, ChatLog, FileEntry, MAX_CHAT_CHARS};
 use crate::session::Session;
 
@@ -100,7 +101,7 @@ pub fn ChatPanel(
     session: StoredValue<Option<Session>, LocalStorage>,
     files: RwSignal<Vec<FileEntry>>,
 ) -> impl IntoView {
-    let send_files = move |picked: Vec<web_sys::File>| {
+    let send_files = move |picked: Vec<File>| {
         session.with_value(|s| {
             if let Some(s) = s {
                 s.send_files(picked)
@@ -116,7 +117,7 @@ pub fn ChatPanel(
     };
     let drop_files = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
-        send_files(list(ev.data_transfer().and_then(|d| d.files())));
+        send_files(dropped_files(&ev));
     };
     let draft = RwSignal::new(String::new());
     let problem = move || draft.with(|d| too_long(d));

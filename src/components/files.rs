@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use crate::dom::{picked_files, File};
 use crate::room::{FileEntry, FileState};
 
 /// `n` bytes as people read them: `840 KB`, `2.1 MB` (integers only: float formatting is
@@ -54,15 +55,10 @@ fn entry_view(e: &FileEntry, cancel: Callback<u32>) -> impl IntoView {
 #[component]
 pub fn FileList(
     files: RwSignal<Vec<FileEntry>>,
-    #[prop(into)] on_pick: Callback<Vec<web_sys::File>>,
+    #[prop(into)] on_pick: Callback<Vec<File>>,
     #[prop(into)] on_cancel: Callback<u32>,
 ) -> impl IntoView {
-    let pick = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        on_pick.run(list(input.files()));
-        // The same file may be picked again.
-        input.set_value("");
-    };
+    let pick = move |ev: leptos::ev::Event| on_pick.run(picked_files(&ev));
     view! {
         <ol class="files" data-testid="files">
             {move || files.with(|l| l.iter().map(|e| entry_view(e, on_cancel)).collect_view())}
@@ -72,13 +68,6 @@ pub fn FileList(
             <input type="file" multiple class="sr-only" data-testid="file-input" on:change=pick />
         </label>
     }
-}
-
-/// The files of a picker or a drop.
-pub fn list(files: Option<web_sys::FileList>) -> Vec<web_sys::File> {
-    files
-        .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

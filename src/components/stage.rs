@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use super::controls::icon;
+use crate::dom::full_screen_tile;
 use crate::room::PeerKey;
 use crate::session::Tile;
 
@@ -87,12 +88,7 @@ pub fn tile_tools(spot: Spot) -> impl IntoView {
             p.update(|p| *p = if *p == Some(spot) { None } else { Some(spot) })
         }
     };
-    let full = move |ev: leptos::ev::MouseEvent| {
-        let button: web_sys::Element = event_target(&ev);
-        if let Ok(Some(tile)) = button.closest(".tile") {
-            let _ = tile.request_fullscreen();
-        }
-    };
+    let full = move |ev: leptos::ev::MouseEvent| full_screen_tile(&ev);
     view! {
         <button type="button" class="tool" data-testid="pin" aria-pressed=move || is_pinned().to_string()
             aria-label=move || if is_pinned() { "Unpin" } else { "Pin" } title="Pin: keep this tile large" on:click=pin>

@@ -167,7 +167,7 @@ pub fn PeerTile(
         speaker,
     );
     // Measured by the session, so the peer sends no more than this tile shows.
-    let show_in = move |el: Option<web_sys::HtmlVideoElement>| {
+    let show_in = move |el| {
         session.with_value(|s| s.as_ref().map(|s| s.show_in(key, el)));
     };
     Effect::new(move || show_in(video.get()));
