@@ -309,19 +309,27 @@ async function throttledRun(fast, slow, variant, slowWhere) {
   }
 }
 
+/** From this many people on, every camera of the upload runs is the 160x120 noise clip. */
+const SMALL_CLIP_FROM = 8;
+
 async function uplinkSection(result) {
   const out = { budget_kbps: 2500, throttle_kbit: opts['throttle-kbit'], sends: {}, throttled: {} };
   // Noise at 320x240: at 640x480 two cores could not encode the copies past N = 4 (load 30-45, every
   // N = 8 run of both pages failed). The browser lets the floor send such a picture at up to
-  // 600 kbit/s a copy, so meshcall's budget binds from N = 6 on ((2,500 - 5 x 40) / 5 = 460).
+  // 600 kbit/s a copy, so meshcall's budget binds from N = 5 on ((2,500 - 4 x 70) x 0.9 / 4 = 499).
+  // From N = 8 on, 160x120: 56 copies of 320x240 noise (8 x 7 encoders and as many decoders) kept
+  // two cores at load 30-35, and calls of both pages failed to show every face within 60 s (the
+  // floor 3 of 4 runs, meshcall 3 of 4 on 2026-12-06).
   const browser = await launch([noisyVideoFlag()]);
+  const smaller = await launch([noisyVideoFlag(160, 120)]);
   result.chromium ||= browser.version();
   try {
     for (const n of opts['uplink-ns'].split(',').map(Number)) {
       const rs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+      const b = n >= SMALL_CLIP_FROM ? smaller : browser;
       for (let i = 0; i < opts['uplink-runs']; i++) {
         for (const v of order(i)) {
-          const r = await attempt(`send ${v} N=${n} #${i + 1}`, () => sendRun(browser, v, n), result.failures);
+          const r = await attempt(`send ${v} N=${n} #${i + 1}`, () => sendRun(b, v, n), result.failures);
           rs[v].push(r);
           if (r) log(`send ${v} N=${n} #${i + 1}: per page ${r.kbps_per_page.map((k) => k.toFixed(0)).join(', ')} kbit/s (load ${r.loadavg.toFixed(1)}, ${r.cpu_limited}/${r.senders} senders cpu-limited)`);
         }
@@ -330,7 +338,9 @@ async function uplinkSection(result) {
     }
   } finally {
     await browser.close().catch(() => {});
+    await smaller.close().catch(() => {});
   }
+  out.small_clip_from = SMALL_CLIP_FROM;
   // One person behind a throttled link: a browser of its own in a namespace of its own.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshcall-slowlink-'));
   const link = await openSlowLink(path.join(dir, 'chromium.sh'));

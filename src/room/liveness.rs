@@ -27,7 +27,8 @@ pub const CHANNEL_SILENCE_MS: u64 = 3_000;
 /// ... unless its media still arrives: bytes received this recently (by the counters read each
 /// second) say the path works and the peer's browser runs, only its page is slow to speak (a
 /// starved main thread delays its heartbeats, never its audio). A frozen or cut-off peer's media
-/// stops with its channel.
+/// stops with its channel. The same holds for a connection ICE calls `disconnected`: while its
+/// media arrives it is neither restarted nor given up.
 pub const MEDIA_FRESH_MS: u64 = 2_000;
 /// How often the edge sends [`Event::Tick`](super::Event::Tick).
 pub const TICK_MS: u32 = 1_000;
@@ -266,6 +267,14 @@ impl Room {
                 updated.push(p.key);
             }
             let Some(since) = l.bad_since else { continue };
+            // Media still arriving: the path works and the peer's browser runs, whatever ICE
+            // says yet (a machine too busy to answer its consent checks in time is called
+            // `disconnected` while its media flows). Nothing to restart, nothing to give up.
+            // Its clocks count from the last media, should that stop too.
+            if media_flows {
+                l.bad_since = l.media_at;
+                continue;
+            }
             let heard = self.last_heard.get(&p.key).is_some_and(|&t| t >= since);
             let listening = self.signaling_up_since.map(|t| t.max(since));
             // Our socket came back under a new id (a server restart, a changed network): the

@@ -533,3 +533,39 @@ fn the_time_our_own_page_stalled_is_not_a_peers_silence() {
     y.step(8_000, Event::Tick);
     assert_eq!(y.peer(k).unwrap().state, PeerState::Reconnecting);
 }
+
+/// An overloaded machine answers its ICE consent checks late and Chromium calls the connection
+/// `disconnected` while its media still arrives: no restart, no tile gone. Once the media stops
+/// as well, the usual rules apply.
+#[test]
+fn a_disconnected_connection_whose_media_flows_is_neither_restarted_nor_dropped() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(
+        1_000,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Disconnected,
+        },
+    );
+    for t in (1_000..=30_000).step_by(1_000) {
+        z.step(t, media(k, t));
+        let out = z.step(t, Event::Tick);
+        assert!(restarts(&out) == 0, "at {t}: {out:?}");
+        assert!(
+            z.peer(k).is_some_and(|p| p.state != PeerState::Failed),
+            "at {t}"
+        );
+    }
+    // The media stops at 30 000: a restart follows, and with no word from the peer it goes.
+    let mut out = Vec::new();
+    for t in (31_000..=40_000).step_by(1_000) {
+        z.step(t, media(k, 30_000));
+        out.extend(z.step(t, Event::Tick));
+    }
+    assert!(
+        restarts(&out) > 0 || out.contains(&Command::PeerRemoved { key: k }),
+        "{out:?}"
+    );
+    assert!(z.peer(k).is_none_or(|p| p.state == PeerState::Failed));
+}
