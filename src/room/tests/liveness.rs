@@ -7,13 +7,7 @@ fn ice_failure_restarts_on_the_impolite_side_then_gives_up() {
     // "zzz" > "aaa": zzz is impolite towards aaa.
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
-    let out = z.step(
-        100,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Failed,
-        },
-    );
+    let out = z.step(100, conn(k, ConnState::Failed));
     assert_eq!(
         out,
         vec![
@@ -34,25 +28,13 @@ fn ice_failure_restarts_on_the_impolite_side_then_gives_up() {
         },
     );
     z.step(102, signal("aaa", PeerSignal::Answer(ANSWER_B.into())));
-    let out = z.step(
-        200,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Connected,
-        },
-    );
+    let out = z.step(200, conn(k, ConnState::Connected));
     assert_eq!(out, vec![Command::PeerUpdated { key: k }]);
 
     // The polite side waits for the impolite one, then steps in.
     let mut a = room("aaa");
     let k = connected(&mut a, "zzz");
-    let out = a.step(
-        1_000,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Failed,
-        },
-    );
+    let out = a.step(1_000, conn(k, ConnState::Failed));
     assert_eq!(out, vec![Command::PeerUpdated { key: k }]);
     // It is alive (its signals still arrive) but does not restart: the wait counts from the
     // last signal heard from the impolite side.
@@ -96,13 +78,7 @@ fn ice_failure_restarts_on_the_impolite_side_then_gives_up() {
 fn disconnected_for_a_while_counts_as_lost() {
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
-    z.step(
-        0,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Disconnected,
-        },
-    );
+    z.step(0, conn(k, ConnState::Disconnected));
     assert!(z.step(DISCONNECTED_RESTART_MS - 1, Event::Tick).is_empty());
     assert_eq!(
         z.step(DISCONNECTED_RESTART_MS, Event::Tick),
@@ -134,13 +110,7 @@ fn a_peer_silent_since_its_connection_went_bad_is_gone() {
     // signaling is up. Its tile goes without waiting out the give-up time.
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
-    z.step(
-        1_000,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Disconnected,
-        },
-    );
+    z.step(1_000, conn(k, ConnState::Disconnected));
     assert_eq!(
         z.step(1_000 + DISCONNECTED_RESTART_MS, Event::Tick),
         vec![Command::MakeOffer {
@@ -152,13 +122,7 @@ fn a_peer_silent_since_its_connection_went_bad_is_gone() {
     // An answer (the media path is cut, the peer is fine) keeps it.
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
-    z.step(
-        1_000,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Disconnected,
-        },
-    );
+    z.step(1_000, conn(k, ConnState::Disconnected));
     z.step(1_000 + DISCONNECTED_RESTART_MS, Event::Tick);
     z.step(
         1_000 + DISCONNECTED_RESTART_MS,
@@ -178,13 +142,7 @@ fn a_peer_silent_since_its_connection_went_bad_is_gone() {
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
     z.step(900, Event::SignalingLost);
-    z.step(
-        1_000,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Disconnected,
-        },
-    );
+    z.step(1_000, conn(k, ConnState::Disconnected));
     z.step(1_000 + SILENT_PEER_MS, Event::Tick);
     assert!(z.peer(k).is_some());
 }
@@ -195,13 +153,7 @@ fn back_under_a_new_id_with_the_path_down() -> (Room, PeerKey) {
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
     z.step(900, Event::SignalingLost);
-    z.step(
-        1_000,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Disconnected,
-        },
-    );
+    z.step(1_000, conn(k, ConnState::Disconnected));
     z.step(5_000, Event::IdAssigned("zzz2".into()));
     (z, k)
 }
@@ -342,13 +294,7 @@ fn network_changed(me: &str, them: &str) -> (Room, PeerKey) {
     let mut r = room(me);
     let k = connected(&mut r, them);
     r.step(900, Event::SignalingLost);
-    r.step(
-        1_000,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Failed,
-        },
-    );
+    r.step(1_000, conn(k, ConnState::Failed));
     (r, k)
 }
 
@@ -541,13 +487,7 @@ fn the_time_our_own_page_stalled_is_not_a_peers_silence() {
 fn a_disconnected_connection_whose_media_flows_is_neither_restarted_nor_dropped() {
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
-    z.step(
-        1_000,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Disconnected,
-        },
-    );
+    z.step(1_000, conn(k, ConnState::Disconnected));
     for t in (1_000..=30_000).step_by(1_000) {
         z.step(t, media(k, t));
         let out = z.step(t, Event::Tick);
@@ -568,4 +508,9 @@ fn a_disconnected_connection_whose_media_flows_is_neither_restarted_nor_dropped(
         "{out:?}"
     );
     assert!(z.peer(k).is_none_or(|p| p.state == PeerState::Failed));
+}
+
+/// The browser reports the connection to `key` in `state`.
+fn conn(key: PeerKey, state: ConnState) -> Event {
+    Event::ConnectionState { key, state }
 }
