@@ -67,7 +67,7 @@ pub use relay::TURN_UNAUTHORIZED;
 pub use share::MAX_STREAM_ID_CHARS;
 pub use uplink::{
     limit_for, plan, tile_kbps, SendLimit, Want, DEFAULT_UPLOAD_KBPS, ENCODER_PERCENT,
-    RESERVED_KBPS, SCREEN_MAX_KBPS, SHOWN_STEP, VIDEO_MAX_KBPS, VIDEO_MIN_KBPS,
+    LIMIT_RETRIES, RESERVED_KBPS, SCREEN_MAX_KBPS, SHOWN_STEP, VIDEO_MAX_KBPS, VIDEO_MIN_KBPS,
 };
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.

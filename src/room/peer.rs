@@ -95,6 +95,8 @@ pub struct Peer {
     pub(crate) relay: Relay,
     /// The limit its video sender was given last (uplink).
     pub(crate) send_limit: Option<SendLimit>,
+    /// Times the browser refused that limit (uplink).
+    pub(crate) limit_refusals: u8,
     /// What it asks of our uplink: the size it says it shows our camera at (uplink).
     pub(crate) want: Want,
     /// The size we last told it we show its camera at (uplink).
@@ -131,6 +133,7 @@ impl Peer {
             hinted: None,
             relay: Relay::default(),
             send_limit: None,
+            limit_refusals: 0,
             want: Want::default(),
             told_shown: None,
         }

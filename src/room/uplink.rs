@@ -37,6 +37,8 @@ pub const MAX_TILE_SIDE: u32 = 4_096;
 /// Tile sizes we tell a peer are rounded down to this many device pixels, so that a layout
 /// that shifts by a few pixels sends nothing.
 pub const SHOWN_STEP: u32 = 32;
+/// A limit the browser refuses is set again at most this many times; a new limit starts afresh.
+pub const LIMIT_RETRIES: u8 = 3;
 /// The camera's width as Chromium opens it without constraints (640x480), which the resolution
 /// steps below divide.
 const CAMERA_WIDTH: u32 = 640;
@@ -163,10 +165,14 @@ impl Room {
     }
 
     /// Setting the peer's limit on its senders failed (a sender mid-change, a closing
-    /// connection): forget it was set, so the next fit sends it again.
+    /// connection): forget it was set, so the next fit sends it again, up to [`LIMIT_RETRIES`]
+    /// times for one limit (a browser that keeps refusing is not asked at every step).
     pub(super) fn on_limit_failed(&mut self, key: PeerKey) {
         if let Some(p) = self.peers.get_mut(&key) {
-            p.send_limit = None;
+            if p.limit_refusals < LIMIT_RETRIES {
+                p.limit_refusals += 1;
+                p.send_limit = None;
+            }
         }
     }
 
@@ -220,6 +226,10 @@ impl Room {
                 continue;
             };
             if p.ever_connected() && p.send_limit != Some(limit) {
+                if p.send_limit.is_some() {
+                    // A new limit, not the refused one again: it gets its own retries.
+                    p.limit_refusals = 0;
+                }
                 p.send_limit = Some(limit);
                 out.push(Command::LimitSend { key, limit });
             }

@@ -293,12 +293,25 @@ fn we_tell_a_peer_how_large_we_show_it_once_per_change_of_a_step() {
 }
 
 #[test]
-fn a_limit_the_browser_refused_is_set_again_at_the_next_step() {
+fn a_limit_the_browser_refused_is_set_again_a_few_times_and_a_new_one_always() {
     let mut r = room("aaa");
     let kb = connected(&mut r, "bbb");
     let limit = limits(&r.fit_uplink());
     assert_eq!(limit.len(), 1);
     assert!(step(&mut r, 1, Event::Tick).is_empty());
-    assert_eq!(step(&mut r, 2, Event::LimitFailed(kb)), limit);
-    assert!(step(&mut r, 3, Event::Tick).is_empty());
+    for t in 0..u64::from(LIMIT_RETRIES) {
+        assert_eq!(
+            step(&mut r, 2 + t, Event::LimitFailed(kb)),
+            limit,
+            "retry {t}"
+        );
+        assert!(step(&mut r, 2 + t, Event::Tick).is_empty());
+    }
+    // Refused every time: not asked again at every step ...
+    assert!(step(&mut r, 10, Event::LimitFailed(kb)).is_empty());
+    assert!(step(&mut r, 11, Event::Tick).is_empty());
+    // ... until the limit changes (someone joins), which gets its own retries.
+    let out = step(&mut r, 12, Event::PeerJoined("ccc".into()));
+    assert_eq!(out, [(kb, limit_for(2, DEFAULT_UPLOAD_KBPS))]);
+    assert_eq!(step(&mut r, 13, Event::LimitFailed(kb)), out);
 }
