@@ -337,7 +337,7 @@ export async function dropFile(p: Person, name: string, bytes: Buffer) {
 
 /** `p` writes `text` in the chat (opening the panel if closed) and sends it; returns once sent. */
 export async function say(p: Person, text: string) {
-  if (!(await p.page.getByTestId('chat-panel').isVisible())) await p.page.getByTestId('chat-toggle').click();
+  await openChat(p);
   await p.page.getByTestId('chat-input').fill(text);
   await p.page.getByTestId('chat-send').click();
   await expect(p.page.getByTestId('chat-input')).toHaveValue('');

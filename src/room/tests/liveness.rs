@@ -187,15 +187,6 @@ fn after_our_socket_comes_back_a_silent_peer_gets_the_rebind_grace() {
 fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
-    let ping = |at: u64, z: &mut Room| {
-        z.step(
-            at,
-            Event::ChannelMessage {
-                key: k,
-                text: r#"{"type":"ping"}"#.into(),
-            },
-        )
-    };
     // We heartbeat on every open channel.
     assert_eq!(
         z.step(500, Event::Heartbeat),
@@ -205,7 +196,7 @@ fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
         }]
     );
     assert_eq!(
-        ping(1_000, &mut z),
+        pinged(&mut z, k, 1_000),
         vec![Command::SendToPeer {
             key: k,
             message: PeerMessage::Pong
@@ -239,13 +230,7 @@ fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
 fn a_silent_channel_whose_peer_answers_over_signaling_is_kept() {
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
-    z.step(
-        1_000,
-        Event::ChannelMessage {
-            key: k,
-            text: r#"{"type":"ping"}"#.into(),
-        },
-    );
+    pinged(&mut z, k, 1_000);
     z.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
     z.step(
         1_000 + CHANNEL_SILENCE_MS,
@@ -392,14 +377,14 @@ fn after_a_changed_network_the_polite_side_answers_the_restart_instead_of_crossi
 }
 
 /// `k` pings at `at` (it heartbeats).
-fn pinged(z: &mut Room, k: PeerKey, at: u64) {
+fn pinged(z: &mut Room, k: PeerKey, at: u64) -> Vec<Command> {
     z.step(
         at,
         Event::ChannelMessage {
             key: k,
             text: r#"{"type":"ping"}"#.into(),
         },
-    );
+    )
 }
 
 fn media(k: PeerKey, received: u64) -> Event {
