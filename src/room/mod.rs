@@ -155,6 +155,12 @@ impl Room {
     pub fn step(&mut self, now: u64, event: Event) -> Vec<Command> {
         self.now = self.now.max(now);
         let mut out = Vec::new();
+        // A new peer's tile is made once our first description to it is out, or at the next tick.
+        let reveal = match &event {
+            Event::LocalDescription { key, .. } => Some(Some(*key)),
+            Event::Tick => Some(None),
+            _ => None,
+        };
         match event {
             Event::IdAssigned(id) => self.on_id_assigned(id, &mut out),
             Event::SignalingLost => self.on_signaling_lost(&mut out),
@@ -196,12 +202,22 @@ impl Room {
             }
             Event::Heartbeat => self.on_heartbeat(&mut out),
         }
-        // The one place that keeps tiles to admitted peers: whatever changed about a peer that
-        // has not proven the room key (or is gone by now), no tile is made or updated for it.
-        out.retain(|c| match c {
-            Command::PeerUpdated { key } => {
-                self.peers.get(key).is_some_and(|p| p.admission.admitted())
+        if let Some(which) = reveal {
+            for (_, p) in self.peers.iter_mut() {
+                if !p.on_screen && which.is_none_or(|k| k == p.key) {
+                    p.on_screen = true;
+                    out.push(Command::PeerUpdated { key: p.key });
+                }
             }
+        }
+        // The one place that keeps tiles to admitted peers: whatever changed about a peer that
+        // has not proven the room key (or is gone by now), no tile is made or updated for it;
+        // nor before its first description went out (`Peer::on_screen`).
+        out.retain(|c| match c {
+            Command::PeerUpdated { key } => self
+                .peers
+                .get(key)
+                .is_some_and(|p| p.admission.admitted() && p.on_screen),
             _ => true,
         });
         out

@@ -101,6 +101,10 @@ pub struct Peer {
     pub(crate) want: Want,
     /// The size we last told it we show its camera at (uplink).
     pub(crate) told_shown: Option<(u32, u32)>,
+    /// Its tile may be made: our first offer or answer to it went out, or a tick passed since it
+    /// came. Rendering a new tile took 10-30 ms of the main thread, which held back that
+    /// description and so everybody's first face (docs/join-timeline.md).
+    pub(crate) on_screen: bool,
 }
 
 impl Peer {
@@ -136,6 +140,7 @@ impl Peer {
             limit_refusals: 0,
             want: Want::default(),
             told_shown: None,
+            on_screen: false,
         }
     }
 

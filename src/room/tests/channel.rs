@@ -77,6 +77,14 @@ fn data_channel_carries_name_and_media_state() {
     let mut fresh = room("aaa");
     fresh.step(0, Event::PeerJoined("ddd".into()));
     let kd = fresh.key_of("ddd").unwrap();
+    fresh.step(
+        0,
+        Event::LocalDescription {
+            key: kd,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+    );
     assert_eq!(
         fresh.step(1, Event::ChannelOpen(kd)),
         vec![

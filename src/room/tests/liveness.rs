@@ -94,6 +94,15 @@ fn first_negotiation_that_never_connects_fails() {
     let mut a = room("aaa");
     a.step(0, Event::PeerJoined("bbb".into()));
     let k = a.key_of("bbb").unwrap();
+    // Our offer went out (and its tile came with it); no answer ever.
+    a.step(
+        0,
+        Event::LocalDescription {
+            key: k,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+    );
     assert!(a.step(CONNECT_TIMEOUT_MS - 1, Event::Tick).is_empty());
     assert_eq!(
         a.step(CONNECT_TIMEOUT_MS, Event::Tick),

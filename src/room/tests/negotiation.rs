@@ -17,7 +17,6 @@ fn existing_peer_calls_the_newcomer() {
                 key,
                 ice_restart: false
             },
-            Command::PeerUpdated { key },
         ]
     );
     let out = a.step(
@@ -28,13 +27,44 @@ fn existing_peer_calls_the_newcomer() {
             sdp: OFFER_A.into(),
         },
     );
+    // The tile after the offer: its render does not hold the offer back.
     assert_eq!(
         out,
-        vec![Command::SendSignal {
-            to: "bbb".into(),
-            signal: PeerSignal::Offer(OFFER_A.into())
-        }]
+        vec![
+            Command::SendSignal {
+                to: "bbb".into(),
+                signal: PeerSignal::Offer(OFFER_A.into())
+            },
+            Command::PeerUpdated { key },
+        ]
     );
+}
+
+#[test]
+fn a_new_peers_tile_waits_for_our_description_or_the_next_tick() {
+    let mut a = room("aaa");
+    let out = a.step(1, Event::PeerJoined("bbb".into()));
+    let kb = a.key_of("bbb").unwrap();
+    assert!(!out.contains(&Command::PeerUpdated { key: kb }), "{out:?}");
+    a.step(2, Event::PeerJoined("ccc".into()));
+    let kc = a.key_of("ccc").unwrap();
+    // Our offer to ccc goes out: ccc's tile, not bbb's.
+    let out = a.step(
+        4,
+        Event::LocalDescription {
+            key: kc,
+            kind: SdpKind::Offer,
+            sdp: OFFER_A.into(),
+        },
+    );
+    assert!(out.contains(&Command::PeerUpdated { key: kc }), "{out:?}");
+    assert!(!out.contains(&Command::PeerUpdated { key: kb }), "{out:?}");
+    // bbb's offer never came back from the browser: the next tick shows its tile anyway, once.
+    assert_eq!(
+        a.step(5, Event::Tick),
+        vec![Command::PeerUpdated { key: kb }]
+    );
+    assert!(a.step(6, Event::Tick).is_empty());
 }
 
 #[test]
@@ -49,7 +79,6 @@ fn newcomer_answers_the_caller() {
                 key,
                 offerer: false
             },
-            Command::PeerUpdated { key },
             Command::AcceptOffer {
                 key,
                 sdp: OFFER_A.into()
@@ -66,10 +95,13 @@ fn newcomer_answers_the_caller() {
     );
     assert_eq!(
         out,
-        vec![Command::SendSignal {
-            to: "aaa".into(),
-            signal: PeerSignal::Answer(ANSWER_B.into())
-        }]
+        vec![
+            Command::SendSignal {
+                to: "aaa".into(),
+                signal: PeerSignal::Answer(ANSWER_B.into())
+            },
+            Command::PeerUpdated { key },
+        ]
     );
     assert_eq!(b.peer(key).unwrap().negotiation.phase, Phase::Stable);
 }
