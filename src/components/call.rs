@@ -26,11 +26,14 @@ pub fn grid_columns(n: usize) -> usize {
 pub fn Call(
     session: StoredValue<Option<Session>, LocalStorage>,
     view: CallView,
-    name: String,
+    /// Our name as the others see it.
+    name: Signal<String>,
     /// The link that brings others into this room (with its key, if it has one).
     invite: String,
-    /// Our camera's `<video>`, the lobby's preview until now.
+    /// Our camera's `<video>`, the lobby's preview until the call is shown.
     video: SelfVideo,
+    /// The call is on screen; until then it is built, hidden, for a Join that only connects.
+    shown: Signal<bool>,
     #[prop(into)] on_leave: Callback<()>,
     #[prop(into)] on_retry: Callback<()>,
 ) -> impl IntoView {
@@ -112,12 +115,11 @@ pub fn Call(
     };
     let me_link: RwSignal<crate::room::Link> = view.me.clone().into();
     let speaking = Signal::derive(move || me_link.with(|l| l.view.speaking) && mic_on.get());
-    let me = self_label(&name);
     // Everyone with mic, camera and hand, raised hands first: the list and the tiles' hand marks.
     let people = Memo::new(move |_| {
         let mut all = vec![Person {
             key: None,
-            name: me.clone(),
+            name: name.with(|n| self_label(n)),
             mic: mic_on.get(),
             cam: cam_on.get(),
             hand: hand.get(),
@@ -152,7 +154,7 @@ pub fn Call(
         keys.set(on);
     };
     let listener = on_shortcut(move |k| {
-        if !keys.get_untracked() {
+        if !keys.get_untracked() || !shown.get_untracked() {
             return false;
         }
         match k {
@@ -220,7 +222,7 @@ pub fn Call(
     };
 
     view! {
-        <section class="call">
+        <section class="call" class:offstage=move || !shown.get()>
             <h1 class="sr-only">"Call"</h1>
             <Show when=move || link.get() == LinkStatus::Reconnecting>
                 <div class="banner" data-testid="reconnecting-banner" role="status">
@@ -264,7 +266,7 @@ pub fn Call(
                 <For each=move || tiles.get() key=|t| t.key let:tile>
                     <ShareTile session key=tile.key view=tile.view speaker=speaker.into() />
                 </For>
-                <SelfTile session name=name mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) speaking />
+                <SelfTile session name shown mic=mic_on cam=cam_on swaps=Signal::derive(move || devices.with(|d| d.swaps)) video hand=place(None) speaking />
                 <For each=move || tiles.get() key=|t| t.key let:tile>
                     <PeerTile session key=tile.key view=tile.view hand=place(Some(tile.key)) link=tile.link speaker=speaker.into() />
                 </For>

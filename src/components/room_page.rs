@@ -2,6 +2,7 @@
 //! lobby again after Leave.
 
 use futures::FutureExt;
+use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use meshcall_protocol::is_valid_room_name;
@@ -11,7 +12,7 @@ use super::lobby::{Lobby, LobbyState};
 use crate::hooks::{go_to, invite_link, page_fragment, store, stored, SelfVideo, NAME_KEY};
 use crate::rtc::media::LocalMedia;
 use crate::session::{CallSettings, CallView, Session};
-use crate::signaling::{config, room_url};
+use crate::signaling::{config, room_url, LinkStatus};
 use crate::trust::RoomKey;
 
 #[component]
@@ -53,8 +54,17 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
         video: SelfVideo::new(),
     };
     let session = StoredValue::new_local(None::<Session>);
-    let call = RwSignal::new(None::<CallView>);
+    // The call screen is built while the person is in the lobby, laid out but not shown (a new
+    // one after each Leave), and shown once the call has something to show (`show_when_ready`):
+    // rendered at the click, it kept the page busy when the others' offers came
+    // (docs/join-timeline.md).
+    let call = RwSignal::new(CallView::blank());
+    let in_call = RwSignal::new(false);
+    // Join was clicked: connecting, the lobby still on screen, its button saying so.
     let joining = RwSignal::new(false);
+    let show_timers = StoredValue::new_local(ShowTimers::default());
+    let waited = RwSignal::new(false);
+    show_when_ready(call, joining, in_call, waited, show_timers);
     let url = StoredValue::new(String::new());
     // Fetch the configuration while the person is still in the lobby, so Join goes straight to
     // the socket (the benchmark saw ~17 ms of first-face time in this round trip). TURN
@@ -90,6 +100,10 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
                     joining.try_set(false);
                     return;
                 };
+                let cap = Timeout::new(SHOW_CAP_MS, move || {
+                    waited.try_set(true);
+                });
+                show_timers.update_value(|t| t.cap = Some(cap));
                 let name = state.name.get_untracked().trim().to_owned();
                 store(NAME_KEY, &name);
                 let settings = CallSettings {
@@ -102,13 +116,11 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
                     max_file_mb: resolved.max_file_mb,
                     key: key.clone(),
                 };
-                let s = Session::new(settings, media);
+                let s = Session::new(settings, media, call.get_untracked());
                 let target = room_url(&resolved.base, &room);
                 url.set_value(target.clone());
                 s.connect(target);
-                call.set(Some(s.view()));
                 session.set_value(Some(s));
-                joining.set(false);
             });
         }
     };
@@ -116,7 +128,11 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
         if let Some(s) = session.try_update_value(Option::take).flatten() {
             s.leave();
         }
-        call.set(None);
+        in_call.set(false);
+        joining.set(false);
+        waited.set(false);
+        show_timers.set_value(ShowTimers::default());
+        call.set(CallView::blank());
     };
     let retry = move |()| {
         session.with_value(|s| {
@@ -131,7 +147,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
         if let Some(s) = session.try_update_value(Option::take).flatten() {
             s.leave();
         }
-        call.try_set(None);
+        in_call.try_set(false);
     });
     on_cleanup(move || {
         hangup.remove();
@@ -142,18 +158,75 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
         state.video.show(None);
     });
 
+    let name = Signal::derive(move || state.name.with(|n| n.trim().to_owned()));
+    let invite = invite_link(&room, key.as_ref());
+    let joining: Signal<bool> = joining.into();
     view! {
-        {move || match call.get() {
-            None => {
-                // Back from a call (or first visit): fresh media for the preview.
-                let joining: Signal<bool> = joining.into();
-                view! { <Lobby room=room.clone() keyed=key.is_some() state on_join=join.clone() joining /> }.into_any()
-            }
-            Some(view) => {
-                let name = state.name.get_untracked().trim().to_owned();
-                let invite = invite_link(&room, key.as_ref());
-                view! { <Call session view name invite video=state.video on_leave=leave on_retry=retry /> }.into_any()
-            }
+        <Show when=move || !in_call.get()>
+            // Back from a call (or first visit): fresh media for the preview.
+            <Lobby room=room.clone() keyed=key.is_some() state on_join=join.clone() joining />
+        </Show>
+        {move || {
+            let view = call.get();
+            let invite = invite.clone();
+            view! { <Call session view name invite shown=in_call.into() video=state.video on_leave=leave on_retry=retry /> }
         }}
     }
+}
+
+/// Longest the lobby stays on screen after the server let us in while nobody offered a call yet:
+/// the people already in the room offer within tens of milliseconds; after this we are alone.
+const SHOW_ALONE_MS: u32 = 150;
+/// Longest the lobby stays on screen after Join however slow the server is: the call screen then
+/// says it is connecting.
+const SHOW_CAP_MS: u32 = 1_000;
+
+/// The timers that end the wait for the call screen; dropped, they are cancelled.
+#[derive(Default)]
+struct ShowTimers {
+    /// [`SHOW_CAP_MS`] after Join.
+    cap: Option<Timeout>,
+    /// [`SHOW_ALONE_MS`] after the server let us in.
+    alone: Option<Timeout>,
+}
+
+/// Shows the call screen once Join has something to show: our first offer or answer went out (a
+/// tile came with it), the server refused us or cannot be reached, or [`SHOW_ALONE_MS`] passed
+/// since it let us in ([`SHOW_CAP_MS`] since Join: `waited`). Until then the lobby stays, saying
+/// "Joining…". Showing the call screen costs the page 30-50 ms (layout, paint, the lobby taken
+/// down); at the click it sat exactly where the others' offers came in, delaying our answers and
+/// so everybody's first face (docs/join-timeline.md).
+fn show_when_ready(
+    call: RwSignal<CallView>,
+    joining: RwSignal<bool>,
+    in_call: RwSignal<bool>,
+    waited: RwSignal<bool>,
+    timers: StoredValue<ShowTimers, LocalStorage>,
+) {
+    Effect::new(move || {
+        if !joining.get() || in_call.get_untracked() {
+            return;
+        }
+        let (tiles, link) = call.with(|v| (v.tiles.with(Vec::len), v.link.get()));
+        let ready = match link {
+            LinkStatus::Refused(_) | LinkStatus::Unreachable => true,
+            LinkStatus::Open => {
+                timers.update_value(|t| {
+                    t.alone.get_or_insert_with(|| {
+                        Timeout::new(SHOW_ALONE_MS, move || {
+                            waited.try_set(true);
+                        })
+                    });
+                });
+                tiles > 0
+            }
+            LinkStatus::Connecting | LinkStatus::Reconnecting => tiles > 0,
+        };
+        if ready || waited.get() {
+            timers.set_value(ShowTimers::default());
+            joining.set(false);
+            waited.set(false);
+            in_call.set(true);
+        }
+    });
 }

@@ -55,7 +55,9 @@ fn hand_state(place: Option<usize>) -> &'static str {
 #[component]
 pub fn SelfTile(
     session: StoredValue<Option<Session>, LocalStorage>,
-    name: String,
+    name: Signal<String>,
+    /// The call is on screen: only then is the preview element moved here.
+    shown: Signal<bool>,
     mic: Signal<bool>,
     /// Whether our camera is on and working.
     cam: Signal<bool>,
@@ -69,9 +71,16 @@ pub fn SelfTile(
     speaking: Signal<bool>,
 ) -> impl IntoView {
     let slot = NodeRef::<Div>::new();
-    let joined_with = swaps.get_untracked();
+    let joined_with = StoredValue::new(None::<u32>);
     Effect::new(move || {
-        let swapped = swaps.get() != joined_with;
+        if !shown.get() {
+            return;
+        }
+        let swaps = swaps.get();
+        let swapped = joined_with.get_value().is_some_and(|at| at != swaps);
+        if joined_with.get_value().is_none() {
+            joined_with.set_value(Some(swaps));
+        }
         let stream = session.with_value(|s| s.as_ref().and_then(Session::local_stream));
         if swapped {
             video.reload(stream.as_ref());
@@ -81,14 +90,18 @@ pub fn SelfTile(
         }
     });
     let show = move || cam.get();
-    video.place(slot, "mirror", None, Signal::derive(move || !show()));
-    let label = self_label(&name);
-    let init = initials(&name);
+    let label = move || name.with(|n| self_label(n));
+    let init = move || name.with(|n| initials(n));
     view! {
         <figure class="tile self" class:big=big(ME) class:speaking=speaking data-speaking=move || speaking.get().to_string() data-testid="self-tile" data-mic=move || on_off(mic.get()) data-cam=move || on_off(show()) data-hand=move || hand_state(hand.get())>
-            <div node_ref=slot class="video-slot"></div>
+            <Show when=move || shown.get()>
+                {
+                    video.place(slot, "mirror", None, Signal::derive(move || !show()));
+                    view! { <div node_ref=slot class="video-slot"></div> }
+                }
+            </Show>
             <Show when=move || !show()>
-                <div class="cam-off" aria-hidden="true"><span class="avatar">{init.clone()}</span></div>
+                <div class="cam-off" aria-hidden="true"><span class="avatar">{init}</span></div>
             </Show>
             <div class="corner">{tile_tools(ME)}</div>
             <figcaption class="caption">

@@ -67,6 +67,26 @@ pub struct CallView {
     pub me: ArcRwSignal<Link>,
 }
 
+impl CallView {
+    /// A view of no call yet: nobody else, connecting, mic and camera on, no devices.
+    pub fn blank() -> Self {
+        CallView {
+            tiles: ArcRwSignal::new(Vec::new()),
+            link: ArcRwSignal::new(LinkStatus::Connecting),
+            mic: ArcRwSignal::new(true),
+            cam: ArcRwSignal::new(true),
+            devices: ArcRwSignal::new(DeviceView::default()),
+            notices: ArcRwSignal::new(Notices::default()),
+            hand: ArcRwSignal::new(None),
+            sharing: ArcRwSignal::new(false),
+            share_trouble: ArcRwSignal::new(None),
+            chat: ArcRwSignal::new(ChatLog::default()),
+            files: ArcRwSignal::new(Vec::new()),
+            me: ArcRwSignal::default(),
+        }
+    }
+}
+
 /// How often each thing the room must be told about happened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Notices {
@@ -140,16 +160,22 @@ struct Inner {
 pub struct Session(Rc<Inner>);
 
 impl Session {
-    pub fn new(settings: CallSettings, mut media: LocalMedia) -> Session {
+    /// A call with `media`, shown in `view` (a fresh [`CallView::blank`], which the call screen
+    /// may already render: the room page builds it hidden in the lobby, so Join only connects).
+    pub fn new(settings: CallSettings, mut media: LocalMedia, view: CallView) -> Session {
         media.set_enabled(MediaKind::Audio, settings.mic);
         media.set_enabled(MediaKind::Video, settings.cam);
         let mut devices = DeviceView::default();
         devices.use_media(&media);
         let (has_mic, has_cam) = (devices.has_mic, devices.has_cam);
-        let devices = Devices::new(devices);
+        view.devices.set(devices);
+        view.mic.set(settings.mic);
+        view.cam.set(settings.cam);
+        let devices = Devices {
+            view: view.devices.clone(),
+        };
         let (events, mut queue) = mpsc::unbounded::<Event>();
         let (file_events, mut file_queue) = mpsc::unbounded::<FileEvent>();
-        let file_list = ArcRwSignal::new(Vec::new());
         let inner = Rc::new(Inner {
             room: RefCell::new(
                 Room::new(
@@ -173,24 +199,11 @@ impl Session {
             picks: RefCell::default(),
             files: RefCell::new(files::Files::new(
                 settings.max_file_mb.unwrap_or(DEFAULT_MAX_FILE_MB),
-                file_list.clone(),
+                view.files.clone(),
                 file_events.clone(),
             )),
             file_events: file_events.clone(),
-            view: CallView {
-                tiles: ArcRwSignal::new(Vec::new()),
-                link: ArcRwSignal::new(LinkStatus::Connecting),
-                mic: ArcRwSignal::new(settings.mic),
-                cam: ArcRwSignal::new(settings.cam),
-                devices: devices.view.clone(),
-                notices: ArcRwSignal::new(Notices::default()),
-                hand: ArcRwSignal::new(None),
-                sharing: ArcRwSignal::new(false),
-                share_trouble: ArcRwSignal::new(None),
-                chat: ArcRwSignal::new(ChatLog::default()),
-                files: file_list,
-                me: ArcRwSignal::default(),
-            },
+            view,
             devices,
         });
         let weak = Rc::downgrade(&inner);

@@ -11,7 +11,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::WithUntracked;
 use meshcall::room::{PeerState, PeerView};
 use meshcall::rtc::media::{acquire, LocalMedia, MediaKind};
-use meshcall::session::{CallSettings, Session};
+use meshcall::session::{CallSettings, CallView, Session};
 use meshcall::trust::RoomKey;
 use meshcall_protocol::{ClientMessage, PeerSignal, ServerMessage};
 use wasm_bindgen::JsCast;
@@ -135,6 +135,7 @@ pub async fn keyed_session(name: &str, key: Option<&str>) -> Session {
             key: key.map(|k| RoomKey::from_fragment(k).expect("a key").expect("a key")),
         },
         got.media,
+        CallView::blank(),
     )
 }
 
@@ -152,6 +153,7 @@ pub fn no_media_session(name: &str) -> Session {
             key: None,
         },
         media,
+        CallView::blank(),
     )
 }
 
