@@ -9,9 +9,10 @@
 #   bash scripts/bench.sh            the full run that BENCHMARKS.md records
 #   bash scripts/bench.sh --quick    fewer runs and sockets, to try a change (still rewrites the report)
 #   bash scripts/bench.sh --report   rewrite BENCHMARKS.md and the plot from the last run's JSON
-#   bash scripts/bench.sh --part ttff|cluster|uplink   one part as the full run measures it (time to
-#                                    first face with the keyed room; the two-node cluster against one
-#                                    node; bytes sent per page for N = 2..8 and a room with one throttled
+#   bash scripts/bench.sh --part ttff|mesh|cluster|uplink   one part as the full run measures it
+#                                    (time to first face with the keyed room; mesh assembly for N =
+#                                    2..8 and a room of 12; the two-node cluster against one node;
+#                                    bytes sent per page for N = 2..8 and a room with one throttled
 #                                    uplink), into target/bench-<part>/: prints its report, leaves
 #                                    BENCHMARKS.md
 # Before the server and browser parts it waits up to MESHCALL_BENCH_QUIET_WAIT seconds for
@@ -24,10 +25,10 @@ cd "$ROOT"
 OUT="$ROOT/target/bench"
 MODE="${1:-full}"
 PART="${2:-}"
-usage() { echo "usage: scripts/bench.sh [--quick|--report|--part ttff|cluster|uplink]" >&2; exit 2; }
+usage() { echo "usage: scripts/bench.sh [--quick|--report|--part ttff|mesh|cluster|uplink]" >&2; exit 2; }
 case "$MODE" in
   full | --quick | --report) ;;
-  --part) case "$PART" in ttff | cluster | uplink) OUT="$ROOT/target/bench-$PART" ;; *) usage ;; esac ;;
+  --part) case "$PART" in ttff | mesh | cluster | uplink) OUT="$ROOT/target/bench-$PART" ;; *) usage ;; esac ;;
   *) usage ;;
 esac
 
@@ -68,15 +69,15 @@ DIST="$OUT/dist"
 # The uplink (issue 12): bytes each page sends for N = 2..8, 3 runs each; a room of four with one
 # person throttled to 1 Mbit/s, 3 runs; meshcall and the floor alternating.
 UPLINK_OPTS=(--uplink-ns 2,3,4,5,6,8 --uplink-runs 3 --throttled-runs 3)
+# Mesh: N = 2,3,4,5,6,8, all at once and spread over 1 s, 4 runs each; a room of 12 twice.
+MESH_OPTS=(--mesh-runs 4 --mesh-ns 2,3,4,5,6,8 --spreads 0,1000 --big-n 12 --big-runs 2)
 if [ "$MODE" = --quick ]; then
   SOCKETS=2000 RATES=1000,5000 STEP_SECS=5
   UPLINK_OPTS=(--uplink-ns 2,4,8 --uplink-runs 1 --throttled-runs 1)
   BROWSER_OPTS=(--runs 3 --mesh-runs 1 --mesh-ns 2,3,6 --big-n 0 --cpu-runs 1 --cpu-seconds 5)
 else
   SOCKETS=10000 RATES=1000,5000,10000,20000,40000 STEP_SECS=10
-  # Mesh: N = 2,3,4,5,6,8, all at once and spread over 1 s, 4 runs each; a room of 12 twice.
-  BROWSER_OPTS=(--runs 7 --mesh-runs 4 --mesh-ns 2,3,4,5,6,8 --spreads 0,1000 --big-n 12 --big-runs 2
-    --cpu-runs 3 --cpu-seconds 12)
+  BROWSER_OPTS=(--runs 7 "${MESH_OPTS[@]}" --cpu-runs 3 --cpu-seconds 12)
 fi
 BROWSER_OPTS+=(--only ttff,open,mesh,size,cpu,uplink "${UPLINK_OPTS[@]}")
 # The browser benchmarks' server listens on every address of the namespace: the throttled person's
@@ -150,6 +151,9 @@ if [ "$MODE" = --part ]; then
     if [ "$PART" = ttff ]; then
       what="time to first face, open room, private room (key) and the floor page"
       PART_OPTS=(--only ttff --runs 7) SHOW=(-e '/[Tt]ime to first face/,/^## /p')
+    elif [ "$PART" = mesh ]; then
+      what="mesh assembly, N = 2..8 at once and spread over 1 s, and a room of 12, meshcall and the floor"
+      PART_OPTS=(--only mesh "${MESH_OPTS[@]}") SHOW=(-e '/^| Mesh assembly/p' -e '/^## Mesh assembly/,/^## /p')
     else
       what="bytes sent per page for N = 2..8 and a room with one throttled uplink, meshcall and the floor"
       PART_OPTS=(--only uplink "${UPLINK_OPTS[@]}")

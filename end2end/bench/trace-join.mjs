@@ -6,13 +6,20 @@
 // meshcall-server listening on 127.0.0.1:18180 (it serves the floor on 18199 itself):
 //
 // node bench/trace-join.mjs [runs=4] [variants=meshcall,floor] [--keep /tmp/dir: write the traces]
+//   [--server-log FILE: meshcall-server's log; prints when the server took the join in]
+//
+// The page records its WebSocket's opening handshake ("WebSocketSendHandshakeRequest") when its
+// main thread hears of it, which a busy page does late: only the server's own log says when the
+// handshake arrived.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launch, lobby, roomUrl, serveFloor, uniqueRoom } from './people.mjs';
 
 const args = process.argv.slice(2);
-const keep = args.includes('--keep') ? args.splice(args.indexOf('--keep'), 2)[1] : null;
+const option = (name) => (args.includes(name) ? args.splice(args.indexOf(name), 2)[1] : null);
+const keep = option('--keep');
+const serverLog = option('--server-log');
 const runs = Number(args[0] ?? 4);
 const variants = (args[1] ?? 'meshcall,floor').split(',');
 const where = { app: 'http://127.0.0.1:18180', floor: 'http://127.0.0.1:18199', signaling: 'ws://127.0.0.1:18180/ws/' };
@@ -31,7 +38,8 @@ function analyse(events, meta) {
   const ms = (e) => (e ? ((e.ts - click.ts) / 1000).toFixed(0) : '?');
   const faceUs = click.ts + (meta.face - meta.joinAt) * 1000;
   const busy = onMain.filter((e) => e.name === 'RunTask' && e.ph === 'X' && e.ts >= click.ts && e.ts <= faceUs).reduce((a, e) => a + (e.dur ?? 0), 0) / 1000;
-  return `click task ${(click.dur / 1000).toFixed(0)} ms, socket made +${ms(at('WebSocketCreate'))}, handshake sent +${ms(at('WebSocketSendHandshakeRequest'))}, ` +
+  const server = meta.serverAt ? `server took it in +${(meta.serverAt - meta.joinAt).toFixed(0)}, ` : '';
+  return `click task ${(click.dur / 1000).toFixed(0)} ms, socket made +${ms(at('WebSocketCreate'))}, ${server}page saw its handshake sent +${ms(at('WebSocketSendHandshakeRequest'))}, ` +
     `IdAssigned +${(meta.idAt - meta.joinAt).toFixed(0)}, first face +${(meta.face - meta.joinAt).toFixed(0)} ms; main thread busy ${busy.toFixed(0)} ms of it`;
 }
 
@@ -51,6 +59,11 @@ try {
       await browser.stopTracing();
       const meta = await b.page.evaluate(() => ({ joinAt: window.__bench.joinAt, idAt: window.__bench.idAt }));
       const trace = JSON.parse(fs.readFileSync(file, 'utf8'));
+      // The server logs each join (UTC, microseconds); the joiner is the room's second person.
+      if (serverLog) {
+        const joins = fs.readFileSync(serverLog, 'utf8').split('\n').filter((l) => l.includes(' join room=') && l.includes('peers=2'));
+        if (joins.length) meta.serverAt = Date.parse(joins[joins.length - 1].slice(0, 27));
+      }
       console.log(`${v} #${i + 1}: ${analyse(trace.traceEvents ?? trace, { ...meta, face: first })}`);
       await a.context.close();
       await b.context.close();
