@@ -29,10 +29,11 @@ export const NO_BACKGROUND_THROTTLING = [
   '--disable-backgrounding-occluded-windows',
 ];
 
-/** The fake camera as a 160x120 15 fps clip of moving bars (a y4m file Chromium loops), so thirty
- * decoders fit on two cores. Written once per machine; the flag that makes Chromium use it. */
-export function smallVideoFlag() {
-  const w = 160, h = 120, frames = 30;
+/** The fake camera as a 15 fps clip of moving bars (a y4m file Chromium loops), 160x120 unless
+ * asked: so thirty decoders fit on two cores. Written once per machine and size; the flag that makes
+ * Chromium use it. */
+export function smallVideoFlag(w = 160, h = 120) {
+  const frames = 30;
   const file = path.join(os.tmpdir(), `meshcall-${w}x${h}.y4m`);
   if (!fs.existsSync(file)) {
     const parts = [Buffer.from(`YUV4MPEG2 W${w} H${h} F15:1 Ip A1:1 C420jpeg\n`)];
