@@ -52,3 +52,26 @@ test('Join keeps the lobby\'s camera picture: the preview becomes the self view,
   await expect.poll(() => preview.evaluate((v: HTMLVideoElement) => ({ same: (v as any).__lobbyPreview === true, playing: !v.paused && v.videoWidth > 0 })))
     .toEqual({ same: true, playing: true });
 });
+
+// Join hands the lobby's camera and microphone to the call at once, but the lobby stays on screen
+// ("Joining…") until the call has something to show (issue 14). Nothing in it may change meanwhile:
+// a mute there would not reach the call. Holding the configuration back keeps the page joining.
+test('while Join connects, the lobby cannot be changed, and the call gets what the lobby showed', async ({ people }) => {
+  const ada = await people.open('Ada', `/r/${roomName('joining')}`);
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await ada.page.route('**/config.json', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await ada.page.reload();
+  await clickJoin(ada);
+  await expect(ada.page.getByTestId('join')).toHaveText('Joining…');
+  await expect(ada.page.locator('section.lobby')).toHaveAttribute('inert', '');
+  await expect(ada.page.getByTestId('toggle-mic').click({ timeout: 1_000 })).rejects.toThrow();
+  release();
+  const self = ada.page.getByTestId('self-tile');
+  await expect(self).toBeVisible();
+  await expect(self).toHaveAttribute('data-mic', 'on');
+  await expect(self).toContainText('Ada');
+});

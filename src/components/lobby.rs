@@ -146,7 +146,9 @@ pub fn Lobby(
     );
 
     view! {
-        <section class="lobby">
+        // Joining: the lobby stays on screen until the call has something to show, but its media
+        // already went to the call, so nothing in it may be changed meanwhile.
+        <section class="lobby" inert=move || joining.get()>
             <div class="preview-wrap">
                 <div node_ref=preview class="video-slot"></div>
                 <Show when=move || !show_video()>

@@ -62,6 +62,8 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
     let in_call = RwSignal::new(false);
     // Join was clicked: connecting, the lobby still on screen, its button saying so.
     let joining = RwSignal::new(false);
+    // Our name as the call shows it: the lobby's field as it was at Join.
+    let joined_name = RwSignal::new(String::new());
     let show_timers = StoredValue::new_local(ShowTimers::default());
     let waited = RwSignal::new(false);
     show_when_ready(call, joining, in_call, waited, show_timers);
@@ -86,6 +88,11 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
                 return;
             }
             joining.set(true);
+            waited.set(false);
+            let cap = Timeout::new(SHOW_CAP_MS, move || {
+                waited.try_set(true);
+            });
+            show_timers.update_value(|t| t.cap = Some(cap));
             let room = room.clone();
             let key = key.clone();
             spawn_local(async move {
@@ -98,14 +105,12 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
                     .or_else(|| LocalMedia::none().ok());
                 let Some(media) = media else {
                     joining.try_set(false);
+                    show_timers.try_set_value(ShowTimers::default());
                     return;
                 };
-                let cap = Timeout::new(SHOW_CAP_MS, move || {
-                    waited.try_set(true);
-                });
-                show_timers.update_value(|t| t.cap = Some(cap));
                 let name = state.name.get_untracked().trim().to_owned();
                 store(NAME_KEY, &name);
+                joined_name.set(name.clone());
                 let settings = CallSettings {
                     name,
                     mic: state.mic_on.get_untracked(),
@@ -124,16 +129,19 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
             });
         }
     };
-    let leave = move |()| {
+    // Leave, and a page put away (pagehide: it may come back from the back/forward cache): the
+    // call ended, the lobby back, a fresh call screen for the next Join.
+    let hang_up = move || {
         if let Some(s) = session.try_update_value(Option::take).flatten() {
             s.leave();
         }
-        in_call.set(false);
-        joining.set(false);
-        waited.set(false);
-        show_timers.set_value(ShowTimers::default());
-        call.set(CallView::blank());
+        in_call.try_set(false);
+        joining.try_set(false);
+        waited.try_set(false);
+        show_timers.try_set_value(ShowTimers::default());
+        call.try_set(CallView::blank());
     };
+    let leave = move |()| hang_up();
     let retry = move |()| {
         session.with_value(|s| {
             if let Some(s) = s {
@@ -143,12 +151,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
     };
     // A closing tab hangs up properly: closed connections tell the others at once over SCTP,
     // where a vanished page leaves them waiting for ICE to notice.
-    let hangup = window_event_listener_untyped("pagehide", move |_| {
-        if let Some(s) = session.try_update_value(Option::take).flatten() {
-            s.leave();
-        }
-        in_call.try_set(false);
-    });
+    let hangup = window_event_listener_untyped("pagehide", move |_| hang_up());
     on_cleanup(move || {
         hangup.remove();
         if let Some(s) = session.try_update_value(Option::take).flatten() {
@@ -158,7 +161,7 @@ fn Room(room: String, key: Option<RoomKey>) -> impl IntoView {
         state.video.show(None);
     });
 
-    let name = Signal::derive(move || state.name.with(|n| n.trim().to_owned()));
+    let name: Signal<String> = joined_name.into();
     let invite = invite_link(&room, key.as_ref());
     let joining: Signal<bool> = joining.into();
     view! {
