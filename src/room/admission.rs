@@ -5,7 +5,7 @@
 
 use meshcall_protocol::PeerMessage;
 
-use super::{Command, PeerKey, PeerState, Room};
+use super::{Command, PeerKey, PeerState, Room, Why};
 use crate::trust::{my_proof, proof_holds, safety_code, Fingerprints, RoomKey};
 
 /// A peer that has said nothing about the key this long after its channel opened is judged to
@@ -283,7 +283,7 @@ impl Room {
                     }
                     self.refused.push(id);
                 }
-                self.remove(key, out);
+                self.remove(key, Why::Refused, out);
                 out.push(Command::Notice(if verdict == Verdict::NoKey {
                     Notice::NoKey
                 } else {

@@ -7,7 +7,7 @@
 use meshcall_protocol::PeerMessage;
 
 use super::budget::Spend;
-use super::{Command, PeerKey, PeerState, Room};
+use super::{Command, PeerKey, PeerState, Room, Why};
 
 /// Displayed names are cut to this many characters.
 pub const MAX_NAME_CHARS: usize = 40;
@@ -57,7 +57,7 @@ impl Room {
             return;
         };
         if p.admission.admitted() {
-            self.remove(key, out);
+            self.remove(key, Why::HungUp, out);
         } else {
             // Gone before proving the room key (it turned us away first): someone without it.
             self.settle(key, super::Verdict::NoKey, out);
@@ -97,7 +97,7 @@ impl Room {
         match p.budget.spend(now) {
             Spend::Read => {}
             Spend::Drop => return,
-            Spend::Cut => return self.fail(key, out),
+            Spend::Cut => return self.fail(key, Why::Flooding, out),
         }
         let admitted = p.admission.admitted();
         // A message we cannot read is ignored: the channel is for extras, not worth a call.

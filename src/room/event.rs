@@ -101,6 +101,57 @@ pub enum Event {
     Heartbeat,
 }
 
+/// Why a peer's connection is closed: the page logs it, so a peer that vanished from a call says
+/// which rule took it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// We leave the call.
+    Leaving,
+    /// Its signaling socket left the room (and, if its connection was up, its channel did not
+    /// answer in time).
+    Left,
+    /// It closed its data channel: it hung up or reloaded.
+    HungUp,
+    /// It sent more over its channel than a peer may.
+    Flooding,
+    /// It sent a signal that is not one.
+    Garbage,
+    /// The browser rejected a step of the negotiation.
+    NegotiationFailed,
+    /// Its first connection never came up (no `connected`, no channel, no media) in
+    /// [`CONNECT_TIMEOUT_MS`](super::CONNECT_TIMEOUT_MS).
+    NeverConnected,
+    /// Its path stayed lost (no media either) for [`GIVE_UP_MS`](super::GIVE_UP_MS).
+    Lost,
+    /// Its path went bad and it said nothing since, over any path, while our signaling was up.
+    Vanished,
+    /// Turned away: no room key, or another one.
+    Refused,
+    /// Our socket came back under a new id before this connection was up: the peer calls us again.
+    Rebound,
+    /// Its id now belongs to another connection of ours: that one proved it is the peer.
+    Replaced,
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Why::Leaving => "we left",
+            Why::Left => "its socket left the room",
+            Why::HungUp => "it closed its channel",
+            Why::Flooding => "it flooded its channel",
+            Why::Garbage => "it sent a malformed signal",
+            Why::NegotiationFailed => "negotiation failed",
+            Why::NeverConnected => "its first connection never came up",
+            Why::Lost => "its path stayed lost",
+            Why::Vanished => "it went silent while its path was bad",
+            Why::Refused => "turned away (room key)",
+            Why::Rebound => "our id changed before it connected",
+            Why::Replaced => "another connection of ours is this peer",
+        })
+    }
+}
+
 /// What the edges must do, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -156,6 +207,7 @@ pub enum Command {
     /// Close the connection and release everything it holds. The tile may stay (failed).
     ClosePeer {
         key: PeerKey,
+        why: Why,
     },
     /// A chat line to show: ours (`from: None`) or an admitted peer's, cleaned.
     Chat {

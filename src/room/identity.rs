@@ -10,7 +10,7 @@
 
 use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
 
-use super::{Command, Peer, PeerKey, PeerState, Room};
+use super::{Command, Peer, PeerKey, PeerState, Room, Why};
 use crate::trust::{rebind_holds, rebind_mac};
 
 /// A connected peer whose socket left gets this long to come back with `Rebind`.
@@ -106,7 +106,7 @@ impl Room {
                 // Again, after the proof, so that the peer knows our new id when it comes.
                 self.peers[&key].resend_offer(out);
             } else if p.state != PeerState::Failed {
-                self.remove(key, out);
+                self.remove(key, Why::Rebound, out);
             }
         }
     }
@@ -158,7 +158,7 @@ impl Room {
                     message: PeerMessage::Ping,
                 });
             }
-            _ => self.remove(key, out),
+            _ => self.remove(key, Why::Left, out),
         }
     }
 
@@ -343,7 +343,7 @@ impl Room {
             return;
         }
         if let Some(duplicate) = self.key_of(&id).filter(|&k| k != key) {
-            self.remove(duplicate, out);
+            self.remove(duplicate, Why::Replaced, out);
         }
         self.orphan_candidates.remove(&id);
         self.unconfirmed.remove(&key);

@@ -4,7 +4,7 @@
 
 use meshcall_protocol::PeerMessage;
 
-use super::{Command, ConnState, PeerKey, PeerState, Room, REBIND_GRACE_MS};
+use super::{Command, ConnState, PeerKey, PeerState, Room, Why, REBIND_GRACE_MS};
 
 /// A failed tile stays this long so people see what happened, then goes.
 pub const FAILED_TILE_MS: u64 = 4_000;
@@ -18,7 +18,10 @@ pub const POLITE_RESTART_MS: u64 = 6_000;
 pub const SILENT_PEER_MS: u64 = 5_000;
 /// A connection that stays lost this long cannot be restored: drop the peer.
 pub const GIVE_UP_MS: u64 = 25_000;
-/// A first negotiation that has not connected by then will not.
+/// A first negotiation that has not connected by then will not: no `connected`, no open data
+/// channel, no media. Any of those says the path came up (a starved page can read the state
+/// only after it has already gone from `connected` to `disconnected`), and then the rules of a
+/// lost path apply instead.
 pub const CONNECT_TIMEOUT_MS: u64 = 30_000;
 /// A connected peer that has shown it heartbeats (sent us a `Ping`) and then goes this long without
 /// a word on its data channel has lost its path, whatever ICE says yet: Chromium takes close to
@@ -239,16 +242,18 @@ impl Room {
                     .failed_at
                     .is_some_and(|t| now >= t + FAILED_TILE_MS)
                 {
-                    remove.push(p.key);
+                    // Closed when it failed: no `ClosePeer` again, the reason is moot.
+                    remove.push((p.key, Why::Lost));
                 }
                 continue;
             }
             if p.socket.expired(now) {
-                remove.push(p.key);
+                remove.push((p.key, Why::Left));
                 continue;
             }
-            if !p.ever_connected() && now >= p.liveness.created_at + CONNECT_TIMEOUT_MS {
-                fail.push(p.key);
+            let came_up = p.ever_connected() || p.channel_open || p.liveness.media_at.is_some();
+            if !came_up && now >= p.liveness.created_at + CONNECT_TIMEOUT_MS {
+                fail.push((p.key, Why::NeverConnected));
                 continue;
             }
             let ever_connected = p.ever_connected();
@@ -288,11 +293,11 @@ impl Room {
                 && !rebinding
                 && listening.is_some_and(|t| now >= t + SILENT_PEER_MS)
             {
-                remove.push(p.key);
+                remove.push((p.key, Why::Vanished));
                 continue;
             }
             if now >= since + GIVE_UP_MS {
-                fail.push(p.key);
+                fail.push((p.key, Why::Lost));
                 continue;
             }
             let lost = match l.conn {
@@ -319,15 +324,15 @@ impl Room {
         }
         // A tile that fails or goes in this same tick gets no separate update.
         for key in updated {
-            if !fail.contains(&key) && !remove.contains(&key) {
+            if !fail.iter().chain(&remove).any(|&(k, _)| k == key) {
                 out.push(Command::PeerUpdated { key });
             }
         }
-        for key in fail {
-            self.fail(key, out);
+        for (key, why) in fail {
+            self.fail(key, why, out);
         }
-        for key in remove {
-            self.remove(key, out);
+        for (key, why) in remove {
+            self.remove(key, why, out);
         }
     }
 }

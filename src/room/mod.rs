@@ -49,7 +49,7 @@ pub use admission::{Notice, Verdict, ADMISSION_TIMEOUT_MS};
 pub use budget::{CHANNEL_BURST, CHANNEL_CUT_AFTER, CHANNEL_PER_SEC};
 pub use channel::MAX_NAME_CHARS;
 pub use chat::{clean_chat, ChatLine, ChatLog, CHAT_HISTORY, MAX_CHAT_CHARS};
-pub use event::{Command, Event, SdpKind};
+pub use event::{Command, Event, SdpKind, Why};
 pub use files::{
     admit, clean_file_name, mb, sent, Announce, Arriving, FileEntry, FileState, Leg, Refusal,
     CHUNK, DEFAULT_MAX_FILE_MB, KEEP_FILES, MAX_ARRIVING_PER_PEER, MAX_FILE_NAME_CHARS, RECEIVED,
@@ -177,7 +177,9 @@ impl Room {
             }
             Event::IceServerError { key, code } => self.on_ice_server_error(key, code, &mut out),
             Event::GatheringDone(key) => self.on_gathering_done(key, &mut out),
-            Event::NegotiationFailed { key, .. } => self.fail(key, &mut out),
+            Event::NegotiationFailed { key, .. } => {
+                self.fail(key, Why::NegotiationFailed, &mut out)
+            }
             Event::ConnectionState { key, state } => self.on_connection_state(key, state, &mut out),
             Event::ChannelOpen(key) => self.on_channel_open(key, &mut out),
             Event::Secured {
@@ -224,7 +226,7 @@ impl Room {
     }
 
     /// The peer cannot go on: close its connection, show it failed for a moment.
-    fn fail(&mut self, key: PeerKey, out: &mut Vec<Command>) {
+    fn fail(&mut self, key: PeerKey, why: Why, out: &mut Vec<Command>) {
         let now = self.now;
         if self
             .peers
@@ -243,11 +245,11 @@ impl Room {
         p.liveness.failed_at = Some(now);
         p.channel_open = false;
         p.negotiation.stop();
-        out.push(Command::ClosePeer { key });
+        out.push(Command::ClosePeer { key, why });
         out.push(Command::PeerUpdated { key });
     }
 
-    fn remove(&mut self, key: PeerKey, out: &mut Vec<Command>) {
+    fn remove(&mut self, key: PeerKey, why: Why, out: &mut Vec<Command>) {
         let Some(p) = self.peers.remove(&key) else {
             return;
         };
@@ -258,7 +260,7 @@ impl Room {
             self.by_signaling_id.remove(&p.signaling_id);
         }
         if p.state != PeerState::Failed {
-            out.push(Command::ClosePeer { key });
+            out.push(Command::ClosePeer { key, why });
         }
         out.push(Command::PeerRemoved { key });
     }
@@ -268,7 +270,7 @@ impl Room {
         let mut out = Vec::new();
         let keys: Vec<PeerKey> = self.peers.keys().copied().collect();
         for key in keys {
-            self.remove(key, &mut out);
+            self.remove(key, Why::Leaving, &mut out);
         }
         self.orphan_candidates.clear();
         self.deferred_joins.clear();

@@ -6,7 +6,7 @@
 use meshcall_protocol::{PeerId, PeerSignal};
 use serde_json::Value;
 
-use super::{Command, Peer, PeerKey, PeerState, Room, SdpKind};
+use super::{Command, Peer, PeerKey, PeerState, Room, SdpKind, Why};
 
 /// Minimum gap between two ICE restarts of one peer.
 pub const RESTART_GAP_MS: u64 = 5_000;
@@ -219,7 +219,7 @@ impl Room {
             Err(_) => {
                 // Garbage costs the sender its connection and nothing else.
                 if let Some(key) = known {
-                    self.fail(key, out);
+                    self.fail(key, Why::Garbage, out);
                 }
                 return;
             }

@@ -6,7 +6,7 @@ use meshcall_protocol::ClientMessage;
 
 use super::{Inner, Tile};
 use crate::hooks::random_bytes;
-use crate::room::{ChatLine, Command, Event, PeerKey};
+use crate::room::{ChatLine, Command, Event, PeerKey, Why};
 use crate::rtc::media::LocalMedia;
 use crate::rtc::peer::{log, Op, PeerEdge};
 use crate::rtc::screen::Screen;
@@ -161,7 +161,10 @@ impl Inner {
                 });
             }
             Command::Notice(notice) => self.view.notices.update(|n| n.count(notice)),
-            Command::ClosePeer { key } => {
+            Command::ClosePeer { key, why } => {
+                if why != Why::Leaving {
+                    log(&format!("peer {key}: closed: {why}"));
+                }
                 self.files_peer_gone(key);
                 let edge = self.edges.borrow_mut().remove(&key);
                 drop(edge);

@@ -158,7 +158,7 @@ fn a_proof_before_our_fingerprints_waits_for_them() {
 fn refused(out: &[Command], key: PeerKey, notice: Notice) {
     assert_eq!(
         out,
-        [removal(key), vec![Command::Notice(notice)]].concat(),
+        [removal(key, Why::Refused), vec![Command::Notice(notice)]].concat(),
         "{out:?}"
     );
 }

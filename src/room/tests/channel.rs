@@ -173,7 +173,10 @@ fn a_flooding_peer_is_dropped_then_cut_off_and_nobody_else_notices() {
     assert_eq!(
         a.step(10, ping.clone()),
         vec![
-            Command::ClosePeer { key: kb },
+            Command::ClosePeer {
+                key: kb,
+                why: Why::Flooding
+            },
             Command::PeerUpdated { key: kb }
         ]
     );
@@ -208,7 +211,10 @@ fn a_peer_within_its_budget_is_always_answered() {
 fn closed_data_channel_removes_the_peer() {
     let mut a = room("aaa");
     let kb = connected(&mut a, "bbb");
-    assert_eq!(a.step(1, Event::ChannelClosed(kb)), removal(kb));
+    assert_eq!(
+        a.step(1, Event::ChannelClosed(kb)),
+        removal(kb, Why::HungUp)
+    );
     assert!(a.peer(kb).is_none());
 }
 
@@ -222,9 +228,15 @@ fn leave_closes_everything() {
     assert_eq!(
         out,
         vec![
-            Command::ClosePeer { key: kb },
+            Command::ClosePeer {
+                key: kb,
+                why: Why::Leaving
+            },
             Command::PeerRemoved { key: kb },
-            Command::ClosePeer { key: kc },
+            Command::ClosePeer {
+                key: kc,
+                why: Why::Leaving
+            },
             Command::PeerRemoved { key: kc },
         ]
     );

@@ -135,7 +135,10 @@ fn a_chat_flood_is_cut_like_any_other() {
             .iter()
             .filter(|c| matches!(c, Command::Chat { .. }))
             .count();
-        if out.contains(&Command::ClosePeer { key: kb }) {
+        if out.contains(&Command::ClosePeer {
+            key: kb,
+            why: Why::Flooding,
+        }) {
             break;
         }
     }

@@ -18,7 +18,7 @@ fn peer_leaving_mid_negotiation_is_released_and_late_events_do_nothing() {
     a.step(0, Event::PeerJoined("ccc".into()));
     let kb = a.key_of("bbb").unwrap();
     let out = a.step(1, Event::PeerLeft("bbb".into()));
-    assert_eq!(out, removal(kb));
+    assert_eq!(out, removal(kb, Why::Left));
     // The browser finishes what was in flight; nothing may reach the gone peer.
     let late = [
         Event::LocalDescription {
@@ -84,7 +84,10 @@ fn signaling_reconnect_rebinds_established_peers_and_drops_half_negotiated_ones(
                     signaling_id: "aaa2".into()
                 }
             },
-            Command::ClosePeer { key: kc },
+            Command::ClosePeer {
+                key: kc,
+                why: Why::Rebound
+            },
             Command::PeerRemoved { key: kc },
         ]
     );
@@ -125,7 +128,7 @@ fn rebind_replaces_the_duplicate_connection() {
     assert!(b.step(2, hint).is_empty(), "answered once");
     // ... until its proof arrives through signaling, from the new id.
     let out = b.step(2, rebind_proof("aaa2", &my_token("aaa")));
-    assert_eq!(out, [removal(dup), vec![ours]].concat());
+    assert_eq!(out, [removal(dup, Why::Replaced), vec![ours]].concat());
     assert_eq!(b.key_of("aaa2"), Some(ka));
     assert_eq!(b.key_of("aaa"), None);
     let out = b.step(
@@ -206,19 +209,22 @@ fn peer_left_with_a_live_connection_waits_for_its_rebind() {
             text: pong.into(),
         },
     );
-    gone_exactly_at(&mut b, 100 + REBIND_GRACE_MS, ka);
+    gone_exactly_at(&mut b, 100 + REBIND_GRACE_MS, ka, Why::Left);
 
     // A closed tab never answers: its tile goes quickly.
     let mut b = room("bbb");
     let ka = connected(&mut b, "aaa");
     b.step(100, Event::PeerLeft("aaa".into()));
-    gone_exactly_at(&mut b, 100 + PONG_TIMEOUT_MS, ka);
+    gone_exactly_at(&mut b, 100 + PONG_TIMEOUT_MS, ka, Why::Left);
 
     // A peer still negotiating goes at once.
     let mut b = room("bbb");
     b.step(0, Event::PeerJoined("ccc".into()));
     let kc = b.key_of("ccc").unwrap();
-    assert_eq!(b.step(1, Event::PeerLeft("ccc".into())), removal(kc));
+    assert_eq!(
+        b.step(1, Event::PeerLeft("ccc".into())),
+        removal(kc, Why::Left)
+    );
 }
 
 #[test]

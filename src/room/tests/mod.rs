@@ -80,17 +80,24 @@ pub(super) fn cand(n: u32) -> String {
 }
 
 /// What the room commands when a peer goes: its connection closed, its tile removed.
-pub(super) fn removal(key: PeerKey) -> Vec<Command> {
-    vec![Command::ClosePeer { key }, Command::PeerRemoved { key }]
+pub(super) fn removal(key: PeerKey, why: Why) -> Vec<Command> {
+    vec![
+        Command::ClosePeer { key, why },
+        Command::PeerRemoved { key },
+    ]
 }
 
-/// Nothing happens a millisecond before `at`; at `at` the peer `key` goes.
-pub(super) fn gone_exactly_at(r: &mut Room, at: u64, key: PeerKey) {
+/// Nothing happens a millisecond before `at`; at `at` the peer `key` goes, for `why`.
+pub(super) fn gone_exactly_at(r: &mut Room, at: u64, key: PeerKey, why: Why) {
     assert!(
         r.step(at - 1, Event::Tick).is_empty(),
         "{key} went before {at}"
     );
-    assert_eq!(r.step(at, Event::Tick), removal(key), "{key} goes at {at}");
+    assert_eq!(
+        r.step(at, Event::Tick),
+        removal(key, why),
+        "{key} goes at {at}"
+    );
 }
 
 /// An existing peer `me` and newcomer `them` complete a first negotiation, open the channel and

@@ -337,7 +337,10 @@ fn a_peer_sending_garbage_fails_alone() {
         assert_eq!(
             out,
             vec![
-                Command::ClosePeer { key: kb },
+                Command::ClosePeer {
+                    key: kb,
+                    why: Why::Garbage
+                },
                 Command::PeerUpdated { key: kb }
             ],
             "{data}"
@@ -390,7 +393,10 @@ fn an_sdp_the_browser_rejects_fails_that_peer() {
     assert_eq!(
         out,
         vec![
-            Command::ClosePeer { key: kb },
+            Command::ClosePeer {
+                key: kb,
+                why: Why::NegotiationFailed
+            },
             Command::PeerUpdated { key: kb }
         ]
     );
@@ -481,7 +487,10 @@ fn while_the_socket_stays_down_the_waiting_offer_holds_restarts_until_the_peer_i
     }
     assert!(z
         .step(100 + GIVE_UP_MS, Event::Tick)
-        .contains(&Command::ClosePeer { key: k }));
+        .contains(&Command::ClosePeer {
+            key: k,
+            why: Why::Lost
+        }));
 }
 
 #[test]

@@ -436,7 +436,7 @@ impl World {
                         ctx()
                     );
                 }
-                Command::ClosePeer { key } => {
+                Command::ClosePeer { key, .. } => {
                     prop_assert!(
                         self.edges.remove(key),
                         "closing a connection that is not open: {}",
@@ -609,7 +609,7 @@ proptest! {
         // Leaving releases every connection.
         let out = world.room.close_all();
         for command in &out {
-            if let Command::ClosePeer { key } = command {
+            if let Command::ClosePeer { key, .. } = command {
                 prop_assert!(world.edges.remove(key), "leave closed a connection twice: {:?}", out);
             }
         }
@@ -696,7 +696,7 @@ proptest! {
                     | Command::Secure { key: k }
                     | Command::AllowMedia { key: k }
                     | Command::RemoteShare { key: k, .. }
-                    | Command::ClosePeer { key: k }
+                    | Command::ClosePeer { key: k, .. }
                     | Command::PeerUpdated { key: k }
                     | Command::PeerRemoved { key: k } => *k == key,
                 };

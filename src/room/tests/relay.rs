@@ -76,7 +76,10 @@ fn without_relay_only_a_refusal_is_said_only_if_the_connection_never_comes_up() 
     // It never connects: when it is given up the person learns why.
     let out = r.step(CONNECT_TIMEOUT_MS, Event::Tick);
     assert_eq!(notices(&out), [Notice::RelayRefused]);
-    assert!(out.contains(&Command::ClosePeer { key: k }));
+    assert!(out.contains(&Command::ClosePeer {
+        key: k,
+        why: Why::NeverConnected
+    }));
 
     // A connection that came up directly never blames the relay, even when it is lost later.
     let k2 = connected(&mut r, "ccc");
@@ -89,7 +92,10 @@ fn without_relay_only_a_refusal_is_said_only_if_the_connection_never_comes_up() 
         },
     );
     assert!(notices(&out).is_empty());
-    assert!(out.contains(&Command::ClosePeer { key: k2 }));
+    assert!(out.contains(&Command::ClosePeer {
+        key: k2,
+        why: Why::NegotiationFailed
+    }));
 
     // A connection failing without any relay error is not the relay's fault either.
     let k3 = calling(&mut r, "ddd");
