@@ -206,11 +206,12 @@ impl Room {
         });
     }
 
-    /// Asked after every step (apart from it, so that what a peer makes us do and what the mesh
-    /// as a whole needs stay separate): divide the budget over the peers we send to now (not
-    /// failed, and in a keyed room admitted: a peer held back gets nothing), and give every
-    /// connection that is up its new limit if it changed. A connection that has not connected
-    /// yet gets its limit when it does (its senders' parameters exist by then).
+    /// Asked once a second, at each tick (apart from the steps, so that what a peer makes us do
+    /// and what the mesh as a whole needs stay separate): divide the budget over the peers we
+    /// send to now (not failed, and in a keyed room admitted: a peer held back gets nothing), and
+    /// give every connection that is up its new limit if it changed. A connection that has not
+    /// connected yet gets its limit at the first tick after it does (its senders' parameters
+    /// exist by then).
     pub fn fit_uplink(&mut self) -> Vec<Command> {
         let mut out = Vec::new();
         let sending: Vec<PeerKey> = self

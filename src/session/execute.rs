@@ -16,7 +16,8 @@ use crate::trust::token_from;
 
 impl Inner {
     pub(super) fn handle(&self, event: Event) {
-        if matches!(event, Event::Tick) {
+        let tick = matches!(event, Event::Tick);
+        if tick {
             // How large each tile shows its peer, for the peer's uplink (the room sends it only
             // when it changed).
             for (&key, edge) in self.edges.borrow().iter() {
@@ -31,9 +32,17 @@ impl Inner {
         for c in commands {
             self.execute(c);
         }
-        let limits = self.room.borrow_mut().fit_uplink();
-        for c in limits {
-            self.execute(c);
+        // The upload limits once a second, not after every event: each `setParameters` needs a
+        // `getParameters` first, a call that blocks the page until WebRTC's worker thread answers
+        // (17 ms each on average while six pages assemble a mesh on two cores), and while a mesh
+        // assembles every new peer, tile size and connection changes the plan. A connection runs
+        // at most a second on the browser's own limits, which a new one's bandwidth estimate
+        // takes longer than that to reach.
+        if tick {
+            let limits = self.room.borrow_mut().fit_uplink();
+            for c in limits {
+                self.execute(c);
+            }
         }
     }
 
