@@ -23,6 +23,11 @@ pub const GIVE_UP_MS: u64 = 25_000;
 /// only after it has already gone from `connected` to `disconnected`), and then the rules of a
 /// lost path apply instead.
 pub const CONNECT_TIMEOUT_MS: u64 = 30_000;
+/// ... unless the browser is still at it (`connecting`: ICE checks or the DTLS handshake under
+/// way, which it ends with `failed` itself when they cannot succeed): then this long. Eight
+/// people joining at once on two cores took over 30 s for some pairs (their connections came
+/// up in the end where nothing gave up on them).
+pub const CONNECTING_CAP_MS: u64 = 90_000;
 /// A connected peer that has shown it heartbeats (sent us a `Ping`) and then goes this long without
 /// a word on its data channel has lost its path, whatever ICE says yet: Chromium takes close to
 /// 10 s to call a frozen or cut-off peer `disconnected`, and a vanished tile must go within 10 s.
@@ -252,7 +257,12 @@ impl Room {
                 continue;
             }
             let came_up = p.ever_connected() || p.channel_open || p.liveness.media_at.is_some();
-            if !came_up && now >= p.liveness.created_at + CONNECT_TIMEOUT_MS {
+            let allowed = if p.liveness.conn == ConnState::Connecting {
+                CONNECTING_CAP_MS
+            } else {
+                CONNECT_TIMEOUT_MS
+            };
+            if !came_up && now >= p.liveness.created_at + allowed {
                 fail.push((p.key, Why::NeverConnected));
                 continue;
             }

@@ -125,6 +125,36 @@ fn first_negotiation_that_never_connects_fails() {
     );
 }
 
+/// The browser still at it (`connecting`: checks or the handshake running, slow on a machine
+/// eight pages share) is given longer than a negotiation that never got that far; it is still
+/// given up in the end.
+#[test]
+fn a_first_connection_the_browser_is_still_making_gets_longer() {
+    let mut a = room("aaa");
+    let k = offered(&mut a, "bbb");
+    a.step(0, signal("bbb", PeerSignal::Answer(ANSWER_B.into())));
+    a.step(
+        200,
+        Event::ConnectionState {
+            key: k,
+            state: ConnState::Connecting,
+        },
+    );
+    for t in (1_000..CONNECTING_CAP_MS).step_by(1_000) {
+        assert!(a.step(t, Event::Tick).is_empty(), "closed at {t}");
+    }
+    assert_eq!(
+        a.step(CONNECTING_CAP_MS, Event::Tick),
+        vec![
+            Command::ClosePeer {
+                key: k,
+                why: Why::NeverConnected
+            },
+            Command::PeerUpdated { key: k }
+        ]
+    );
+}
+
 /// On a starved page (twelve people on two cores) the handler of `connectionstatechange` can
 /// read the state only after it has gone on from `connected` to `disconnected`: the room never
 /// hears "connected", yet the channel opened and media arrived. Such a peer came up; the connect
