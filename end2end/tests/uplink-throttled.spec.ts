@@ -86,7 +86,10 @@ const kbps = (fs: Flow[]) => fs.reduce((a, f) => a + (f.bytes * 8) / f.ms, 0);
 
 test('one person on a 1 Mbit/s uplink in a room of four: still heard, video moving, the others unaffected', async ({}, testInfo) => {
   test.skip(!inPrivateNetns(), 'makes a network namespace and a veth pair: only inside the one of scripts/netns.sh');
-  test.setTimeout(120_000);
+  // About 30 s of fixed windows, four joins and ten readings of every connection: 1.8-2.1 minutes
+  // on a new 2-core machine (2026-12-06), where 120 s ran out twice during the last check (in the
+  // run whose consoles were read, no peer had been closed on any page).
+  test.setTimeout(180_000);
   const link = await openSlowLink(testInfo.outputPath('chromium-in-slow-namespace.sh'));
   // Listening on every address of the namespace: the throttled page comes from HERE.
   const server = new OwnServer(SERVER_PORT, testInfo, [], '0.0.0.0');
