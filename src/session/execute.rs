@@ -34,7 +34,7 @@ impl Inner {
         }
         // The upload limits once a second, not after every event: each `setParameters` needs a
         // `getParameters` first, a call that blocks the page until WebRTC's worker thread answers
-        // (17 ms each on average while six pages assemble a mesh on two cores), and while a mesh
+        // (17 ms each on average while four pages assemble a mesh on two cores), and while a mesh
         // assembles every new peer, tile size and connection changes the plan. A connection runs
         // at most a second on the browser's own limits, which a new one's bandwidth estimate
         // takes longer than that to reach.
