@@ -32,6 +32,7 @@ const METRICS = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyl
 const floor = await serveFloor(18199);
 const browser = await launch([smallVideoFlag(), ...(opts['chromium-arg'] ? [opts['chromium-arg']] : [])]);
 const selfTime = {};
+const inclusiveTime = {};
 const traceSelf = {};
 const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute', 'v8.wasm',
   'disabled-by-default-v8.compile', 'disabled-by-default-v8.gc', 'toplevel', 'blink', 'webrtc'];
@@ -61,32 +62,28 @@ function addTrace(into, trace) {
   }
 }
 
-/** Self time (ms) per function of one CPU profile, added into `into`. */
-function addProfile(into, profile) {
+/** Self time and inclusive time (ms) per function of one CPU profile, added into `self` and
+ * `inclusive`. */
+function addProfile(self, inclusive, profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const counts = new Map();
   for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
   const ms = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
-  const parent = new Map();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const inclusive = (into.__inclusive ??= {});
-  for (const [id, c] of counts) {
-    if (byId.get(id).callFrame.functionName === '(idle)') continue;
-    const seen = new Set();
-    for (let at = id; at !== undefined; at = parent.get(at)) {
-      const f = byId.get(at).callFrame;
-      const name = `${f.functionName || '(anonymous)'} ${f.url ? f.url.split('/').pop() : ''}`;
-      if (seen.has(name)) continue;
-      seen.add(name);
-      inclusive[name] = (inclusive[name] ?? 0) + c * ms;
-    }
-  }
-  for (const [id, c] of counts) {
+  const nameOf = (id) => {
     const f = byId.get(id).callFrame;
-    if (f.functionName === '(idle)') continue;
     const file = f.url ? f.url.split('/').pop().split('?')[0] : '';
-    const name = `${f.functionName || '(anonymous)'}${file ? ` ${file}` : ''}`;
-    into[name] = (into[name] ?? 0) + c * ms;
+    return `${f.functionName || '(anonymous)'}${file ? ` ${file}` : ''}`;
+  };
+  for (const [id, c] of counts) {
+    const name = nameOf(id);
+    if (name === '(idle)') continue;
+    self[name] = (self[name] ?? 0) + c * ms;
+    // Each function on the sample's stack once, however often it recurs.
+    const onStack = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) onStack.add(nameOf(at));
+    for (const f of onStack) inclusive[f] = (inclusive[f] ?? 0) + c * ms;
   }
 }
 
@@ -125,7 +122,9 @@ async function run(variant, n) {
     }
     const after = await metrics();
     if (opts.profile) {
-      for (const s of sessions) addProfile((selfTime[variant] ??= {}), (await s.send('Profiler.stop')).profile);
+      for (const s of sessions) {
+        addProfile((selfTime[variant] ??= {}), (inclusiveTime[variant] ??= {}), (await s.send('Profiler.stop')).profile);
+      }
     }
     const t0 = Math.min(...(await Promise.all(people.map((p) => p.page.evaluate(() => window.__bench.joinAt)))));
     const sums = Object.fromEntries(METRICS.map((m) => [m, after.reduce((a, x, i) => a + (x[m] - before[i][m]) * 1000, 0)]));
@@ -137,6 +136,10 @@ async function run(variant, n) {
 }
 
 const fmt = (x) => Math.round(x).toLocaleString('en');
+/** The `opts.top` largest of `times` (name → ms), one a line. */
+const printTop = (times) => {
+  for (const [name, ms] of Object.entries(times).sort((a, b) => b[1] - a[1]).slice(0, opts.top)) console.log(`${fmt(ms).padStart(7)}  ${name.slice(0, 220)}`);
+};
 try {
   for (const n of opts.n.split(',').map(Number)) {
     for (let r = 0; r < opts.runs; r++) {
@@ -151,21 +154,19 @@ try {
   }
   for (const [v, t] of Object.entries(traceSelf)) {
     console.log(`\n${v}: trace events' self time on the renderers' main threads, summed over every run (ms)`);
-    for (const [name, ms] of Object.entries(t).sort((a, b) => b[1] - a[1]).slice(0, opts.top)) console.log(`${fmt(ms).padStart(7)}  ${name}`);
+    printTop(t);
   }
   for (const [v, t] of Object.entries(selfTime)) {
+    console.log(`\n${v}: inclusive time of our own functions (ms)`);
+    printTop(Object.fromEntries(Object.entries(inclusiveTime[v]).filter(([name]) => name.endsWith('.wasm'))));
     const kinds = {};
-    const inclusive = t.__inclusive ?? {};
-    delete t.__inclusive;
-    console.log(`${v}: inclusive time of our own functions (ms)`);
-    for (const [name, ms] of Object.entries(inclusive).filter(([n]) => n.includes('.wasm')).sort((a, b) => b[1] - a[1]).slice(0, opts.top)) console.log(`${fmt(ms).padStart(7)}  ${name.slice(0, 220)}`);
     for (const [name, ms] of Object.entries(t)) {
       const kind = name.startsWith('(') ? name : name.endsWith('.wasm') ? 'wasm' : / \S+\.(m?js|html)$/.test(name) ? 'JS' : 'browser API';
       kinds[kind] = (kinds[kind] ?? 0) + ms;
     }
-    console.log(`\n${v}: self time by kind (ms): ${Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${fmt(ms)}`).join(', ')}`);
+    console.log(`${v}: self time by kind (ms): ${Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${fmt(ms)}`).join(', ')}`);
     console.log(`${v}: self time summed over every page of every run (ms)`);
-    for (const [name, ms] of Object.entries(t).sort((a, b) => b[1] - a[1]).slice(0, opts.top)) console.log(`${fmt(ms).padStart(7)}  ${name}`);
+    printTop(t);
   }
 } finally {
   await browser.close();

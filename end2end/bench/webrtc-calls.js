@@ -4,26 +4,19 @@
 (() => {
   const t = (window.__count = {});
   const add = (name, ms) => { const e = (t[name] ??= [0, 0]); e[0]++; e[1] = Math.round((e[1] + ms) * 10) / 10; };
-  const wrap = (proto, name, label = name) => {
-    const f = proto[name];
-    proto[name] = function (...a) { const s = performance.now(); try { return f.apply(this, a); } finally { add(label, performance.now() - s); } };
+  const timed = (label, call) => { const s = performance.now(); try { return call(); } finally { add(label, performance.now() - s); } };
+  const wrap = (proto, names, prefix = '') => {
+    for (const name of names) {
+      const f = proto[name];
+      proto[name] = function (...a) { return timed(prefix + name, () => f.apply(this, a)); };
+    }
   };
-  wrap(RTCPeerConnection.prototype, 'addTrack');
-  wrap(RTCPeerConnection.prototype, 'addTransceiver');
-  wrap(RTCPeerConnection.prototype, 'createDataChannel');
-  wrap(RTCPeerConnection.prototype, 'getStats');
-  wrap(RTCPeerConnection.prototype, 'getTransceivers');
-  wrap(RTCPeerConnection.prototype, 'addIceCandidate');
-  wrap(RTCPeerConnection.prototype, 'setLocalDescription');
-  wrap(RTCPeerConnection.prototype, 'setRemoteDescription');
-  wrap(RTCPeerConnection.prototype, 'createOffer');
-  wrap(RTCPeerConnection.prototype, 'createAnswer');
-  wrap(RTCRtpSender.prototype, 'getParameters');
-  wrap(RTCRtpSender.prototype, 'setParameters');
-  wrap(RTCDataChannel.prototype, 'send', 'dc.send');
-  wrap(WebSocket.prototype, 'send', 'ws.send');
-  const PC = window.RTCPeerConnection;
-  window.RTCPeerConnection = new Proxy(PC, { construct(target, args) { const s = performance.now(); try { return Reflect.construct(target, args); } finally { add('new RTCPeerConnection', performance.now() - s); } } });
-  const MS = window.MediaStream;
-  window.MediaStream = new Proxy(MS, { construct(target, args) { const s = performance.now(); try { return Reflect.construct(target, args); } finally { add('new MediaStream', performance.now() - s); } } });
+  wrap(RTCPeerConnection.prototype, ['addTrack', 'addTransceiver', 'createDataChannel', 'getStats', 'getTransceivers',
+    'addIceCandidate', 'setLocalDescription', 'setRemoteDescription', 'createOffer', 'createAnswer']);
+  wrap(RTCRtpSender.prototype, ['getParameters', 'setParameters']);
+  wrap(RTCDataChannel.prototype, ['send'], 'dc.');
+  wrap(WebSocket.prototype, ['send'], 'ws.');
+  for (const name of ['RTCPeerConnection', 'MediaStream']) {
+    window[name] = new Proxy(window[name], { construct: (target, args) => timed(`new ${name}`, () => Reflect.construct(target, args)) });
+  }
 })();

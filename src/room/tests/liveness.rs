@@ -107,22 +107,31 @@ fn offered(r: &mut Room, them: &str) -> PeerKey {
     k
 }
 
+/// `them` joined after us, and its answer to our offer is in: the browser can start connecting.
+fn answered(r: &mut Room, them: &str) -> PeerKey {
+    let k = offered(r, them);
+    r.step(0, signal(them, PeerSignal::Answer(ANSWER_B.into())));
+    k
+}
+
+/// What a first connection that never came up ends with: closed, its tile failed.
+fn never_connected(key: PeerKey) -> Vec<Command> {
+    vec![
+        Command::ClosePeer {
+            key,
+            why: Why::NeverConnected,
+        },
+        Command::PeerUpdated { key },
+    ]
+}
+
 #[test]
 fn first_negotiation_that_never_connects_fails() {
     let mut a = room("aaa");
     // Our offer went out (and its tile came with it); no answer ever.
     let k = offered(&mut a, "bbb");
     assert!(a.step(CONNECT_TIMEOUT_MS - 1, Event::Tick).is_empty());
-    assert_eq!(
-        a.step(CONNECT_TIMEOUT_MS, Event::Tick),
-        vec![
-            Command::ClosePeer {
-                key: k,
-                why: Why::NeverConnected
-            },
-            Command::PeerUpdated { key: k }
-        ]
-    );
+    assert_eq!(a.step(CONNECT_TIMEOUT_MS, Event::Tick), never_connected(k));
 }
 
 /// The browser still at it (`connecting`: checks or the handshake running, slow on a machine
@@ -131,28 +140,12 @@ fn first_negotiation_that_never_connects_fails() {
 #[test]
 fn a_first_connection_the_browser_is_still_making_gets_longer() {
     let mut a = room("aaa");
-    let k = offered(&mut a, "bbb");
-    a.step(0, signal("bbb", PeerSignal::Answer(ANSWER_B.into())));
-    a.step(
-        200,
-        Event::ConnectionState {
-            key: k,
-            state: ConnState::Connecting,
-        },
-    );
+    let k = answered(&mut a, "bbb");
+    a.step(200, conn(k, ConnState::Connecting));
     for t in (1_000..CONNECTING_CAP_MS).step_by(1_000) {
         assert!(a.step(t, Event::Tick).is_empty(), "closed at {t}");
     }
-    assert_eq!(
-        a.step(CONNECTING_CAP_MS, Event::Tick),
-        vec![
-            Command::ClosePeer {
-                key: k,
-                why: Why::NeverConnected
-            },
-            Command::PeerUpdated { key: k }
-        ]
-    );
+    assert_eq!(a.step(CONNECTING_CAP_MS, Event::Tick), never_connected(k));
 }
 
 /// On a starved page (twelve people on two cores) the handler of `connectionstatechange` can
@@ -163,15 +156,8 @@ fn a_first_connection_the_browser_is_still_making_gets_longer() {
 fn a_first_connection_whose_channel_opened_or_media_arrived_is_not_timed_out() {
     for proof in ["channel", "media"] {
         let mut a = room("aaa");
-        let k = offered(&mut a, "bbb");
-        a.step(0, signal("bbb", PeerSignal::Answer(ANSWER_B.into())));
-        a.step(
-            500,
-            Event::ConnectionState {
-                key: k,
-                state: ConnState::Disconnected,
-            },
-        );
+        let k = answered(&mut a, "bbb");
+        a.step(500, conn(k, ConnState::Disconnected));
         match proof {
             "channel" => a.step(600, Event::ChannelOpen(k)),
             _ => a.step(600, media(k, 1_000)),
