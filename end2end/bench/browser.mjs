@@ -12,13 +12,12 @@
 // The uplink section (issue 12) is not in the default --only: it makes a network namespace for one
 // person (slowlink.mjs), so the server and the floor must listen on every address (scripts/bench.sh
 // --part uplink does that).
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NO_BACKGROUND_THROTTLING, smallVideoFlag } from '../chromium.mjs';
 import { HERE, THERE, flowDelta, noisyVideoFlag, openSlowLink, readFlows } from '../slowlink.mjs';
-import { benchState, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
+import { benchState, descendantsCpu, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
 import { measureRoomPage } from './size.mjs';
 
 const opts = {
@@ -158,46 +157,6 @@ async function meshRun(browser, variant, n, spread) {
 
 /** Gzipped bytes of everything the browser fetches for a room page (cold cache): see size.mjs. */
 const downloadSize = (browser) => measureRoomPage(browser, opts.app, uniqueRoom('size'));
-
-// CPU seconds (user + system) of every process below this one (the Chromium that Playwright
-// started), in total and per thread name summed over processes, so a difference between meshcall
-// and the floor shows where it is spent (main thread, audio, WebRTC encoders, compositor...).
-const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-function statFields(text) {
-  const close = text.lastIndexOf(')');
-  return { comm: text.slice(text.indexOf('(') + 1, close), f: text.slice(close + 2).split(' ') };
-}
-function descendantsCpu() {
-  const children = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const { f } = statFields(fs.readFileSync(`/proc/${d}/stat`, 'utf8'));
-      const ppid = Number(f[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(d));
-    } catch { /* the process ended while we looked */ }
-  }
-  let total = 0;
-  const byThread = {};
-  const stack = [...(children.get(process.pid) ?? [])];
-  while (stack.length) {
-    const pid = stack.pop();
-    stack.push(...(children.get(pid) ?? []));
-    let tids = [];
-    try { tids = fs.readdirSync(`/proc/${pid}/task`); } catch { continue; }
-    for (const tid of tids) {
-      try {
-        const { comm, f } = statFields(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
-        const secs = (Number(f[11]) + Number(f[12])) / TICK;
-        const name = comm.replace(/[-_.:]?\d+$/, '');
-        total += secs;
-        byThread[name] = (byThread[name] ?? 0) + secs;
-      } catch { /* the thread ended while we looked */ }
-    }
-  }
-  return { total, byThread };
-}
 
 /** People (`--cpu-n`, six) in a steady call, every camera the `--cpu-clip` clip of moving bars
  * (320x240): CPU of the whole browser and main-thread task time per page. Every remote video is

@@ -1,7 +1,8 @@
 // Where the pages' main threads go while a mesh assembles: N people join at once (the 160x120
 // clip, as mesh assembly in browser.mjs), meshcall and the floor alternating run by run; for each
 // run the time until every face is shown and, summed over the N pages from the clicks to then,
-// Chromium's own main-thread accounting (`Performance.getMetrics`: tasks, script, layout, style).
+// Chromium's own main-thread accounting (`Performance.getMetrics`: tasks, script, layout, style)
+// and the CPU seconds every thread of the browser used, by thread name.
 // It prints every connection a page closes, with the app's reason, as it happens.
 // Written for docs/join-timeline.md; not part of `make bench` (its absolute times are longer
 // than the bench's: the metrics and profiler cost the pages). Runs inside the network namespace
@@ -19,7 +20,7 @@
 //   [--chromium-arg ARG]  one more Chromium flag (e.g. --js-flags=...)
 import fs from 'node:fs';
 import { smallVideoFlag } from '../chromium.mjs';
-import { diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
+import { descendantsCpu, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
 
 const opts = { n: '4,6', runs: 3, variants: 'meshcall,floor', profile: 0, top: 25, script: '', trace: '', 'chromium-arg': '' };
 for (let i = 2; i < process.argv.length; i += 2) {
@@ -113,6 +114,7 @@ async function run(variant, n) {
     const shown = people.map((p) => p.page.evaluate((k) => window.__bench.facesShown(k), n - 1).catch(() => NaN));
     const traceFile = opts.trace ? `${opts.trace}-${variant}-${n}.json` : null;
     if (traceFile) await browser.startTracing(undefined, { path: traceFile, categories: TRACE_CATEGORIES });
+    const cpu0 = descendantsCpu();
     clickAt = Date.now();
     await joinAll(people);
     const done = await withTimeout(Promise.all(shown), 60_000, `${variant} mesh of ${n}`).catch(async (e) => { console.log(`  ${e.message}: ${await diagnose(people)}`); return [NaN]; });
@@ -120,6 +122,7 @@ async function run(variant, n) {
       await browser.stopTracing();
       addTrace((traceSelf[variant] ??= {}), JSON.parse(fs.readFileSync(traceFile, 'utf8')));
     }
+    const cpu1 = descendantsCpu();
     const after = await metrics();
     if (opts.profile) {
       for (const s of sessions) {
@@ -129,7 +132,8 @@ async function run(variant, n) {
     const t0 = Math.min(...(await Promise.all(people.map((p) => p.page.evaluate(() => window.__bench.joinAt)))));
     const sums = Object.fromEntries(METRICS.map((m) => [m, after.reduce((a, x, i) => a + (x[m] - before[i][m]) * 1000, 0)]));
     const counts = opts.script ? await Promise.all(people.map((p) => p.page.evaluate(() => window.__count))) : null;
-    return { every_face_ms: Math.max(...done) - t0, ...sums, counts };
+    const threads = Object.fromEntries(Object.entries(cpu1.byThread).map(([k, v]) => [k, v - (cpu0.byThread[k] ?? 0)]));
+    return { every_face_ms: Math.max(...done) - t0, ...sums, counts, cpu: cpu1.total - cpu0.total, threads };
   } finally {
     await Promise.all(people.map((p) => p.context.close().catch(() => {})));
   }
@@ -149,6 +153,8 @@ try {
         console.log(`N=${n} run ${r + 1} ${v}: every face ${fmt(x.every_face_ms)} ms; main threads (sum of ${n} pages): ` +
           METRICS.map((m) => `${m.replace('Duration', '')} ${fmt(x[m])}`).join(', ') + ' ms' +
           (x.counts ? `; page 1 called ${JSON.stringify(x.counts[0])}` : ''));
+        const top = Object.entries(x.threads).sort((a, b) => b[1] - a[1]).slice(0, 8);
+        console.log(`  CPU of the whole browser over the span ${x.cpu.toFixed(1)} s: ${top.map(([k, s]) => `${k} ${s.toFixed(1)}`).join(', ')}`);
       }
     }
   }

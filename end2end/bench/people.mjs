@@ -2,6 +2,7 @@
 // (meshcall's or the floor's) in a context of its own, wait in the lobby with the camera preview
 // playing, and read back what instrument.js recorded. browser.mjs and timeline.mjs share it.
 import { chromium } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -113,3 +114,43 @@ export const benchState = (p) => p.page.evaluate(() => {
     keepAlives: b.keepAlives, sentKinds: b.sentKinds, receivedKinds: b.receivedKinds,
     connectedAt: b.connectedAt, faces: b.faces, attached: b.attached, decoded: b.decoded };
 });
+
+// CPU seconds (user + system) of every process below this one (the Chromium that Playwright
+// started), in total and per thread name summed over processes, so a difference between meshcall
+// and the floor shows where it is spent (main thread, audio, WebRTC encoders, compositor...).
+const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+function statFields(text) {
+  const close = text.lastIndexOf(')');
+  return { comm: text.slice(text.indexOf('(') + 1, close), f: text.slice(close + 2).split(' ') };
+}
+export function descendantsCpu() {
+  const children = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const { f } = statFields(fs.readFileSync(`/proc/${d}/stat`, 'utf8'));
+      const ppid = Number(f[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch { /* the process ended while we looked */ }
+  }
+  let total = 0;
+  const byThread = {};
+  const stack = [...(children.get(process.pid) ?? [])];
+  while (stack.length) {
+    const pid = stack.pop();
+    stack.push(...(children.get(pid) ?? []));
+    let tids = [];
+    try { tids = fs.readdirSync(`/proc/${pid}/task`); } catch { continue; }
+    for (const tid of tids) {
+      try {
+        const { comm, f } = statFields(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+        const secs = (Number(f[11]) + Number(f[12])) / TICK;
+        const name = comm.replace(/[-_.:]?\d+$/, '');
+        total += secs;
+        byThread[name] = (byThread[name] ?? 0) + secs;
+      } catch { /* the thread ended while we looked */ }
+    }
+  }
+  return { total, byThread };
+}
