@@ -5,7 +5,8 @@
 #
 # Everything runs inside a private network namespace (scripts/netns.sh): the load generator and the
 # browsers only ever talk to that namespace's loopback and veth pair (and the uplink part's throttled
-# person to a second namespace joined to it: end2end/slowlink.mjs). About an hour on 2 cores.
+# person to a second namespace joined to it: end2end/slowlink.mjs). One to two hours on 2 cores
+# (time to first face and mesh assembly alone took an hour on 2026-12-07).
 #   bash scripts/bench.sh            the full run that BENCHMARKS.md records
 #   bash scripts/bench.sh --quick    fewer runs and sockets, to try a change (still rewrites the report)
 #   bash scripts/bench.sh --report   rewrite BENCHMARKS.md and the plot from the last run's JSON
