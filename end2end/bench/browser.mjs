@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { NO_BACKGROUND_THROTTLING, smallVideoFlag } from '../chromium.mjs';
 import { HERE, THERE, flowDelta, noisyVideoFlag, openSlowLink, readFlows } from '../slowlink.mjs';
-import { benchState, descendantsCpu, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
+import { benchState, cpuBetween, descendantsCpu, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
 import { measureRoomPage } from './size.mjs';
 
 const opts = {
@@ -198,10 +198,11 @@ async function cpuRun(variant, seconds) {
         .reduce((a, v) => { const r = v.getBoundingClientRect(); return a + r.width * r.height; }, 0))));
     const wall = (t1 - t0) / 1000;
     const perPage = (k) => m1.map((m, i) => (m[k] - m0[i][k]) / wall * 100);
-    const threads = Object.fromEntries(Object.keys(c1.byThread)
-      .map((k) => [k, ((c1.byThread[k] ?? 0) - (c0.byThread[k] ?? 0)) / wall * 100]).filter(([, v]) => v > 0.05));
+    const cpu = cpuBetween(c0, c1);
+    const threads = Object.fromEntries(Object.entries(cpu.byThread)
+      .map(([k, s]) => [k, s / wall * 100]).filter(([, v]) => v > 0.05));
     return {
-      browser_cpu_percent: (c1.total - c0.total) / wall * 100, threads_percent: threads,
+      browser_cpu_percent: cpu.total / wall * 100, threads_percent: threads,
       video_pixels_per_page: videoPixels,
       task_percent_per_page: perPage('TaskDuration'), script_percent_per_page: perPage('ScriptDuration'),
       frames_per_s_per_page: f1.map((f, i) => (f - f0[i]) / wall),

@@ -20,7 +20,7 @@
 //   [--chromium-arg ARG]  one more Chromium flag (e.g. --js-flags=...)
 import fs from 'node:fs';
 import { smallVideoFlag } from '../chromium.mjs';
-import { descendantsCpu, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
+import { cpuBetween, descendantsCpu, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
 
 const opts = { n: '4,6', runs: 3, variants: 'meshcall,floor', profile: 0, top: 25, script: '', trace: '', 'chromium-arg': '' };
 for (let i = 2; i < process.argv.length; i += 2) {
@@ -132,8 +132,7 @@ async function run(variant, n) {
     const t0 = Math.min(...(await Promise.all(people.map((p) => p.page.evaluate(() => window.__bench.joinAt)))));
     const sums = Object.fromEntries(METRICS.map((m) => [m, after.reduce((a, x, i) => a + (x[m] - before[i][m]) * 1000, 0)]));
     const counts = opts.script ? await Promise.all(people.map((p) => p.page.evaluate(() => window.__count))) : null;
-    const threads = Object.fromEntries(Object.entries(cpu1.byThread).map(([k, v]) => [k, v - (cpu0.byThread[k] ?? 0)]));
-    return { every_face_ms: Math.max(...done) - t0, ...sums, counts, cpu: cpu1.total - cpu0.total, threads };
+    return { every_face_ms: Math.max(...done) - t0, ...sums, counts, cpu: cpuBetween(cpu0, cpu1) };
   } finally {
     await Promise.all(people.map((p) => p.context.close().catch(() => {})));
   }
@@ -153,8 +152,8 @@ try {
         console.log(`N=${n} run ${r + 1} ${v}: every face ${fmt(x.every_face_ms)} ms; main threads (sum of ${n} pages): ` +
           METRICS.map((m) => `${m.replace('Duration', '')} ${fmt(x[m])}`).join(', ') + ' ms' +
           (x.counts ? `; page 1 called ${JSON.stringify(x.counts[0])}` : ''));
-        const top = Object.entries(x.threads).sort((a, b) => b[1] - a[1]).slice(0, 8);
-        console.log(`  CPU of the whole browser over the span ${x.cpu.toFixed(1)} s: ${top.map(([k, s]) => `${k} ${s.toFixed(1)}`).join(', ')}`);
+        const top = Object.entries(x.cpu.byThread).sort((a, b) => b[1] - a[1]).slice(0, 8);
+        console.log(`  CPU of the whole browser over the span ${x.cpu.total.toFixed(1)} s: ${top.map(([k, s]) => `${k} ${s.toFixed(1)}`).join(', ')}`);
       }
     }
   }

@@ -154,3 +154,9 @@ export function descendantsCpu() {
   }
   return { total, byThread };
 }
+
+/** CPU seconds used between two readings of `descendantsCpu`, in total and per thread name. */
+export function cpuBetween(before, after) {
+  const byThread = Object.fromEntries(Object.entries(after.byThread).map(([k, s]) => [k, s - (before.byThread[k] ?? 0)]));
+  return { total: after.total - before.total, byThread };
+}
