@@ -175,9 +175,14 @@ async function cpuRun(variant, seconds) {
       .catch(async (e) => { throw new Error(`${e.message} (${await diagnose(people)})`); });
     // The same picture on both pages: each remote video at the clip's own size, whatever the page's
     // layout would make of it (meshcall's tiles and the floor's grid differ).
-    await Promise.all(people.map((p) => p.page.addStyleTag({
-      content: `[data-testid=peer-tile] video { width: ${w}px !important; height: ${h}px !important; aspect-ratio: auto !important; }`,
-    })));
+    // A constructed style sheet: meshcall's Content-Security-Policy (`style-src 'self'`) refuses
+    // the inline `<style>` that `page.addStyleTag` would add.
+    const css = `[data-testid=peer-tile] video { width: ${w}px !important; height: ${h}px !important; aspect-ratio: auto !important; }`;
+    await Promise.all(people.map((p) => p.page.evaluate((text) => {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(text);
+      document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    }, css)));
     await new Promise((r) => setTimeout(r, 3000)); // past ramp-up: bandwidth estimation settles
     const sessions = await Promise.all(people.map(async (p) => {
       const s = await p.context.newCDPSession(p.page);
