@@ -42,6 +42,12 @@ pub enum PeerSignal {
     /// (hex). The server stamps the sender, so only the socket that holds the id can send it, and
     /// only the peer at the other end of that connection knows the token.
     Rebind(String),
+    /// "Are you still there?": asked of a peer whose connection went quiet (no word on its data
+    /// channel, no media). A running page answers [`PeerSignal::Here`] at once, however slow its
+    /// connection; a frozen or cut-off machine cannot, and that silence is what removes it.
+    Probe,
+    /// The answer to a [`PeerSignal::Probe`].
+    Here,
 }
 
 impl PeerSignal {
@@ -340,6 +346,8 @@ mod tests {
                 r#"{"IceCandidate":"{\"candidate\":\"c\"}"}"#,
             ),
             (PeerSignal::Rebind("ab12".into()), r#"{"Rebind":"ab12"}"#),
+            (PeerSignal::Probe, r#""Probe""#),
+            (PeerSignal::Here, r#""Here""#),
         ];
         for (sig, text) in cases {
             assert_eq!(serde_json::to_string(&sig).unwrap(), text);

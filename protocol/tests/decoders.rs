@@ -28,7 +28,7 @@ fn word() -> impl Strategy<Value = String> {
         2 => prop::sample::select(vec![
             "IdAssigned", "NewPeer", "PeerLeft", "Signal", "KeepAlive", "sender", "receiver", "data",
             "Offer", "Answer", "IceCandidate", "type", "hello", "media", "rebind", "chat", "ping", "pong", "hand", "up", "share", "stream", "shown", "width", "height",
-            "proof", "token", "key_id", "mac", "Rebind", "name", "mic", "cam", "signaling_id", "text", "signalingUrl", "iceServers", "urls",
+            "proof", "token", "key_id", "mac", "Rebind", "Probe", "Here", "name", "mic", "cam", "signaling_id", "text", "signalingUrl", "iceServers", "urls",
             "username", "credential", "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\n", "",
         ])
         .prop_map(str::to_owned),
@@ -102,6 +102,8 @@ fn peer_signal() -> impl Strategy<Value = PeerSignal> {
         any::<String>().prop_map(PeerSignal::Answer),
         any::<String>().prop_map(PeerSignal::IceCandidate),
         any::<String>().prop_map(PeerSignal::Rebind),
+        Just(PeerSignal::Probe),
+        Just(PeerSignal::Here),
     ]
 }
 

@@ -123,7 +123,8 @@ pub enum Why {
     NeverConnected,
     /// Its path stayed lost (no media either) for [`GIVE_UP_MS`](super::GIVE_UP_MS).
     Lost,
-    /// Its path went bad and it said nothing since, over any path, while our signaling was up.
+    /// Its path went bad and it did not answer our question over signaling
+    /// ([`PeerSignal::Probe`](meshcall_protocol::PeerSignal::Probe)) while our signaling was up.
     Vanished,
     /// Turned away: no room key, or another one.
     Refused,
@@ -144,7 +145,7 @@ impl std::fmt::Display for Why {
             Why::NegotiationFailed => "negotiation failed",
             Why::NeverConnected => "its first connection never came up",
             Why::Lost => "its path stayed lost",
-            Why::Vanished => "it went silent while its path was bad",
+            Why::Vanished => "it went quiet and did not answer whether it was still there",
             Why::Refused => "turned away (room key)",
             Why::Rebound => "our id changed before it connected",
             Why::Replaced => "another connection of ours is this peer",

@@ -2,7 +2,7 @@
 //! lost, and the timers that give up on a peer. It owns each peer's [`Liveness`]; it never
 //! negotiates itself (a restart goes through [`Peer::restart_ice`]).
 
-use meshcall_protocol::PeerMessage;
+use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
 
 use super::{Command, ConnState, PeerKey, PeerState, Room, Why, REBIND_GRACE_MS};
 
@@ -12,10 +12,19 @@ pub const FAILED_TILE_MS: u64 = 4_000;
 pub const DISCONNECTED_RESTART_MS: u64 = 3_000;
 /// The polite side restarts ICE itself if the impolite side has not within this long.
 pub const POLITE_RESTART_MS: u64 = 6_000;
-/// A connection that went bad, from a peer we have heard nothing from since (no answer to our ICE
-/// restart, no restart of its own) while our own signaling was up this long, has vanished: a
-/// frozen or cut-off machine whose socket the server has not noticed yet. Its tile goes.
-pub const SILENT_PEER_MS: u64 = 5_000;
+/// A connection that went bad (no word on its data channel, no media, or ICE lost) is asked over
+/// signaling whether its peer is still there ([`PeerSignal::Probe`]); a peer we have heard nothing
+/// from over signaling since its connection went bad, this long after we asked while our socket
+/// was up, has vanished: a frozen or cut-off machine whose socket the server has not noticed yet.
+/// Its tile goes. A running page answers at once, however starved its connections are (eight
+/// pages on two cores): the question, not the peer's own initiative, is what its silence answers;
+/// the impolite side restarts ICE only when it sees the path bad itself, which it may not.
+pub const PROBE_ANSWER_MS: u64 = 4_000;
+/// A heartbeating peer quiet this long (no word on its channel, no media) is asked already,
+/// before its silence is judged at [`CHANNEL_SILENCE_MS`].
+pub const PROBE_QUIET_MS: u64 = 2_000;
+/// A peer gets at most one [`PeerSignal::Here`] from us this often, however often it asks.
+pub const PROBE_REPLY_MS: u64 = 1_000;
 /// A connection that stays lost this long cannot be restored: drop the peer.
 pub const GIVE_UP_MS: u64 = 25_000;
 /// A first negotiation that has not connected by then will not: no `connected`, no open data
@@ -24,9 +33,10 @@ pub const GIVE_UP_MS: u64 = 25_000;
 /// lost path apply instead.
 pub const CONNECT_TIMEOUT_MS: u64 = 30_000;
 /// ... unless the browser is still at it (`connecting`: ICE checks or the DTLS handshake under
-/// way, which it ends with `failed` itself when they cannot succeed): then this long. Eight
-/// people joining at once on two cores took over 30 s for some pairs (their connections came
-/// up in the end where nothing gave up on them).
+/// way, which it ends with `failed` itself when they cannot succeed), or the offer and answer
+/// were exchanged and the peer answers whether it is still there ([`PeerSignal::Probe`]): then
+/// this long. Eight people joining at once on two cores took over 30 s for some pairs (their
+/// connections came up in the end where nothing gave up on them).
 pub const CONNECTING_CAP_MS: u64 = 90_000;
 /// A connected peer that has shown it heartbeats (sent us a `Ping`) and then goes this long without
 /// a word on its data channel has lost its path, whatever ICE says yet: Chromium takes close to
@@ -38,6 +48,11 @@ pub const CHANNEL_SILENCE_MS: u64 = 3_000;
 /// stops with its channel. The same holds for a connection ICE calls `disconnected`: while its
 /// media arrives it is neither restarted nor given up.
 pub const MEDIA_FRESH_MS: u64 = 2_000;
+/// Media stops only by a reading that says so: while no reading has come since the last one that
+/// showed the counters grow (our own page reads the connections one after another, and on a
+/// starved machine each `getStats()` takes seconds), the media counts as arriving, for at most
+/// this long.
+pub const MEDIA_UNREAD_MS: u64 = 8_000;
 /// How often the edge sends [`Event::Tick`](super::Event::Tick).
 pub const TICK_MS: u32 = 1_000;
 /// A tick this late means our own page could not run (starved, suspended): the time it could
@@ -83,9 +98,15 @@ pub struct Liveness {
     pub(crate) last_restart: Option<u64>,
     pub(crate) failed_at: Option<u64>,
     voice: Voice,
-    /// The media bytes received from the peer at the last reading, and when they last grew.
+    /// The media bytes received from the peer at the last reading, when they last grew, and when
+    /// the last reading came.
     received: u64,
     media_at: Option<u64>,
+    read_at: Option<u64>,
+    /// When we asked the peer over signaling whether it is there ([`PeerSignal::Probe`]).
+    probed_at: Option<u64>,
+    /// When we last answered its own question.
+    answered_at: Option<u64>,
 }
 
 impl Liveness {
@@ -99,7 +120,18 @@ impl Liveness {
             voice: Voice::Silent,
             received: 0,
             media_at: None,
+            read_at: None,
+            probed_at: None,
+            answered_at: None,
         }
+    }
+
+    /// Its media arrives: the counters grew within [`MEDIA_FRESH_MS`], or no reading has come
+    /// since they last did (within [`MEDIA_UNREAD_MS`]).
+    fn media_flows(&self, now: u64) -> bool {
+        self.media_at.is_some_and(|t| {
+            now < t + MEDIA_FRESH_MS || (self.read_at <= Some(t) && now < t + MEDIA_UNREAD_MS)
+        })
     }
 }
 
@@ -200,6 +232,7 @@ impl Room {
                 l.media_at = Some(now);
             }
             l.received = received;
+            l.read_at = Some(now);
         }
     }
 
@@ -218,7 +251,32 @@ impl Room {
             let l = &mut p.liveness;
             l.voice = l.voice.later(deaf);
             l.media_at = l.media_at.map(|t| t + deaf);
+            l.read_at = l.read_at.map(|t| t + deaf);
         }
+    }
+
+    /// The peer asks over signaling whether we are there: we are. At most one answer per
+    /// [`PROBE_REPLY_MS`], so asking cannot make us send more than it sends.
+    pub(super) fn on_probe(&mut self, key: PeerKey, out: &mut Vec<Command>) {
+        let now = self.now;
+        let Some(p) = self
+            .peers
+            .get_mut(&key)
+            .filter(|p| p.state != PeerState::Failed)
+        else {
+            return;
+        };
+        if p.liveness
+            .answered_at
+            .is_some_and(|t| now < t + PROBE_REPLY_MS)
+        {
+            return;
+        }
+        p.liveness.answered_at = Some(now);
+        out.push(Command::SendSignal {
+            to: p.signaling_id.clone(),
+            signal: PeerSignal::Here,
+        });
     }
 
     pub(super) fn on_heartbeat(&self, out: &mut Vec<Command>) {
@@ -256,19 +314,53 @@ impl Room {
                 remove.push((p.key, Why::Left));
                 continue;
             }
+            // Our socket came back under a new id (a server restart, a changed network): the
+            // peer may be reconnecting too, and has the rebind grace to say where it is now.
+            let rebinding = self
+                .unconfirmed
+                .get(&p.key)
+                .is_some_and(|&t| now < t + REBIND_GRACE_MS);
+            let up = self.signaling_up_since;
+            let reachable = up.is_some() && !rebinding && p.socket.left_at().is_none();
             let came_up = p.ever_connected() || p.channel_open || p.liveness.media_at.is_some();
-            let allowed = if p.liveness.conn == ConnState::Connecting {
-                CONNECTING_CAP_MS
-            } else {
-                CONNECT_TIMEOUT_MS
-            };
-            if !came_up && now >= p.liveness.created_at + allowed {
-                fail.push((p.key, Why::NeverConnected));
-                continue;
+            if !came_up {
+                let l = &mut p.liveness;
+                let timed_out = l.created_at + CONNECT_TIMEOUT_MS;
+                if now >= l.created_at + CONNECTING_CAP_MS {
+                    fail.push((p.key, Why::NeverConnected));
+                    continue;
+                }
+                if now >= timed_out && l.conn != ConnState::Connecting {
+                    // Negotiated, yet the browser is not at it (`new`, or `failed` with a restart
+                    // to come): ask the peer whether it is there. A running page answers (its
+                    // browser slow, not stuck: on a machine eight pages share, pairs took over
+                    // 30 s) and gets up to CONNECTING_CAP_MS; one that never completed an
+                    // exchange, or does not answer, is given up.
+                    let asked = l
+                        .probed_at
+                        .filter(|&t| t >= timed_out && up.is_some_and(|u| t >= u));
+                    let answered =
+                        asked.is_some_and(|t| self.last_heard.get(&p.key).is_some_and(|&h| h >= t));
+                    match asked {
+                        _ if answered => {}
+                        Some(t) if now >= t + PROBE_ANSWER_MS => {
+                            fail.push((p.key, Why::NeverConnected));
+                            continue;
+                        }
+                        Some(_) => {}
+                        None if p.negotiation.negotiated_once && reachable => {
+                            ask(l, &p.signaling_id, now, out)
+                        }
+                        None => {
+                            fail.push((p.key, Why::NeverConnected));
+                            continue;
+                        }
+                    }
+                }
             }
             let ever_connected = p.ever_connected();
             let l = &mut p.liveness;
-            let media_flows = l.media_at.is_some_and(|t| now < t + MEDIA_FRESH_MS);
+            let media_flows = l.media_flows(now);
             let channel_silent = matches!(l.voice, Voice::Heartbeats { at } if now >= at + CHANNEL_SILENCE_MS)
                 && !media_flows
                 && ever_connected
@@ -281,6 +373,27 @@ impl Room {
                 p.state = PeerState::Reconnecting;
                 updated.push(p.key);
             }
+            // Ask whether it is there once its connection went bad, or already once a
+            // heartbeating peer has been quiet (no word, no media) for PROBE_QUIET_MS: the wait
+            // for the answer then runs while its silence is still being judged. Once in each
+            // bad spell, again after our socket came back (a question asked before may be lost).
+            let quiet_since = match l.voice {
+                _ if media_flows || !ever_connected => None,
+                _ if l.bad_since.is_some() => l.bad_since,
+                Voice::Heartbeats { at } if p.channel_open && now >= at + PROBE_QUIET_MS => {
+                    Some(at.max(l.media_at.unwrap_or(0)))
+                }
+                _ => None,
+            };
+            if let Some(q) = quiet_since {
+                let heard = self.last_heard.get(&p.key).is_some_and(|&t| t >= q);
+                let asked = l
+                    .probed_at
+                    .is_some_and(|t| t >= q && up.is_some_and(|u| t >= u));
+                if !heard && !asked && reachable {
+                    ask(l, &p.signaling_id, now, out);
+                }
+            }
             let Some(since) = l.bad_since else { continue };
             // Media still arriving: the path works and the peer's browser runs, whatever ICE
             // says yet (a machine too busy to answer its consent checks in time is called
@@ -291,22 +404,17 @@ impl Room {
                 continue;
             }
             let heard = self.last_heard.get(&p.key).is_some_and(|&t| t >= since);
-            let listening = self.signaling_up_since.map(|t| t.max(since));
-            // Our socket came back under a new id (a server restart, a changed network): the
-            // peer may be reconnecting too, and has the rebind grace to say where it is now.
-            let rebinding = self
-                .unconfirmed
-                .get(&p.key)
-                .is_some_and(|&t| now < t + REBIND_GRACE_MS);
-            if ever_connected
-                && !heard
-                && !rebinding
-                && listening.is_some_and(|t| now >= t + SILENT_PEER_MS)
-            {
+            let listening = up.map(|t| t.max(since));
+            // Asked in this bad spell while our socket was up as it is now, and no answer.
+            let unanswered = l
+                .probed_at
+                .is_some_and(|t| listening.is_some_and(|u| t >= u) && now >= t + PROBE_ANSWER_MS);
+            if ever_connected && !heard && !rebinding && unanswered {
                 remove.push((p.key, Why::Vanished));
                 continue;
             }
-            if now >= since + GIVE_UP_MS {
+            // A first connection is given up by the rules above instead.
+            if came_up && now >= since + GIVE_UP_MS {
                 fail.push((p.key, Why::Lost));
                 continue;
             }
@@ -315,19 +423,17 @@ impl Room {
                 ConnState::Disconnected => now >= since + DISCONNECTED_RESTART_MS,
                 _ => channel_silent,
             };
-            // A restart offer goes out only where it can arrive: our socket is up and the id we
-            // know for the peer is its current one. One made while not would be lost, and sent
-            // again later it crosses the peer's own: the polite side then rolls its offer back,
-            // on which Chromium rebuilds the connection's media streams and a tile can freeze.
-            let reachable = listening.is_some() && !rebinding && p.socket.left_at().is_none();
+            // A restart offer goes out only where it can arrive (`reachable`): our socket is up
+            // and the id we know for the peer is its current one. One made while not would be
+            // lost, and sent again later it crosses the peer's own: the polite side then rolls
+            // its offer back, on which Chromium rebuilds the connection's media streams and a
+            // tile can freeze.
             // The impolite side restarts first; the polite one steps in if that never came
             // while the impolite side could reach us: counted from when we last heard it, so
             // after a changed network the two do not restart at once once they find each other.
             let heard_at = self.last_heard.get(&p.key).copied().unwrap_or(0);
-            let quiet_since = since
-                .max(heard_at)
-                .max(self.signaling_up_since.unwrap_or(0));
-            let our_turn = !p.polite || now >= quiet_since + POLITE_RESTART_MS;
+            let unheard_since = since.max(heard_at).max(up.unwrap_or(0));
+            let our_turn = !p.polite || now >= unheard_since + POLITE_RESTART_MS;
             if lost && our_turn && reachable {
                 p.restart_ice(now, out);
             }
@@ -345,4 +451,13 @@ impl Room {
             self.remove(key, why, out);
         }
     }
+}
+
+/// Ask the peer over signaling whether it is still there.
+fn ask(l: &mut Liveness, to: &PeerId, now: u64, out: &mut Vec<Command>) {
+    l.probed_at = Some(now);
+    out.push(Command::SendSignal {
+        to: to.clone(),
+        signal: PeerSignal::Probe,
+    });
 }

@@ -257,9 +257,21 @@ impl Room {
                 }
                 return;
             }
-            (None, PeerSignal::Answer(_) | PeerSignal::Rebind(_)) => return,
+            (
+                None,
+                PeerSignal::Answer(_)
+                | PeerSignal::Rebind(_)
+                | PeerSignal::Probe
+                | PeerSignal::Here,
+            ) => return,
         };
         self.last_heard.insert(key, self.now);
+        match signal {
+            PeerSignal::Probe => return self.on_probe(key, out),
+            // Heard, which is all it says.
+            PeerSignal::Here => return,
+            _ => {}
+        }
         let Some(p) = self.peers.get_mut(&key) else {
             return;
         };
@@ -303,7 +315,8 @@ impl Room {
                 out.push(Command::AcceptAnswer { key, sdp });
                 n.remote_description_set(key, out);
             }
-            PeerSignal::Rebind(_) => {} // handled above, by identity
+            // Handled above: by identity, by liveness.
+            PeerSignal::Rebind(_) | PeerSignal::Probe | PeerSignal::Here => {}
             PeerSignal::IceCandidate(candidate) => match &mut n.candidates {
                 Candidates::Direct => out.push(Command::AddCandidate { key, candidate }),
                 Candidates::Queued(queue) => {

@@ -148,6 +148,52 @@ fn a_first_connection_the_browser_is_still_making_gets_longer() {
     assert_eq!(a.step(CONNECTING_CAP_MS, Event::Tick), never_connected(k));
 }
 
+/// Offer and answer exchanged, yet no `connecting` by the timeout (a machine eight pages share:
+/// the browser gets to it late, or fails the checks and a restart is to come): the peer is asked
+/// whether it is still there. A running page answers, and its connection gets as long as one
+/// the browser is still making; one that does not answer is given up.
+#[test]
+fn a_negotiated_first_connection_whose_peer_answers_gets_longer() {
+    for state in [ConnState::New, ConnState::Failed] {
+        let mut a = room("aaa");
+        let k = answered(&mut a, "bbb");
+        a.step(200, conn(k, state));
+        for t in (1_000..CONNECT_TIMEOUT_MS).step_by(1_000) {
+            a.step(t, Event::Tick);
+        }
+        let out = a.step(CONNECT_TIMEOUT_MS, Event::Tick);
+        assert!(out.contains(&probe("bbb")), "{state:?}: {out:?}");
+        a.step(CONNECT_TIMEOUT_MS + 2_500, signal("bbb", PeerSignal::Here));
+        for t in (CONNECT_TIMEOUT_MS + 1_000..CONNECTING_CAP_MS).step_by(1_000) {
+            let out = a.step(t, Event::Tick);
+            assert!(
+                !out.iter().any(|c| matches!(c, Command::ClosePeer { .. })),
+                "{state:?}: closed at {t}: {out:?}"
+            );
+        }
+        assert_eq!(a.step(CONNECTING_CAP_MS, Event::Tick), never_connected(k));
+        // No answer: given up PROBE_ANSWER_MS after the question.
+        let mut a = room("aaa");
+        let k = answered(&mut a, "bbb");
+        a.step(200, conn(k, state));
+        for t in (1_000..CONNECT_TIMEOUT_MS + PROBE_ANSWER_MS).step_by(1_000) {
+            let out = a.step(t, Event::Tick);
+            assert!(
+                out.is_empty() || out == vec![probe("bbb")] || restarts(&out) > 0,
+                "{state:?} at {t}: {out:?}"
+            );
+        }
+        assert!(
+            a.step(CONNECT_TIMEOUT_MS + PROBE_ANSWER_MS, Event::Tick)
+                .contains(&Command::ClosePeer {
+                    key: k,
+                    why: Why::NeverConnected
+                }),
+            "{state:?}"
+        );
+    }
+}
+
 /// On a starved page (twelve people on two cores) the handler of `connectionstatechange` can
 /// read the state only after it has gone on from `connected` to `disconnected`: the room never
 /// hears "connected", yet the channel opened and media arrived. Such a peer came up; the connect
@@ -176,13 +222,23 @@ fn a_first_connection_whose_channel_opened_or_media_arrived_is_not_timed_out() {
     }
 }
 
+/// "Still there?" over signaling, to `them`.
+fn probe(them: &str) -> Command {
+    Command::SendSignal {
+        to: them.into(),
+        signal: PeerSignal::Probe,
+    }
+}
+
 #[test]
 fn a_peer_silent_since_its_connection_went_bad_is_gone() {
-    // Frozen or cut off: no answer to our ICE restart, nothing else either, while our own
-    // signaling is up. Its tile goes without waiting out the give-up time.
+    // Frozen or cut off: asked over signaling whether it is there, it says nothing, nor answers
+    // our ICE restart, while our own signaling is up. Its tile goes without waiting out the
+    // give-up time.
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
     z.step(1_000, conn(k, ConnState::Disconnected));
+    assert_eq!(z.step(2_000, Event::Tick), vec![probe("aaa")]);
     assert_eq!(
         z.step(1_000 + DISCONNECTED_RESTART_MS, Event::Tick),
         vec![Command::MakeOffer {
@@ -190,11 +246,12 @@ fn a_peer_silent_since_its_connection_went_bad_is_gone() {
             ice_restart: true
         }]
     );
-    gone_exactly_at(&mut z, 1_000 + SILENT_PEER_MS, k, Why::Vanished);
-    // An answer (the media path is cut, the peer is fine) keeps it.
+    gone_exactly_at(&mut z, 2_000 + PROBE_ANSWER_MS, k, Why::Vanished);
+    // An answer to the restart (the media path is cut, the peer is fine) keeps it.
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
     z.step(1_000, conn(k, ConnState::Disconnected));
+    z.step(2_000, Event::Tick);
     z.step(1_000 + DISCONNECTED_RESTART_MS, Event::Tick);
     z.step(
         1_000 + DISCONNECTED_RESTART_MS,
@@ -208,15 +265,127 @@ fn a_peer_silent_since_its_connection_went_bad_is_gone() {
         1_000 + DISCONNECTED_RESTART_MS + 1,
         signal("aaa", PeerSignal::Answer(ANSWER_B.into())),
     );
-    assert!(z.step(1_000 + SILENT_PEER_MS + 1, Event::Tick).is_empty());
+    assert!(z.step(2_000 + PROBE_ANSWER_MS + 1, Event::Tick).is_empty());
     assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
-    // While our own socket is down we cannot hear anyone: nobody is judged silent.
+    // While our own socket is down we cannot hear anyone: nobody is asked, nobody is judged
+    // silent.
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
     z.step(900, Event::SignalingLost);
     z.step(1_000, conn(k, ConnState::Disconnected));
-    z.step(1_000 + SILENT_PEER_MS, Event::Tick);
+    for t in (2_000..=2_000 + PROBE_ANSWER_MS).step_by(1_000) {
+        let out = z.step(t, Event::Tick);
+        assert!(!out.contains(&probe("aaa")), "at {t}: {out:?}");
+    }
     assert!(z.peer(k).is_some());
+}
+
+/// A connection that went quiet for us only (the peer's page starved, on a machine eight pages
+/// share, while from its side all is well): the impolite peer never restarts ICE, so the polite
+/// side hears nothing unless it asks. Asked, a running peer answers, and is kept; the polite
+/// side restarts ICE itself once the impolite one has said nothing more for its wait.
+#[test]
+fn a_peer_that_answers_the_question_is_kept_though_it_never_restarts() {
+    // "aaa" < "zzz": aaa is the polite side.
+    let mut a = room("aaa");
+    let k = connected(&mut a, "zzz");
+    pinged(&mut a, k, 1_000);
+    let out = a.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
+    assert!(out.contains(&probe("zzz")), "{out:?}");
+    assert_eq!(restarts(&out), 0, "{out:?}");
+    assert_eq!(a.peer(k).unwrap().state, PeerState::Reconnecting);
+    let here_at = 1_000 + CHANNEL_SILENCE_MS + 3_000;
+    a.step(here_at, signal("zzz", PeerSignal::Here));
+    for t in (here_at..here_at + POLITE_RESTART_MS).step_by(500) {
+        let out = a.step(t, Event::Tick);
+        assert!(out.is_empty(), "at {t}: {out:?}");
+    }
+    let out = a.step(here_at + POLITE_RESTART_MS, Event::Tick);
+    assert_eq!(restarts(&out), 1, "{out:?}");
+    assert_eq!(a.peer(k).unwrap().state, PeerState::Reconnecting);
+    // The same peer, frozen: no answer to the question nor to our own restart, gone.
+    let mut a = room("aaa");
+    let k = connected(&mut a, "zzz");
+    pinged(&mut a, k, 1_000);
+    for t in
+        (1_000 + CHANNEL_SILENCE_MS..1_000 + CHANNEL_SILENCE_MS + PROBE_ANSWER_MS).step_by(1_000)
+    {
+        a.step(t, Event::Tick);
+    }
+    gone_exactly_at(
+        &mut a,
+        1_000 + CHANNEL_SILENCE_MS + PROBE_ANSWER_MS,
+        k,
+        Why::Vanished,
+    );
+}
+
+/// Asking costs the asker as much as us: however often a peer asks, it gets one answer per
+/// `PROBE_REPLY_MS`; a stranger, or a peer we gave up on, gets none.
+#[test]
+fn a_flood_of_questions_gets_one_answer_a_second() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    let here = Command::SendSignal {
+        to: "aaa".into(),
+        signal: PeerSignal::Here,
+    };
+    let mut answers = 0;
+    for i in 0..100 {
+        let out = z.step(1_000 + i * 10, signal("aaa", PeerSignal::Probe));
+        answers += out.iter().filter(|c| **c == here).count();
+    }
+    assert_eq!(answers, 1, "100 questions in a second");
+    assert_eq!(
+        z.step(1_000 + PROBE_REPLY_MS, signal("aaa", PeerSignal::Probe)),
+        vec![here]
+    );
+    assert!(z
+        .step(3_000, signal("mallory", PeerSignal::Probe))
+        .is_empty());
+    assert!(z
+        .step(3_000, signal("mallory", PeerSignal::Here))
+        .is_empty());
+    assert!(z.key_of("mallory").is_none());
+    // Garbage fails the peer: its questions go unanswered from then on.
+    z.step(
+        4_000,
+        Event::Signal {
+            from: "aaa".into(),
+            data: serde_json::json!({"Offer": 5}),
+        },
+    );
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Failed);
+    assert!(z.step(5_000, signal("aaa", PeerSignal::Probe)).is_empty());
+}
+
+/// Our own page reads the connections' counters one after another; on a starved machine each
+/// read takes seconds, so a peer's next reading can come long after its last. Only a reading
+/// says the media stopped: none coming is not one.
+#[test]
+fn media_counts_as_stopped_only_when_a_reading_says_so() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    pinged(&mut z, k, 1_000);
+    z.step(2_000, media(k, 100));
+    z.step(3_000, media(k, 200));
+    // No word since 1 000, no reading since 3 000: kept until MEDIA_UNREAD_MS after it.
+    for t in (4_000..3_000 + MEDIA_UNREAD_MS).step_by(500) {
+        let out = z.step(t, Event::Tick);
+        assert!(out.is_empty(), "at {t}: {out:?}");
+        assert_eq!(z.peer(k).unwrap().state, PeerState::Connected, "at {t}");
+    }
+    z.step(3_000 + MEDIA_UNREAD_MS, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+    // A reading that shows the counters standing still says it at once.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    pinged(&mut z, k, 1_000);
+    z.step(3_000, media(k, 200));
+    z.step(6_000, media(k, 200));
+    let out = z.step(6_000, Event::Tick);
+    assert!(out.contains(&probe("aaa")), "{out:?}");
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
 }
 
 /// `zzz` connected to `aaa`; signaling lost at 900, the connection at 1000; our socket back under
@@ -247,14 +416,17 @@ fn after_our_socket_comes_back_a_silent_peer_gets_the_rebind_grace() {
     z.step(6_000, rebind_proof("aaa2", &my_token("aaa")));
     assert_eq!(z.key_of("aaa2"), Some(k));
 
-    // One that never rebinds is judged as before once the grace is over.
+    // One that never rebinds is asked once the grace is over, and judged as before.
     let (mut z, k) = back_under_a_new_id_with_the_path_down();
     let out = z.step(5_000 + REBIND_GRACE_MS, Event::Tick);
+    assert!(out.contains(&probe("aaa")), "{out:?}");
+    let out = z.step(5_000 + REBIND_GRACE_MS + PROBE_ANSWER_MS, Event::Tick);
     assert!(out.contains(&Command::PeerRemoved { key: k }), "{out:?}");
 }
 
 /// A connected peer that heartbeats over the data channel and then falls silent (a frozen tab)
-/// goes `SILENT_PEER_MS` after its last word, long before Chromium calls its ICE `disconnected`.
+/// is asked whether it is there `CHANNEL_SILENCE_MS` after its last word and goes
+/// `PROBE_ANSWER_MS` later, before Chromium calls its ICE `disconnected`.
 #[test]
 fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
     let mut z = room("zzz");
@@ -274,14 +446,21 @@ fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
             message: PeerMessage::Pong
         }]
     );
-    // Quiet for less than the silence bound: nothing happens.
+    // Quiet for a moment: nothing happens; quiet for PROBE_QUIET_MS: it is asked whether it is
+    // there, nothing else yet.
+    assert!(z.step(1_000 + PROBE_QUIET_MS - 1, Event::Tick).is_empty());
+    assert_eq!(
+        z.step(1_000 + PROBE_QUIET_MS, Event::Tick),
+        vec![probe("aaa")]
+    );
     assert!(z
         .step(1_000 + CHANNEL_SILENCE_MS - 1, Event::Tick)
         .is_empty());
-    // Silent past it: the tile shows reconnecting and the impolite side restarts ICE.
+    // Silent past the bound: the tile shows reconnecting and the impolite side restarts ICE.
     let out = z.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
     assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
     assert!(out.contains(&Command::PeerUpdated { key: k }), "{out:?}");
+    assert!(!out.contains(&probe("aaa")), "asked once: {out:?}");
     assert!(
         out.contains(&Command::MakeOffer {
             key: k,
@@ -289,9 +468,13 @@ fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
         }),
         "{out:?}"
     );
-    // Nothing heard over signaling either: gone SILENT_PEER_MS after its last word.
-    assert!(z.peer(k).is_some());
-    let out = z.step(1_000 + SILENT_PEER_MS, Event::Tick);
+    // Nothing heard over signaling: gone PROBE_ANSWER_MS after the question.
+    let asked = 1_000 + PROBE_QUIET_MS;
+    for t in (1_000 + CHANNEL_SILENCE_MS + 1_000..asked + PROBE_ANSWER_MS).step_by(1_000) {
+        z.step(t, Event::Tick);
+    }
+    assert!(z.step(asked + PROBE_ANSWER_MS - 1, Event::Tick).is_empty());
+    let out = z.step(asked + PROBE_ANSWER_MS, Event::Tick);
     assert!(out.contains(&Command::PeerRemoved { key: k }), "{out:?}");
     assert!(z.peer(k).is_none());
 }
@@ -316,10 +499,10 @@ fn a_silent_channel_whose_peer_answers_over_signaling_is_kept() {
         1_000 + CHANNEL_SILENCE_MS + 1,
         signal("aaa", PeerSignal::Answer(ANSWER_B.into())),
     );
-    z.step(1_000 + SILENT_PEER_MS + 1_000, Event::Tick);
+    z.step(1_000 + CHANNEL_SILENCE_MS + PROBE_ANSWER_MS, Event::Tick);
     assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
     let out = z.step(
-        1_000 + SILENT_PEER_MS + 1_500,
+        1_000 + CHANNEL_SILENCE_MS + PROBE_ANSWER_MS + 500,
         Event::ChannelMessage {
             key: k,
             text: r#"{"type":"pong"}"#.into(),
@@ -486,12 +669,13 @@ fn a_silent_channel_whose_media_still_arrives_is_kept_until_the_media_stops() {
     }
     assert_eq!(t - 1_000, 10_000 + MEDIA_FRESH_MS);
     assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
-    // ... and, heard from nowhere, gone SILENT_PEER_MS after its last sign of life.
-    for t in (t..10_000 + SILENT_PEER_MS).step_by(1_000) {
+    // ... asked then whether it is there, and, heard from nowhere, gone PROBE_ANSWER_MS later.
+    let asked = t - 1_000;
+    for t in (t..asked + PROBE_ANSWER_MS).step_by(1_000) {
         z.step(t, Event::Tick);
     }
     assert!(z.peer(k).is_some());
-    z.step(10_000 + SILENT_PEER_MS, Event::Tick);
+    z.step(asked + PROBE_ANSWER_MS, Event::Tick);
     assert!(z.peer(k).is_none());
     // A counter that went back (a new receiver) is no sign of life.
     let mut y = room("zzz");
@@ -511,9 +695,10 @@ fn the_time_our_own_page_stalled_is_not_a_peers_silence() {
     let k = connected(&mut z, "aaa");
     pinged(&mut z, k, 1_000);
     z.step(2_000, Event::Tick);
-    // The next tick comes 5 s late.
+    // The next tick comes 5 s late: only the one second of it we count, and the one before,
+    // are its silence. It may be asked whether it is there; nothing else happens.
     let out = z.step(7_000, Event::Tick);
-    assert!(out.is_empty(), "{out:?}");
+    assert!(out.iter().all(|c| *c == probe("aaa")), "{out:?}");
     assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
     // Its heartbeats, queued, arrive now: connected as ever.
     pinged(&mut z, k, 7_001);
