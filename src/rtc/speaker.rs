@@ -11,6 +11,15 @@ extern "C" {
     type Sink;
     #[wasm_bindgen(method, catch, js_name = setSinkId)]
     fn set_sink_id(this: &Sink, id: &str) -> Result<js_sys::Promise, JsValue>;
+    /// The output it plays on now; `undefined` without `setSinkId`.
+    #[wasm_bindgen(method, getter, js_name = sinkId)]
+    fn sink_id(this: &Sink) -> Option<String>;
+}
+
+/// Two sink ids that name the same output: Chromium's default is `""` as well as `"default"`.
+fn same_output(a: &str, b: &str) -> bool {
+    let default = |s: &str| s.is_empty() || s == "default";
+    a == b || (default(a) && default(b))
 }
 
 /// The browser lets a page pick the speaker an element plays on.
@@ -29,9 +38,14 @@ const SINK_TRIES: u32 = 30;
 /// while the element has no sound to play, and a peer's tracks arrive after its tile: so this
 /// tries each second for a while, until another speaker is chosen for it (its `data-sink`) or
 /// it leaves the page. A speaker that is gone, or a browser without the choice, leaves it where
-/// it plays.
+/// it plays. An element already on that output is left alone: every tile starts on the default
+/// speaker, and asking for it again cost each tile up to 30 refused calls.
 pub fn play_on(element: &HtmlMediaElement, id: &str) {
     let _ = element.set_attribute("data-sink", id);
+    let sink = element.unchecked_ref::<Sink>();
+    if sink.sink_id().is_none_or(|now| same_output(&now, id)) {
+        return;
+    }
     let (element, id) = (element.clone(), id.to_owned());
     wasm_bindgen_futures::spawn_local(async move {
         for _ in 0..SINK_TRIES {
@@ -47,4 +61,18 @@ pub fn play_on(element: &HtmlMediaElement, id: &str) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_output;
+
+    #[test]
+    fn the_default_output_has_two_names() {
+        assert!(same_output("", "default"));
+        assert!(same_output("default", ""));
+        assert!(same_output("abc", "abc"));
+        assert!(!same_output("", "abc"));
+        assert!(!same_output("default", "abc"));
+    }
 }
