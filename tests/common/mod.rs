@@ -49,6 +49,8 @@ impl Hub {
                     Ok(PeerSignal::Answer(_)) => "Answer",
                     Ok(PeerSignal::IceCandidate(_)) => "IceCandidate",
                     Ok(PeerSignal::Rebind(_)) => "Rebind",
+                    Ok(PeerSignal::Probe) => "Probe",
+                    Ok(PeerSignal::Here) => "Here",
                     Err(_) => "other",
                 };
                 hub.borrow_mut()
