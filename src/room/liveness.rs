@@ -23,8 +23,10 @@ pub const PROBE_ANSWER_MS: u64 = 4_000;
 /// A heartbeating peer quiet this long (no word on its channel, no media) is asked already,
 /// before its silence is judged at [`CHANNEL_SILENCE_MS`].
 pub const PROBE_QUIET_MS: u64 = 2_000;
-/// A peer gets at most one [`PeerSignal::Here`] from us this often, however often it asks.
-pub const PROBE_REPLY_MS: u64 = 1_000;
+/// A peer gets at most one [`PeerSignal::Here`] from us this often, however often it asks: well
+/// under a tick, so that an honest peer's second question (a new bad spell the next tick) is
+/// always answered, and still no more than one answer per question.
+pub const PROBE_REPLY_MS: u64 = 200;
 /// A connection that stays lost this long cannot be restored: drop the peer.
 pub const GIVE_UP_MS: u64 = 25_000;
 /// A first negotiation that has not connected by then will not: no `connected`, no open data
@@ -52,7 +54,7 @@ pub const MEDIA_FRESH_MS: u64 = 2_000;
 /// showed the counters grow (our own page reads the connections one after another, and on a
 /// starved machine each `getStats()` takes seconds), the media counts as arriving, for at most
 /// this long.
-pub const MEDIA_UNREAD_MS: u64 = 8_000;
+pub const MEDIA_UNREAD_MS: u64 = 6_000;
 /// How often the edge sends [`Event::Tick`](super::Event::Tick).
 pub const TICK_MS: u32 = 1_000;
 /// A tick this late means our own page could not run (starved, suspended): the time it could
@@ -129,9 +131,15 @@ impl Liveness {
     /// Its media arrives: the counters grew within [`MEDIA_FRESH_MS`], or no reading has come
     /// since they last did (within [`MEDIA_UNREAD_MS`]).
     fn media_flows(&self, now: u64) -> bool {
-        self.media_at.is_some_and(|t| {
-            now < t + MEDIA_FRESH_MS || (self.read_at <= Some(t) && now < t + MEDIA_UNREAD_MS)
-        })
+        self.media_fresh(now)
+            || self
+                .media_at
+                .is_some_and(|t| self.read_at <= Some(t) && now < t + MEDIA_UNREAD_MS)
+    }
+
+    /// The counters grew within [`MEDIA_FRESH_MS`].
+    fn media_fresh(&self, now: u64) -> bool {
+        self.media_at.is_some_and(|t| now < t + MEDIA_FRESH_MS)
     }
 }
 
@@ -243,7 +251,8 @@ impl Room {
         let now = self.now;
         let gap = self.last_tick.map_or(0, |t| now.saturating_sub(t));
         self.last_tick = Some(now);
-        if gap < TICK_LATE_MS {
+        self.tick_late = gap >= TICK_LATE_MS;
+        if !self.tick_late {
             return;
         }
         let deaf = gap - u64::from(TICK_MS);
@@ -336,25 +345,25 @@ impl Room {
                     // browser slow, not stuck: on a machine eight pages share, pairs took over
                     // 30 s) and gets up to CONNECTING_CAP_MS; one that never completed an
                     // exchange, or does not answer, is given up.
-                    let asked = l
-                        .probed_at
-                        .filter(|&t| t >= timed_out && up.is_some_and(|u| t >= u));
+                    // While our socket is down (or the peer's id unsure) nobody can be asked or
+                    // heard: the question waits, up to the cap.
+                    let asked = l.probed_at.filter(|&t| t >= timed_out);
                     let answered =
                         asked.is_some_and(|t| self.last_heard.get(&p.key).is_some_and(|&h| h >= t));
-                    match asked {
+                    let pending = asked.filter(|&t| up.is_some_and(|u| t >= u));
+                    match pending {
                         _ if answered => {}
-                        Some(t) if now >= t + PROBE_ANSWER_MS => {
+                        _ if !p.negotiation.negotiated_once => {
+                            fail.push((p.key, Why::NeverConnected));
+                            continue;
+                        }
+                        Some(t) if now >= t + PROBE_ANSWER_MS && !self.tick_late => {
                             fail.push((p.key, Why::NeverConnected));
                             continue;
                         }
                         Some(_) => {}
-                        None if p.negotiation.negotiated_once && reachable => {
-                            ask(l, &p.signaling_id, now, out)
-                        }
-                        None => {
-                            fail.push((p.key, Why::NeverConnected));
-                            continue;
-                        }
+                        None if reachable => ask(l, &p.signaling_id, now, out),
+                        None => {}
                     }
                 }
             }
@@ -377,8 +386,11 @@ impl Room {
             // heartbeating peer has been quiet (no word, no media) for PROBE_QUIET_MS: the wait
             // for the answer then runs while its silence is still being judged. Once in each
             // bad spell, again after our socket came back (a question asked before may be lost).
+            // (Media counts here only when fresh: asking costs a message, and the lenient
+            // reading of late counters would hold the question back past the 10 s a frozen
+            // peer's tile may take.)
             let quiet_since = match l.voice {
-                _ if media_flows || !ever_connected => None,
+                _ if l.media_fresh(now) || !ever_connected => None,
                 _ if l.bad_since.is_some() => l.bad_since,
                 Voice::Heartbeats { at } if p.channel_open && now >= at + PROBE_QUIET_MS => {
                     Some(at.max(l.media_at.unwrap_or(0)))
@@ -403,12 +415,16 @@ impl Room {
                 l.bad_since = l.media_at;
                 continue;
             }
-            let heard = self.last_heard.get(&p.key).is_some_and(|&t| t >= since);
+            // Heard over signaling, or a word on its channel (ICE may still call the path lost).
+            let heard = self.last_heard.get(&p.key).is_some_and(|&t| t >= since)
+                || l.voice.heard_at().is_some_and(|t| t > since);
             let listening = up.map(|t| t.max(since));
-            // Asked in this bad spell while our socket was up as it is now, and no answer.
-            let unanswered = l
-                .probed_at
-                .is_some_and(|t| listening.is_some_and(|u| t >= u) && now >= t + PROBE_ANSWER_MS);
+            // Asked in this bad spell while our socket was up as it is now, and no answer (not
+            // judged on a late tick of ours: the answer may wait in our queue).
+            let unanswered = !self.tick_late
+                && l.probed_at.is_some_and(|t| {
+                    listening.is_some_and(|u| t >= u) && now >= t + PROBE_ANSWER_MS
+                });
             if ever_connected && !heard && !rebinding && unanswered {
                 remove.push((p.key, Why::Vanished));
                 continue;

@@ -100,6 +100,9 @@ pub struct Room {
     last_heard: LiteMap<PeerKey, u64>,
     /// Liveness: when the last tick came (a late one means our page was not running).
     last_tick: Option<u64>,
+    /// Liveness: the current tick came late: answers may still wait in our queue, so no peer is
+    /// judged for not answering until the next.
+    tick_late: bool,
     /// Identity: `NewPeer`s held back while a rebind may claim them (id, when announced).
     deferred_joins: Vec<(PeerId, u64)>,
     /// Identity: connected peers that told us their signaling dropped (when), until they rebind.

@@ -194,6 +194,31 @@ fn a_negotiated_first_connection_whose_peer_answers_gets_longer() {
     }
 }
 
+/// A first connection whose peer answered is not given up because our own socket then drops:
+/// while it is down nobody can be asked or heard, and the cap still holds.
+#[test]
+fn an_answered_first_connection_waits_out_our_socket_being_down() {
+    let mut a = room("aaa");
+    let k = answered(&mut a, "bbb");
+    a.step(200, conn(k, ConnState::New));
+    for t in (1_000..CONNECT_TIMEOUT_MS).step_by(1_000) {
+        a.step(t, Event::Tick);
+    }
+    assert!(a
+        .step(CONNECT_TIMEOUT_MS, Event::Tick)
+        .contains(&probe("bbb")));
+    a.step(CONNECT_TIMEOUT_MS + 500, signal("bbb", PeerSignal::Here));
+    a.step(CONNECT_TIMEOUT_MS + 10_100, Event::SignalingLost);
+    for t in (CONNECT_TIMEOUT_MS + 1_000..CONNECTING_CAP_MS).step_by(1_000) {
+        let out = a.step(t, Event::Tick);
+        assert!(
+            !out.iter().any(|c| matches!(c, Command::ClosePeer { .. })),
+            "closed at {t}: {out:?}"
+        );
+    }
+    assert_eq!(a.step(CONNECTING_CAP_MS, Event::Tick), never_connected(k));
+}
+
 /// On a starved page (twelve people on two cores) the handler of `connectionstatechange` can
 /// read the state only after it has gone on from `connected` to `disconnected`: the room never
 /// hears "connected", yet the channel opened and media arrived. Such a peer came up; the connect
@@ -320,10 +345,71 @@ fn a_peer_that_answers_the_question_is_kept_though_it_never_restarts() {
     );
 }
 
+/// A new bad spell right after an answer (ICE calls the path lost a moment later) asks again
+/// the next tick; the peer answers that too, and is kept.
+#[test]
+fn a_second_question_the_next_tick_is_answered_and_the_peer_kept() {
+    let mut a = room("aaa");
+    let k = connected(&mut a, "zzz");
+    pinged(&mut a, k, 1_000);
+    a.step(2_000, Event::Tick);
+    assert_eq!(
+        a.step(1_000 + PROBE_QUIET_MS, Event::Tick),
+        vec![probe("zzz")]
+    );
+    a.step(3_100, signal("zzz", PeerSignal::Here));
+    a.step(3_500, conn(k, ConnState::Disconnected));
+    let out = a.step(4_000, Event::Tick);
+    assert!(out.contains(&probe("zzz")), "asked again: {out:?}");
+    a.step(4_100, signal("zzz", PeerSignal::Here));
+    for t in (5_000..=4_000 + 2 * PROBE_ANSWER_MS).step_by(1_000) {
+        let out = a.step(t, Event::Tick);
+        assert!(
+            !out.iter()
+                .any(|c| matches!(c, Command::ClosePeer { .. } | Command::PeerRemoved { .. })),
+            "at {t}: {out:?}"
+        );
+    }
+    // On the other side, the two questions a tick apart both get their answer.
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    let here = Command::SendSignal {
+        to: "aaa".into(),
+        signal: PeerSignal::Here,
+    };
+    assert_eq!(
+        z.step(3_010, signal("aaa", PeerSignal::Probe)),
+        vec![here.clone()]
+    );
+    assert_eq!(z.step(3_990, signal("aaa", PeerSignal::Probe)), vec![here]);
+    assert!(z.peer(k).is_some());
+}
+
+/// Our own page stalls with a question out: the late tick does not judge the peer, whose answer
+/// may wait in our queue behind it; the answer then keeps it.
+#[test]
+fn a_late_tick_of_ours_does_not_judge_an_unanswered_question() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(1_000, conn(k, ConnState::Disconnected));
+    assert!(z.step(2_000, Event::Tick).contains(&probe("aaa")));
+    // The next tick comes 7 s late, ahead of the answer queued meanwhile.
+    let out = z.step(9_000, Event::Tick);
+    assert!(
+        !out.iter()
+            .any(|c| matches!(c, Command::ClosePeer { .. } | Command::PeerRemoved { .. })),
+        "{out:?}"
+    );
+    z.step(9_001, signal("aaa", PeerSignal::Here));
+    let out = z.step(10_000, Event::Tick);
+    assert!(!out.contains(&Command::PeerRemoved { key: k }), "{out:?}");
+    assert!(z.peer(k).is_some());
+}
+
 /// Asking costs the asker as much as us: however often a peer asks, it gets one answer per
 /// `PROBE_REPLY_MS`; a stranger, or a peer we gave up on, gets none.
 #[test]
-fn a_flood_of_questions_gets_one_answer_a_second() {
+fn a_flood_of_questions_gets_one_answer_per_reply_interval() {
     let mut z = room("zzz");
     let k = connected(&mut z, "aaa");
     let here = Command::SendSignal {
@@ -335,11 +421,12 @@ fn a_flood_of_questions_gets_one_answer_a_second() {
         let out = z.step(1_000 + i * 10, signal("aaa", PeerSignal::Probe));
         answers += out.iter().filter(|c| **c == here).count();
     }
-    assert_eq!(answers, 1, "100 questions in a second");
     assert_eq!(
-        z.step(1_000 + PROBE_REPLY_MS, signal("aaa", PeerSignal::Probe)),
-        vec![here]
+        answers,
+        (1_000 / PROBE_REPLY_MS) as usize,
+        "100 questions in a second"
     );
+    assert_eq!(z.step(2_000, signal("aaa", PeerSignal::Probe)), vec![here]);
     assert!(z
         .step(3_000, signal("mallory", PeerSignal::Probe))
         .is_empty());
@@ -369,10 +456,15 @@ fn media_counts_as_stopped_only_when_a_reading_says_so() {
     pinged(&mut z, k, 1_000);
     z.step(2_000, media(k, 100));
     z.step(3_000, media(k, 200));
-    // No word since 1 000, no reading since 3 000: kept until MEDIA_UNREAD_MS after it.
+    // No word since 1 000, no reading since 3 000: kept until MEDIA_UNREAD_MS after it (it
+    // may be asked whether it is there meanwhile, nothing more).
     for t in (4_000..3_000 + MEDIA_UNREAD_MS).step_by(500) {
         let out = z.step(t, Event::Tick);
-        assert!(out.is_empty(), "at {t}: {out:?}");
+        assert!(out.iter().all(|c| *c == probe("aaa")), "at {t}: {out:?}");
+        if !out.is_empty() {
+            // It answers: alive, only its channel and counters are late.
+            z.step(t + 1, signal("aaa", PeerSignal::Here));
+        }
         assert_eq!(z.peer(k).unwrap().state, PeerState::Connected, "at {t}");
     }
     z.step(3_000 + MEDIA_UNREAD_MS, Event::Tick);
@@ -412,16 +504,29 @@ fn after_our_socket_comes_back_a_silent_peer_gets_the_rebind_grace() {
             "kept at {t}: {out:?}"
         );
     }
-    // Its proof, from its new id, re-keys the same connection.
-    z.step(6_000, rebind_proof("aaa2", &my_token("aaa")));
+    // Its proof, from its new id, late in the grace, re-keys the same connection.
+    z.step(
+        5_000 + REBIND_GRACE_MS - 1,
+        rebind_proof("aaa2", &my_token("aaa")),
+    );
     assert_eq!(z.key_of("aaa2"), Some(k));
 
     // One that never rebinds is asked once the grace is over, and judged as before.
     let (mut z, k) = back_under_a_new_id_with_the_path_down();
-    let out = z.step(5_000 + REBIND_GRACE_MS, Event::Tick);
+    for t in (5_000..5_000 + REBIND_GRACE_MS).step_by(1_000) {
+        let out = z.step(t, Event::Tick);
+        assert!(
+            !out.contains(&probe("aaa")),
+            "not asked in the grace, at {t}: {out:?}"
+        );
+    }
+    let asked = 5_000 + REBIND_GRACE_MS;
+    let out = z.step(asked, Event::Tick);
     assert!(out.contains(&probe("aaa")), "{out:?}");
-    let out = z.step(5_000 + REBIND_GRACE_MS + PROBE_ANSWER_MS, Event::Tick);
-    assert!(out.contains(&Command::PeerRemoved { key: k }), "{out:?}");
+    for t in (asked + 1_000..asked + PROBE_ANSWER_MS).step_by(1_000) {
+        z.step(t, Event::Tick);
+    }
+    gone_exactly_at(&mut z, asked + PROBE_ANSWER_MS, k, Why::Vanished);
 }
 
 /// A connected peer that heartbeats over the data channel and then falls silent (a frozen tab)
