@@ -27,12 +27,7 @@ impl Room {
     pub(super) fn on_channel_open(&mut self, key: PeerKey, out: &mut Vec<Command>) {
         let hello = self.hello();
         let now = self.now;
-        // A failed peer's connection is closed already: a late event from it is stale.
-        if let Some(p) = self
-            .peers
-            .get_mut(&key)
-            .filter(|p| p.state != PeerState::Failed)
-        {
+        if let Some(p) = self.live_peer_mut(key) {
             p.channel_open = true;
             p.admission.channel_opened(now);
             // Our hello (our name) waits for the peer's proof where the room has a key.
@@ -86,11 +81,7 @@ impl Room {
 
     pub(super) fn on_channel_message(&mut self, key: PeerKey, text: &str, out: &mut Vec<Command>) {
         let now = self.now;
-        let Some(p) = self
-            .peers
-            .get_mut(&key)
-            .filter(|p| p.state != PeerState::Failed)
-        else {
+        let Some(p) = self.live_peer_mut(key) else {
             return;
         };
         // Before reading anything: a flooder costs us a counter, then its connection.

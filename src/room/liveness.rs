@@ -246,14 +246,14 @@ impl Room {
 
     /// A tick arrives: if it comes [`TICK_LATE_MS`] or more after the last, our page could not run in
     /// between, and what the peers said then may still wait in its queue. Every peer is heard
-    /// that much later, so no silence is counted for time we were not listening.
-    pub(super) fn on_tick_time(&mut self) {
+    /// that much later, so no silence is counted for time we were not listening. Returns whether
+    /// it came late.
+    pub(super) fn on_tick_time(&mut self) -> bool {
         let now = self.now;
         let gap = self.last_tick.map_or(0, |t| now.saturating_sub(t));
         self.last_tick = Some(now);
-        self.tick_late = gap >= TICK_LATE_MS;
-        if !self.tick_late {
-            return;
+        if gap < TICK_LATE_MS {
+            return false;
         }
         let deaf = gap - u64::from(TICK_MS);
         for (_, p) in self.peers.iter_mut() {
@@ -262,17 +262,14 @@ impl Room {
             l.media_at = l.media_at.map(|t| t + deaf);
             l.read_at = l.read_at.map(|t| t + deaf);
         }
+        true
     }
 
     /// The peer asks over signaling whether we are there: we are. At most one answer per
     /// [`PROBE_REPLY_MS`], so asking cannot make us send more than it sends.
     pub(super) fn on_probe(&mut self, key: PeerKey, out: &mut Vec<Command>) {
         let now = self.now;
-        let Some(p) = self
-            .peers
-            .get_mut(&key)
-            .filter(|p| p.state != PeerState::Failed)
-        else {
+        let Some(p) = self.live_peer_mut(key) else {
             return;
         };
         if p.liveness
@@ -303,7 +300,9 @@ impl Room {
 
     /// Every peer's timers: failed tiles that have been shown long enough, sockets gone for good,
     /// first connections that never came, silent channels, lost paths to restart or give up.
-    pub(super) fn check_peers(&mut self, out: &mut Vec<Command>) {
+    /// `tick_late`: this tick came late, so answers may still wait in our queue behind it: no
+    /// peer is judged for not answering until the next.
+    pub(super) fn check_peers(&mut self, tick_late: bool, out: &mut Vec<Command>) {
         let now = self.now;
         let mut fail = Vec::new();
         let mut remove = Vec::new();
@@ -357,7 +356,7 @@ impl Room {
                             fail.push((p.key, Why::NeverConnected));
                             continue;
                         }
-                        Some(t) if now >= t + PROBE_ANSWER_MS && !self.tick_late => {
+                        Some(t) if now >= t + PROBE_ANSWER_MS && !tick_late => {
                             fail.push((p.key, Why::NeverConnected));
                             continue;
                         }
@@ -421,7 +420,7 @@ impl Room {
             let listening = up.map(|t| t.max(since));
             // Asked in this bad spell while our socket was up as it is now, and no answer (not
             // judged on a late tick of ours: the answer may wait in our queue).
-            let unanswered = !self.tick_late
+            let unanswered = !tick_late
                 && l.probed_at.is_some_and(|t| {
                     listening.is_some_and(|u| t >= u) && now >= t + PROBE_ANSWER_MS
                 });

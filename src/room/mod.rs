@@ -100,9 +100,6 @@ pub struct Room {
     last_heard: LiteMap<PeerKey, u64>,
     /// Liveness: when the last tick came (a late one means our page was not running).
     last_tick: Option<u64>,
-    /// Liveness: the current tick came late: answers may still wait in our queue, so no peer is
-    /// judged for not answering until the next.
-    tick_late: bool,
     /// Identity: `NewPeer`s held back while a rebind may claim them (id, when announced).
     deferred_joins: Vec<(PeerId, u64)>,
     /// Identity: connected peers that told us their signaling dropped (when), until they rebind.
@@ -145,6 +142,14 @@ impl Room {
 
     pub fn peer(&self, key: PeerKey) -> Option<&Peer> {
         self.peers.get(&key)
+    }
+
+    /// The peer, unless we failed it: its connection is closed already, so a late event from it
+    /// is stale and nothing it asks is answered.
+    fn live_peer_mut(&mut self, key: PeerKey) -> Option<&mut Peer> {
+        self.peers
+            .get_mut(&key)
+            .filter(|p| p.state != PeerState::Failed)
     }
 
     pub fn peers(&self) -> impl Iterator<Item = &Peer> {
@@ -201,10 +206,10 @@ impl Room {
             Event::Flow { key, received } => self.on_flow(key, received),
             Event::LimitFailed(key) => self.on_limit_failed(key),
             Event::Tick => {
-                self.on_tick_time();
+                let late = self.on_tick_time();
                 self.run_deferred_joins(&mut out);
                 self.check_admissions(&mut out);
-                self.check_peers(&mut out);
+                self.check_peers(late, &mut out);
             }
             Event::Heartbeat => self.on_heartbeat(&mut out),
         }
