@@ -3,8 +3,8 @@
 //! safety code; and each second the counters that say who speaks and how good the connection
 //! is (`room::link` judges them). It reports what the browser says and decides nothing.
 
-use serde::Deserialize;
-use wasm_bindgen::JsCast;
+use serde::{de::DeserializeOwned, Deserialize};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RtcPeerConnection, RtcStatsReport};
 
@@ -22,23 +22,21 @@ pub enum StatsError {
     NoCertificates,
 }
 
-/// The fields of an `RTCStats` entry we need; every report type shares `type` and `id`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Stat {
+/// An entry's type, read before anything else: serde-wasm-bindgen reads a struct field by field
+/// (a lookup, and for an absent one an `in` check, each a call out of the wasm), so an entry of a
+/// type we do not use costs one lookup instead of one per field of ours. A connection's report
+/// holds 28 entries in a call of two and more with every candidate (docs/join-timeline.md).
+#[derive(Deserialize)]
+struct Head {
     #[serde(rename = "type")]
     kind: String,
-    id: String,
-    /// `certificate` entries.
-    fingerprint: Option<String>,
-    fingerprint_algorithm: Option<String>,
-    /// `transport` entries.
-    local_certificate_id: Option<String>,
-    remote_certificate_id: Option<String>,
-    selected_candidate_pair_id: Option<String>,
-    /// `inbound-rtp` and `media-source` entries (`kind`: audio or video).
-    #[serde(rename = "kind")]
-    media: String,
+}
+
+/// `inbound-rtp`: what the peer sends us, one entry per track.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Inbound {
+    kind: String,
     bytes_received: f64,
     packets_received: f64,
     packets_lost: f64,
@@ -48,16 +46,61 @@ struct Stat {
     frame_width: u32,
     frame_height: u32,
     codec_id: Option<String>,
-    /// `codec` entries: `video/VP8`.
-    mime_type: Option<String>,
-    /// `remote-inbound-rtp` entries (from RTCP, to the microsecond).
+}
+
+/// `remote-inbound-rtp` and `remote-outbound-rtp`: the round trip RTCP measured (to the
+/// microsecond), of what we send and of what the peer sends.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RoundTrip {
     round_trip_time: Option<f64>,
-    /// `candidate-pair` entries (from STUN, whole milliseconds).
+}
+
+/// `media-source`: our own microphone's level as we send it (none for the camera).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Source {
+    audio_level: f64,
+}
+
+/// `transport`: its selected candidate pair and the DTLS certificates on it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Transport {
+    selected_candidate_pair_id: Option<String>,
+    local_certificate_id: Option<String>,
+    remote_certificate_id: Option<String>,
+}
+
+/// `candidate-pair` (STUN's round trip, whole milliseconds) and its two ends.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Pair {
     current_round_trip_time: Option<f64>,
     local_candidate_id: Option<String>,
     remote_candidate_id: Option<String>,
-    /// `local-candidate` and `remote-candidate` entries.
+}
+
+/// `local-candidate` and `remote-candidate`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Candidate {
     candidate_type: Option<String>,
+}
+
+/// `codec`: `video/VP8`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Codec {
+    mime_type: Option<String>,
+}
+
+/// `certificate`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Certificate {
+    fingerprint: Option<String>,
+    fingerprint_algorithm: Option<String>,
 }
 
 /// Reads of a report that lacks the certificates yet, before giving up (2 s in all). Read again
@@ -83,87 +126,108 @@ pub async fn read_fingerprints(pc: &RtcPeerConnection) -> Result<Fingerprints, S
 
 /// Our and the peer's certificate fingerprints on `pc`'s (bundled) DTLS transport.
 pub async fn fingerprints(pc: &RtcPeerConnection) -> Result<Fingerprints, StatsError> {
-    pick(&read(pc).await?).ok_or(StatsError::NoCertificates)
+    let report = report(pc).await?;
+    let certificate = |id: Option<&String>| {
+        let c: Certificate = by_id(&report, id)?;
+        Some((c.fingerprint_algorithm?, c.fingerprint?))
+    };
+    entries(&report)
+        .filter(|(kind, _)| kind == "transport")
+        .filter_map(|(_, value)| entry::<Transport>(value))
+        .find_map(|t| {
+            let (local, remote) = (
+                certificate(t.local_certificate_id.as_ref())?,
+                certificate(t.remote_certificate_id.as_ref())?,
+            );
+            Some(Fingerprints::new(
+                (&local.0, &local.1),
+                (&remote.0, &remote.1),
+            ))
+        })
+        .ok_or(StatsError::NoCertificates)
 }
 
-/// The entries of `pc`'s report this module reads (not the outbound ones, which say nothing
-/// here).
-async fn read(pc: &RtcPeerConnection) -> Result<Vec<Stat>, JsError> {
-    let report: RtcStatsReport = JsFuture::from(pc.get_stats()).await?.unchecked_into();
-    let mut stats = Vec::new();
-    for value in report.values().into_iter() {
-        // An entry of another shape is not ours to judge; skip it.
-        if let Ok(stat) = serde_wasm_bindgen::from_value::<Stat>(value?) {
-            if !stat.kind.starts_with("outbound") {
-                stats.push(stat);
-            }
-        }
-    }
-    Ok(stats)
+async fn report(pc: &RtcPeerConnection) -> Result<RtcStatsReport, JsError> {
+    Ok(JsFuture::from(pc.get_stats()).await?.unchecked_into())
 }
 
-/// What the peer on `pc` sends us and how the connection carries it, now.
+/// Every entry of `report` with its type. An entry of another shape is not ours to judge: it is
+/// skipped.
+fn entries(report: &RtcStatsReport) -> impl Iterator<Item = (String, JsValue)> {
+    report.values().into_iter().filter_map(|value| {
+        let value = value.ok()?;
+        let head: Head = serde_wasm_bindgen::from_value(value.clone()).ok()?;
+        Some((head.kind, value))
+    })
+}
+
+fn entry<T: DeserializeOwned>(value: JsValue) -> Option<T> {
+    serde_wasm_bindgen::from_value(value).ok()
+}
+
+/// The entry that another one names (`codecId`, `selectedCandidatePairId`, ...).
+fn by_id<T: DeserializeOwned>(report: &RtcStatsReport, id: Option<&String>) -> Option<T> {
+    entry(report.get(id?)?.into())
+}
+
+/// What the peer on `pc` sends us and how the connection carries it, now. Only the entries this
+/// reads are made Rust values; those that others name (the codec, the selected pair and its
+/// candidates) are looked up by id.
 pub async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsError> {
-    let stats = read(pc).await?;
-    let by_id = |id: Option<&String>| stats.iter().find(|s| Some(&s.id) == id);
+    let report = report(pc).await?;
     let mut out = Sample::default();
     let mut codec = None;
-    // The media's own round trip, finer than the candidate pair's whole milliseconds.
-    for r in stats.iter().filter_map(|s| s.round_trip_time) {
-        out.rtt = Some(out.rtt.unwrap_or(0.0).max(r));
-    }
-    for s in stats.iter().filter(|s| s.kind == "media-source") {
-        out.sent_level = out.sent_level.max(s.audio_level);
-    }
-    for s in stats.iter().filter(|s| s.kind == "inbound-rtp") {
-        out.bytes += s.bytes_received;
-        out.packets += s.packets_received;
-        out.lost += s.packets_lost;
-        if s.media == "audio" {
-            out.energy += s.total_audio_energy;
-            out.seconds += s.total_samples_duration;
-            out.level = out.level.max(s.audio_level);
-            codec = codec.or(s.codec_id.as_ref());
-        } else if out.width == 0 && s.frame_width > 0 {
-            // The first picture (the camera's comes before a screen's).
-            (out.width, out.height) = (s.frame_width, s.frame_height);
-            codec = s.codec_id.as_ref();
+    let mut pair_id = None;
+    for (kind, value) in entries(&report) {
+        match kind.as_str() {
+            // The media's own round trip, finer than the candidate pair's whole milliseconds.
+            "remote-inbound-rtp" | "remote-outbound-rtp" => {
+                if let Some(r) = entry::<RoundTrip>(value).and_then(|r| r.round_trip_time) {
+                    out.rtt = Some(out.rtt.unwrap_or(0.0).max(r));
+                }
+            }
+            "media-source" => {
+                if let Some(s) = entry::<Source>(value) {
+                    out.sent_level = out.sent_level.max(s.audio_level);
+                }
+            }
+            "inbound-rtp" => {
+                let Some(s) = entry::<Inbound>(value) else {
+                    continue;
+                };
+                out.bytes += s.bytes_received;
+                out.packets += s.packets_received;
+                out.lost += s.packets_lost;
+                if s.kind == "audio" {
+                    out.energy += s.total_audio_energy;
+                    out.seconds += s.total_samples_duration;
+                    out.level = out.level.max(s.audio_level);
+                    codec = codec.or(s.codec_id);
+                } else if out.width == 0 && s.frame_width > 0 {
+                    // The first picture (the camera's comes before a screen's).
+                    (out.width, out.height) = (s.frame_width, s.frame_height);
+                    codec = s.codec_id;
+                }
+            }
+            "transport" if pair_id.is_none() => {
+                pair_id = entry::<Transport>(value).and_then(|t| t.selected_candidate_pair_id);
+            }
+            _ => {}
         }
     }
-    if let Some(mime) = by_id(codec).and_then(|c| c.mime_type.as_ref()) {
+    if let Some(mime) = by_id::<Codec>(&report, codec.as_ref()).and_then(|c| c.mime_type) {
         out.codec = mime.rsplit('/').next().unwrap_or_default().to_owned();
     }
-    let pair = stats
-        .iter()
-        .find(|s| s.kind == "transport")
-        .and_then(|t| by_id(t.selected_candidate_pair_id.as_ref()));
-    if let Some(pair) = pair {
+    if let Some(pair) = by_id::<Pair>(&report, pair_id.as_ref()) {
         out.rtt = out.rtt.or(pair.current_round_trip_time);
         out.relayed = [&pair.local_candidate_id, &pair.remote_candidate_id]
             .into_iter()
-            .any(|c| by_id(c.as_ref()).and_then(|c| c.candidate_type.as_deref()) == Some("relay"));
+            .any(|c| {
+                by_id::<Candidate>(&report, c.as_ref())
+                    .and_then(|c| c.candidate_type)
+                    .as_deref()
+                    == Some("relay")
+            });
     }
     Ok(out)
-}
-
-fn pick(stats: &[Stat]) -> Option<Fingerprints> {
-    let certificate = |id: &Option<String>| {
-        let id = id.as_deref()?;
-        let c = stats
-            .iter()
-            .find(|s| s.kind == "certificate" && s.id == id)?;
-        Some((
-            c.fingerprint_algorithm.as_deref()?,
-            c.fingerprint.as_deref()?,
-        ))
-    };
-    stats
-        .iter()
-        .filter(|s| s.kind == "transport")
-        .find_map(|t| {
-            Some(Fingerprints::new(
-                certificate(&t.local_certificate_id)?,
-                certificate(&t.remote_certificate_id)?,
-            ))
-        })
 }
