@@ -67,9 +67,8 @@ pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView};
 pub use relay::TURN_UNAUTHORIZED;
 pub use share::MAX_STREAM_ID_CHARS;
 pub use uplink::{
-    camera_scale, limit_for, plan, tile_kbps, SendLimit, Want, DEFAULT_UPLOAD_KBPS,
-    ENCODER_PERCENT, LIMIT_RETRIES, RESERVED_KBPS, SCREEN_MAX_KBPS, SHOWN_STEP, VIDEO_MAX_KBPS,
-    VIDEO_MIN_KBPS,
+    limit_for, plan, tile_kbps, SendLimit, Want, DEFAULT_UPLOAD_KBPS, ENCODER_PERCENT,
+    LIMIT_RETRIES, RESERVED_KBPS, SCREEN_MAX_KBPS, SHOWN_STEP, VIDEO_MAX_KBPS, VIDEO_MIN_KBPS,
 };
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.

@@ -48,8 +48,7 @@ const CAMERA_WIDTH: u32 = 640;
 pub struct SendLimit {
     /// The camera's `RTCRtpEncodingParameters.maxBitrate`, in bit/s.
     pub video_bps: u32,
-    /// `scaleResolutionDownBy` for a 640-wide camera: 1 sends it as it is, 2 half its width and
-    /// height ([`camera_scale`] fits it to the camera's real width).
+    /// `scaleResolutionDownBy`: 1 sends the camera as it is, 2 half its width and height.
     pub scale_down: f32,
     /// Our screen share's `maxBitrate` on this connection (bit/s), while we share; always at
     /// full resolution (text must stay readable).
@@ -89,19 +88,6 @@ fn scale_for(kbps: u32) -> f32 {
         250.. => 2.0,
         _ => 4.0,
     }
-}
-
-/// `scaleResolutionDownBy` for a camera `width` pixels wide under a limit planned with `scale`.
-/// The plan's steps are widths of a 640-wide picture (Chromium opens a camera at 640x480 without
-/// constraints); a smaller camera is scaled only down to that width, never below it: a 320x240
-/// one under the step that halves 640 goes out whole instead of at 160x120. A wider camera is
-/// scaled as planned, and an unknown width (0) too.
-pub fn camera_scale(scale: f32, width: u32) -> f32 {
-    if width == 0 {
-        return scale;
-    }
-    let step_width = CAMERA_WIDTH as f32 / scale;
-    scale.min(width as f32 / step_width).max(1.0)
 }
 
 /// The limits for each of `wants` under a `budget_kbps` upload budget, in the same order: audio's

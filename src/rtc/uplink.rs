@@ -3,33 +3,16 @@
 
 use std::future::Future;
 
-use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RtcPeerConnection, RtcRtpEncodingParameters, RtcRtpSender, RtcRtpTransceiver};
 
 use super::media::MediaKind;
 use super::JsError;
-use crate::room::{camera_scale, SendLimit};
-
-/// The part of a track's `getSettings()` the limit needs.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Size {
-    width: f64,
-}
-
-/// The width, in pixels, the camera on `sender` captures at now (0: unknown, or no track).
-fn camera_width(sender: &RtcRtpSender) -> u32 {
-    sender
-        .track()
-        .and_then(|t| serde_wasm_bindgen::from_value::<Size>(t.get_settings().into()).ok())
-        .map_or(0, |s| s.width as u32)
-}
+use crate::room::SendLimit;
 
 /// Sets `maxBitrate` and `scaleResolutionDownBy` on every encoding of each video sender of `pc`:
-/// the camera's limit (its scale fitted to the camera's real width), or for the senders in
-/// `shares` (our screen) the screen's, at full size.
+/// the camera's limit, or for the senders in `shares` (our screen) the screen's, at full size.
 /// A sender without encodings yet (not negotiated, or receive-only) is left alone.
 pub fn limit_video(
     pc: &RtcPeerConnection,
@@ -46,8 +29,7 @@ pub fn limit_video(
             let (bps, scale) = if shares.contains(&sender) {
                 (limit.screen_bps?, 1.0)
             } else {
-                let scale = camera_scale(limit.scale_down, camera_width(&sender));
-                (limit.video_bps, scale)
+                (limit.video_bps, limit.scale_down)
             };
             let params = sender.get_parameters();
             let encodings = params.get_encodings().filter(|e| e.length() > 0)?;

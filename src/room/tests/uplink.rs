@@ -54,23 +54,6 @@ fn the_budget_is_divided_after_audio_and_never_exceeded() {
     }
 }
 
-#[test]
-fn a_camera_smaller_than_640_is_not_scaled_below_the_steps_width() {
-    // (planned scale, camera width) -> scaleResolutionDownBy.
-    let table = [
-        (2.0, 640, 2.0),  // the camera the steps assume: as planned
-        (2.0, 320, 1.0),  // 320 wide already: sent whole, not at 160
-        (4.0, 320, 2.0),  // the floor's 160 across
-        (1.5, 320, 1.0),  // never scaled up
-        (2.0, 1280, 2.0), // wider: as planned
-        (1.0, 160, 1.0),
-        (2.0, 0, 2.0), // width unknown
-    ];
-    for (scale, width, want) in table {
-        assert_eq!(camera_scale(scale, width), want, "{scale} x {width}");
-    }
-}
-
 fn up(key: PeerKey) -> Event {
     Event::ConnectionState {
         key,
