@@ -7,7 +7,7 @@
 use meshcall_protocol::PeerMessage;
 
 use super::budget::Spend;
-use super::{Command, PeerKey, PeerState, Room, Why};
+use super::{Command, PeerKey, Room, Why};
 
 /// Displayed names are cut to this many characters.
 pub const MAX_NAME_CHARS: usize = 40;
@@ -44,11 +44,7 @@ impl Room {
     pub(super) fn on_channel_closed(&mut self, key: PeerKey, out: &mut Vec<Command>) {
         // The other side closed its connection (left, reloaded): the tile goes now rather than
         // after ICE notices.
-        let Some(p) = self
-            .peers
-            .get(&key)
-            .filter(|p| p.state != PeerState::Failed)
-        else {
+        let Some(p) = self.live_peer(key) else {
             return;
         };
         if p.admission.admitted() {

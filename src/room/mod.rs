@@ -146,6 +146,13 @@ impl Room {
 
     /// The peer, unless we failed it: its connection is closed already, so a late event from it
     /// is stale and nothing it asks is answered.
+    fn live_peer(&self, key: PeerKey) -> Option<&Peer> {
+        self.peers
+            .get(&key)
+            .filter(|p| p.state != PeerState::Failed)
+    }
+
+    /// [`Room::live_peer`], to change.
     fn live_peer_mut(&mut self, key: PeerKey) -> Option<&mut Peer> {
         self.peers
             .get_mut(&key)
@@ -237,11 +244,7 @@ impl Room {
     /// The peer cannot go on: close its connection, show it failed for a moment.
     fn fail(&mut self, key: PeerKey, why: Why, out: &mut Vec<Command>) {
         let now = self.now;
-        if self
-            .peers
-            .get(&key)
-            .is_some_and(|p| p.state != PeerState::Failed)
-        {
+        if self.live_peer(key).is_some() {
             self.explain_failure(key, out);
         }
         let Some(p) = self.peers.get_mut(&key) else {

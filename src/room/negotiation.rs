@@ -197,11 +197,7 @@ impl Room {
         candidate: String,
         out: &mut Vec<Command>,
     ) {
-        if let Some(p) = self
-            .peers
-            .get(&key)
-            .filter(|p| p.state != PeerState::Failed)
-        {
+        if let Some(p) = self.live_peer(key) {
             out.push(Command::SendSignal {
                 to: p.signaling_id.clone(),
                 signal: PeerSignal::IceCandidate(candidate),
