@@ -87,6 +87,12 @@ pub(super) fn removal(key: PeerKey, why: Why) -> Vec<Command> {
     ]
 }
 
+/// Whether `out` closes a connection or removes a peer.
+pub(super) fn loses_a_peer(out: &[Command]) -> bool {
+    out.iter()
+        .any(|c| matches!(c, Command::ClosePeer { .. } | Command::PeerRemoved { .. }))
+}
+
 /// Nothing happens a millisecond before `at`; at `at` the peer `key` goes, for `why`.
 pub(super) fn gone_exactly_at(r: &mut Room, at: u64, key: PeerKey, why: Why) {
     assert!(
