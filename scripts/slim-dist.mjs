@@ -8,6 +8,10 @@
 // keeps its name.
 // 2. The glue minified by terser (npm, scripts/tools), kept only if node still parses the result.
 // Then it rewrites the integrity hashes of both files in index.html.
+// 3. In release builds, a brotli (`.br`, quality 11) and a gzip (`.gz`, level 9) copy of the wasm, the
+// glue and the CSS, which meshcall-server sends as they are to a browser that takes them: compressing
+// the wasm per download cost the server 24-34 ms (brotli) before the page could start
+// (docs/join-timeline.md), and quality 11 is smaller than what it made on the fly.
 // 0. First, in release builds only: exports nothing calls. wasm-bindgen exports every `#[wasm_bindgen]`
 // class of every crate linked in, and Leptos's server_fn brings wasm-streams' three stream classes,
 // which this app never constructs; as exports they keep their code, their imports and their glue
@@ -20,6 +24,7 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -28,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const dir = process.argv[2] ?? process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('usage: node scripts/slim-dist.mjs <dist dir> (or run as a Trunk hook)');
+const release = process.env.TRUNK_PROFILE === 'release' || process.argv[3] === '--release';
 
 const wasmName = fs.readdirSync(dir).find((f) => f.endsWith('_bg.wasm'));
 if (!wasmName) throw new Error(`no *_bg.wasm in ${dir}`);
@@ -92,7 +98,7 @@ function importsOf(buf) {
 }
 
 // --- 0. unused exports (release only) ---
-if (process.env.TRUNK_PROFILE === 'release' || process.argv[3] === '--release') {
+if (release) {
   const before = { wasm: wasm.length, js: Buffer.byteLength(js) };
   try {
     const pruned = await pruneExports(wasm, js);
@@ -223,3 +229,18 @@ for (const [file, body] of [[wasmName, newWasm], [jsName, Buffer.from(js)]]) {
 }
 fs.writeFileSync(htmlPath, html);
 console.error(`slim-dist: ${rename.size} of ${imports.length} imports renamed; ${wasmName} ${wasm.length} -> ${newWasm.length} B; ${jsName} ${rawJsLength} -> ${Buffer.byteLength(js)} B`);
+
+// --- 3. precompressed copies (release only: a debug wasm is tens of MB, and nobody downloads it twice) ---
+if (release) {
+  const made = [];
+  for (const name of fs.readdirSync(dir).filter((f) => /\.(wasm|js|css)$/.test(f))) {
+    const body = fs.readFileSync(path.join(dir, name));
+    const br = zlib.brotliCompressSync(body, { params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } });
+    const gz = zlib.gzipSync(body, { level: 9 });
+    fs.writeFileSync(path.join(dir, `${name}.br`), br);
+    fs.writeFileSync(path.join(dir, `${name}.gz`), gz);
+    made.push(`${name} ${body.length} -> br ${br.length}, gz ${gz.length} B`);
+  }
+  console.error(`slim-dist: precompressed ${made.join('; ')}`);
+}

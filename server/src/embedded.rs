@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -60,10 +60,78 @@ async fn index() -> Response {
     }
 }
 
-async fn asset(uri: Uri) -> Response {
+async fn asset(uri: Uri, request: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
-    match file(path) {
-        Some((data, mime)) => ([(header::CONTENT_TYPE, mime)], data).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+    let Some((data, mime)) = file(path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    // The build's brotli or gzip copy (scripts/slim-dist.mjs), as it is, when the browser takes it;
+    // otherwise the file, which the compression layer compresses per request.
+    let accepted = request
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    for encoding in ["br", "gzip"] {
+        let suffix = if encoding == "br" { "br" } else { "gz" };
+        if !accepts(accepted, encoding) {
+            continue;
+        }
+        if let Some(copy) = App::get(&format!("{path}.{suffix}")) {
+            return (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CONTENT_ENCODING, encoding.to_owned()),
+                    (header::VARY, header::ACCEPT_ENCODING.as_str().to_owned()),
+                ],
+                copy.data,
+            )
+                .into_response();
+        }
+    }
+    ([(header::CONTENT_TYPE, mime)], data).into_response()
+}
+
+/// Whether an `Accept-Encoding` value takes `encoding`: named without `q=0`, or not named and `*`
+/// without `q=0`.
+fn accepts(accept_encoding: &str, encoding: &str) -> bool {
+    let items = accept_encoding.split(',').map(|item| {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (name, !refused)
+    });
+    let (mut named, mut any) = (None, None);
+    for (name, taken) in items {
+        if name.eq_ignore_ascii_case(encoding) {
+            named = Some(taken);
+        } else if name == "*" {
+            any = Some(taken);
+        }
+    }
+    named.or(any).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts;
+
+    #[test]
+    fn accept_encoding() {
+        assert!(accepts("gzip, deflate, br, zstd", "br"));
+        assert!(accepts("gzip, deflate, br, zstd", "gzip"));
+        assert!(accepts("GZIP;q=0.5", "gzip"));
+        assert!(accepts("*", "br"));
+        assert!(!accepts("gzip", "br"));
+        assert!(!accepts("br;q=0, gzip", "br"));
+        assert!(!accepts("br; q=0.0", "br"));
+        assert!(!accepts("", "gzip"));
+        assert!(!accepts("brotli", "br"));
+        assert!(!accepts("br;q=0, *", "br"));
+        assert!(!accepts("*;q=0", "gzip"));
     }
 }

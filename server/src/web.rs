@@ -1,5 +1,6 @@
 //! The built app over HTTP: the page for `/` and every `/r/<room>` (deep links), the hashed assets
-//! with a year-long immutable cache, everything compressed, and a Content-Security-Policy that lets
+//! with a year-long immutable cache, everything compressed (the build's precompressed copies where
+//! it made them), and a Content-Security-Policy that lets
 //! only the app's own code run and no other site frame it; from the app embedded in the binary
 //! ([`crate::embedded`]) or from a directory given by `--static-dir`. Never fails when the app is
 //! missing: the page routes then explain how to build it.
@@ -40,7 +41,11 @@ pub fn router(dir: Option<PathBuf>) -> Router {
                 .route("/", index.clone())
                 .route("/r/{*room}", index.clone())
                 .route("/index.html", index)
-                .fallback_service(ServeDir::new(dir))
+                .fallback_service(
+                    // The build's `.br` and `.gz` copies (scripts/slim-dist.mjs) as they are, to
+                    // a browser that takes them; anything else compressed below per request.
+                    ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+                )
         }
     };
     app.layer(middleware::from_fn(headers))
@@ -92,6 +97,14 @@ async fn headers(req: Request, next: Next) -> Response {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
         );
+    }
+    // A precompressed copy from `ServeDir` says nothing of the choice it was (the per-request
+    // compression does): a cache between must not give it to a browser that cannot read it.
+    if res.headers().contains_key(header::CONTENT_ENCODING)
+        && !res.headers().contains_key(header::VARY)
+    {
+        res.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     if res.status().is_success() && !res.headers().contains_key(header::CACHE_CONTROL) {
         let value = if hashed { IMMUTABLE } else { NO_CACHE };

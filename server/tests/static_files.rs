@@ -145,6 +145,65 @@ async fn hashed_assets_are_immutable_and_compressed() {
     std::fs::remove_dir_all(config.static_dir.unwrap()).unwrap();
 }
 
+/// The build's own `.br` and `.gz` copies (scripts/slim-dist.mjs) go out as they are, each to a
+/// browser that takes it, so no download waits for the server to compress the wasm; a browser
+/// that takes neither gets the file itself.
+#[tokio::test]
+async fn precompressed_copies_are_sent_as_they_are() {
+    let dir = dist();
+    let wasm = "meshcall-0123456789abcdef_bg.wasm";
+    // Not real brotli or gzip: only the build's own copies could hold these bytes.
+    std::fs::write(dir.join(format!("{wasm}.br")), b"brotli copy").unwrap();
+    std::fs::write(dir.join(format!("{wasm}.gz")), b"gzip copy").unwrap();
+    let config = Config {
+        static_dir: Some(dir.clone()),
+        ..Config::default()
+    };
+    let app = build_app(AppState::new(config));
+    let fetch = |accept: &'static str| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::get(format!("/{wasm}"));
+            if !accept.is_empty() {
+                req = req.header(header::ACCEPT_ENCODING, accept);
+            }
+            let res = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+            let (parts, body) = res.into_parts();
+            let body = body.collect().await.unwrap().to_bytes().to_vec();
+            (parts.status, parts.headers, body)
+        }
+    };
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br, zstd", Some("br"), &b"brotli copy"[..]),
+        ("gzip", Some("gzip"), &b"gzip copy"[..]),
+        ("", None, &[0u8; 4096][..]),
+    ] {
+        let (status, headers, got) = fetch(accept).await;
+        assert_eq!(status, StatusCode::OK, "{accept}");
+        assert_eq!(
+            headers[header::CONTENT_TYPE],
+            "application/wasm",
+            "{accept}"
+        );
+        assert_eq!(
+            headers
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept}"
+        );
+        assert_eq!(got, body, "{accept}");
+        if encoding.is_some() {
+            assert_eq!(headers[header::VARY], "accept-encoding", "{accept}");
+        }
+        assert_eq!(
+            headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[tokio::test]
 async fn a_missing_build_says_how_to_make_it_and_the_rest_still_works() {
     let config = Config {
@@ -222,6 +281,25 @@ async fn a_copied_binary_serves_the_app_it_was_built_with() {
         }
         if name.ends_with(".js") {
             assert!(kind.contains("javascript"), "{name}: {kind}");
+        }
+    }
+    // The build's precompressed copies, sent as they are to a browser that takes them.
+    for entry in std::fs::read_dir(&dist).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        for (suffix, accept, encoding) in
+            [("br", "gzip, deflate, br", "br"), ("gz", "gzip", "gzip")]
+        {
+            let Some(original) = name.strip_suffix(&format!(".{suffix}")) else {
+                continue;
+            };
+            let path = format!("/{original}");
+            let headers_in = [("Accept-Encoding", accept)];
+            let (status, headers, body) =
+                common::http_get_from(addr, "127.0.0.1", &path, &headers_in).await;
+            assert_eq!(status, 200, "{path}");
+            assert_eq!(common::header(&headers, "content-encoding"), Some(encoding));
+            let copy = std::fs::read(dist.join(&name)).unwrap();
+            assert_eq!(body, String::from_utf8_lossy(&copy), "{path} {encoding}");
         }
     }
     let (status, _, _) = common::http_get(addr, "/nope-0123456789abcdef.js").await;
