@@ -34,6 +34,8 @@ pub fn RoomPage(room: String) -> impl IntoView {
 
 #[component]
 fn BadLink(why: String) -> impl IntoView {
+    // No lobby here: the camera index.html asked for while the app loaded goes off again.
+    crate::rtc::media::discard_early_media();
     view! {
         <section class="error card" data-testid="error" role="alert">
             <p>{why}</p>

@@ -285,13 +285,49 @@ async fn get_user_media(
     Ok(stream.unchecked_into())
 }
 
+/// Where index.html's inline script leaves its `getUserMedia({audio: true, video: true})` promise,
+/// made while the app loads on a room link.
+const EARLY_MEDIA: &str = "__meshcallMedia";
+
+/// index.html's early request, taken at most once: the page's first lobby starts from it, a later
+/// one (after Leave) asks the browser again.
+fn take_early_media() -> Option<js_sys::Promise> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str(EARLY_MEDIA);
+    let early = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    early.dyn_into::<js_sys::Promise>().ok()
+}
+
+/// A room page that shows no lobby (a bad name or key): the camera and microphone index.html
+/// asked for are stopped as soon as they come.
+pub fn discard_early_media() {
+    let Some(early) = take_early_media() else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(stream) = JsFuture::from(early).await {
+            LocalMedia::of(stream.unchecked_into()).stop();
+        }
+    });
+}
+
 /// Camera and microphone, as many as can be had. Never fails: at worst, no tracks and a reason.
 pub async fn acquire(camera: Option<&str>, microphone: Option<&str>) -> Acquired {
     let mut problems = Vec::new();
-    let stream = match get_user_media(Some(microphone), Some(camera))
-        .await
-        .map_err(|e| DeviceTrouble::of(&e))
-    {
+    // Any devices: the request index.html made while the app loaded, if it is still untaken.
+    let early = match (camera, microphone) {
+        (None, None) => take_early_media(),
+        _ => None,
+    };
+    let first = match early {
+        Some(early) => JsFuture::from(early)
+            .await
+            .map(|s| s.unchecked_into::<MediaStream>())
+            .map_err(JsError::from),
+        None => get_user_media(Some(microphone), Some(camera)).await,
+    };
+    let stream = match first.map_err(|e| DeviceTrouble::of(&e)) {
         Ok(stream) => Some(stream),
         Err(DeviceTrouble::Blocked) => {
             problems.push(MediaProblem::Blocked);
