@@ -28,6 +28,10 @@ const opts = {
   // figure is their mean (every join counts in it, none is dropped). One join alone varies by ~40%
   // from the next on this machine, more than the 5-10% the targets ask about.
   'ttff-joins': 10,
+  // The "from the link" runs are made twice: with Chromium's fake camera, which starts at once, and
+  // with every getUserMedia answered this many ms later, as a real camera takes to start (0: no
+  // second set).
+  'camera-ms': 400,
   'uplink-ns': '2,3,4,5,6,8', 'uplink-runs': 3, 'throttled-runs': 3, 'uplink-seconds': 8, 'throttle-kbit': 1000,
 };
 for (let i = 2; i < process.argv.length; i += 2) {
@@ -86,16 +90,22 @@ async function ttffRun(browser, variant) {
   }
 }
 
+/** An init script: every getUserMedia of the page is answered `ms` later (a camera that takes that
+ * long to start; the fake one starts at once). */
+const slowCamera = (ms) => ({ content: `(() => { const md = navigator.mediaDevices; if (!md) return;
+  const ask = md.getUserMedia.bind(md);
+  md.getUserMedia = (c) => new Promise((r) => setTimeout(r, ${Number(ms)})).then(() => ask(c)); })();` });
+
 /** Issue 14's "timed from opening the link": the second person opens the room's link (page load,
  * lobby, camera) and presses Join as soon as it is enabled; first remote frame shown on both sides.
  * Split at the moment the lobby was ready (preview playing, Join enabled, name typed). */
-async function openRun(browser, variant) {
+async function openRun(browser, variant, cameraMs = 0) {
   const room = uniqueRoom('open');
   const people = [];
   try {
     const a = await firstIn(browser, variant, room, people);
     const faceA = a.page.evaluate(() => window.__bench.facesShown(1));
-    const b = await enter(browser, variant, room, 'Bo');
+    const b = await lobby(browser, roomUrl(where, variant, room), 'Bo', cameraMs ? [slowCamera(cameraMs)] : []);
     people.push(b);
     const readyAt = Date.now();
     const faceB = b.page.evaluate(() => window.__bench.facesShown(1));
@@ -403,21 +413,29 @@ async function main() {
         }]));
       }
       if (only.has('open')) {
-        const perRun = Object.fromEntries(VARIANTS.map((v) => [v, []]));
-        const perJoin = Object.fromEntries(VARIANTS.map((v) => [v, []]));
-        const samples = Object.fromEntries(VARIANTS.map((v) => [v, []]));
-        for (let i = 0; i < opts.runs; i++) {
-          for (const v of order(i)) {
-            const r = await attempt(`open ${v} #${i + 1}`, () => openRun(browser, v), result.failures);
-            perRun[v].push(r ? r.open_ms : null);
-            perJoin[v].push(r ? r.join_ms : null);
-            if (r) { samples[v].push(r); log(`from the link ${v} #${i + 1}: ${r.open_ms.toFixed(0)} ms (lobby ready at ${r.lobby_ms.toFixed(0)})`); }
+        const series = async (cameraMs) => {
+          const perRun = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+          const perJoin = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+          const perLobby = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+          const samples = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+          const tag = cameraMs ? ` (camera starts in ${cameraMs} ms)` : '';
+          for (let i = 0; i < opts.runs; i++) {
+            for (const v of order(i)) {
+              const r = await attempt(`open ${v}${tag} #${i + 1}`, () => openRun(browser, v, cameraMs), result.failures);
+              perRun[v].push(r ? r.open_ms : null);
+              perJoin[v].push(r ? r.join_ms : null);
+              perLobby[v].push(r ? r.lobby_ms : null);
+              if (r) { samples[v].push(r); log(`from the link${tag} ${v} #${i + 1}: ${r.open_ms.toFixed(0)} ms (lobby ready at ${r.lobby_ms.toFixed(0)})`); }
+            }
           }
-        }
-        result.open = Object.fromEntries(Object.entries(samples).map(([v, rs]) => [v, {
-          open: summary(rs.map((r) => r.open_ms)), lobby: summary(rs.map((r) => r.lobby_ms)), join: summary(rs.map((r) => r.join_ms)),
-          samples: rs, per_run_ms: perRun[v], join_per_run_ms: perJoin[v], runs: rs.length, attempted: opts.runs,
-        }]));
+          return Object.fromEntries(Object.entries(samples).map(([v, rs]) => [v, {
+            open: summary(rs.map((r) => r.open_ms)), lobby: summary(rs.map((r) => r.lobby_ms)), join: summary(rs.map((r) => r.join_ms)),
+            samples: rs, per_run_ms: perRun[v], join_per_run_ms: perJoin[v], lobby_per_run_ms: perLobby[v], runs: rs.length, attempted: opts.runs,
+            camera_ms: cameraMs,
+          }]));
+        };
+        result.open = await series(0);
+        if (opts['camera-ms'] > 0) result.open_slow_camera = await series(opts['camera-ms']);
       }
       await browser.close();
     }

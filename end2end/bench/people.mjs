@@ -63,7 +63,8 @@ export function withTimeout(promise, ms, what) {
  * `scripts` are init scripts after instrument.js (e.g. TIMELINE). */
 export async function lobby(browser, url, name, scripts = []) {
   const context = await browser.newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1280, height: 720 } });
-  for (const script of [INSTRUMENT, ...scripts]) await context.addInitScript({ path: script });
+  // A script is a file's path, or `{ content }` made by the caller.
+  for (const script of [INSTRUMENT, ...scripts]) await context.addInitScript(typeof script === 'string' ? { path: script } : script);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
