@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcDataChannel,
+    MediaStream, MediaStreamTrack, MessageEvent, RtcBundlePolicy, RtcConfiguration, RtcDataChannel,
     RtcDataChannelInit, RtcIceGatheringState, RtcIceServer, RtcIceTransportPolicy,
     RtcPeerConnection, RtcPeerConnectionIceErrorEvent, RtcPeerConnectionIceEvent,
     RtcPeerConnectionState, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcTrackEvent,
@@ -33,6 +33,11 @@ pub type EventSink = mpsc::UnboundedSender<Event>;
 /// the browser gathers only TURN relay candidates, so all media goes through the relay.
 pub fn rtc_configuration(ice_servers: &[IceServer], relay_only: bool) -> RtcConfiguration {
     let config = RtcConfiguration::new();
+    // One transport for audio, video and data from the start: the default ("balanced") gathers
+    // for each section of an offer until the answer accepts the bundle, three times the
+    // candidates to signal and add on two busy pages (docs/join-timeline.md). Every peer is
+    // meshcall in a browser, and every browser bundles.
+    config.set_bundle_policy(RtcBundlePolicy::MaxBundle);
     if relay_only {
         config.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
     }

@@ -25,6 +25,8 @@ struct HubInner {
     /// Every relayed `Signal`, in order: (sender, receiver, "Offer" | "Answer" | "IceCandidate" |
     /// "Rebind" | "other").
     relayed: Vec<(String, String, &'static str)>,
+    /// Every relayed ICE candidate: (sender, its `RTCIceCandidateInit` JSON).
+    candidates: Vec<(String, String)>,
 }
 
 /// Relays like a signaling server: ids, `NewPeer` to those already in, `Signal` stamped with the
@@ -47,7 +49,10 @@ impl Hub {
                 let kind = match PeerSignal::from_value(data.clone()) {
                     Ok(PeerSignal::Offer(_)) => "Offer",
                     Ok(PeerSignal::Answer(_)) => "Answer",
-                    Ok(PeerSignal::IceCandidate(_)) => "IceCandidate",
+                    Ok(PeerSignal::IceCandidate(c)) => {
+                        hub.borrow_mut().candidates.push((from.clone(), c));
+                        "IceCandidate"
+                    }
                     Ok(PeerSignal::Rebind(_)) => "Rebind",
                     Ok(PeerSignal::Probe) => "Probe",
                     Ok(PeerSignal::Here) => "Here",
@@ -96,6 +101,23 @@ impl Hub {
             .iter()
             .filter(|(_, _, k)| *k == kind)
             .count()
+    }
+
+    /// The media sections (`sdpMid`) of the candidates `sender` sent so far, each once: one per
+    /// transport the browser gathered for.
+    pub fn candidate_mids(&self, sender: &str) -> Vec<String> {
+        let mut mids: Vec<String> = self
+            .0
+            .borrow()
+            .candidates
+            .iter()
+            .filter(|(from, _)| from == sender)
+            .filter_map(|(_, json)| serde_json::from_str::<serde_json::Value>(json).ok())
+            .map(|c| c["sdpMid"].as_str().unwrap_or("?").to_owned())
+            .collect();
+        mids.sort();
+        mids.dedup();
+        mids
     }
 
     /// Offers plus answers relayed so far: a renegotiation adds to it, a `replaceTrack` does not.
