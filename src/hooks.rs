@@ -215,8 +215,16 @@ impl SelfVideo {
                     None => v.remove_attribute("data-testid"),
                 };
                 // A paused element (the browser pauses one that left the document) plays on.
+                // The promise is awaited so that its rejection is handled: a new stream set
+                // meanwhile interrupts it (AbortError, "interrupted by a new load request"; the
+                // lobby's camera is often ready at once now, index.html having asked for it),
+                // and `autoplay` plays that one.
                 if v.paused() {
-                    let _ = v.play();
+                    if let Ok(playing) = v.play() {
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let _ = wasm_bindgen_futures::JsFuture::from(playing).await;
+                        });
+                    }
                 }
             });
         });
