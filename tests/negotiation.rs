@@ -173,7 +173,8 @@ async fn simultaneous_renegotiation_settles() {
 /// Each side gathers for one transport (`bundlePolicy: "max-bundle"`): the offerer no longer
 /// sends candidates for its audio, video and data sections apart (12 signals and 12
 /// `addIceCandidate` calls at the other end for two interfaces, where one transport needs 4),
-/// which every join waited on through busy pages and the server.
+/// which every join waited on through busy pages and the server; and none of its active TCP
+/// candidates, which no browser gathers the passive partners of.
 #[wasm_bindgen_test]
 async fn each_side_gathers_candidates_for_one_transport() {
     let hub = Hub::default();
@@ -191,6 +192,9 @@ async fn each_side_gathers_candidates_for_one_transport() {
             "{sender} sent candidates for sections {mids:?}"
         );
     }
+    // Nor any active TCP candidate, which no browser can answer.
+    assert_eq!(hub.candidates_with(" tcptype active"), 0);
+    assert!(hub.relayed("IceCandidate") > 0);
     ada.leave();
     bob.leave();
 }

@@ -197,6 +197,9 @@ impl Room {
         candidate: String,
         out: &mut Vec<Command>,
     ) {
+        if only_reaches_a_server(&candidate) {
+            return;
+        }
         if let Some(p) = self.live_peer(key) {
             out.push(Command::SendSignal {
                 to: p.signaling_id.clone(),
@@ -375,4 +378,14 @@ fn sdp_session_id(sdp: &str) -> Option<&str> {
     sdp.lines()
         .find_map(|line| line.trim().strip_prefix("o="))
         .and_then(|origin| origin.split_whitespace().nth(1))
+}
+
+/// An active ICE-TCP candidate (`tcptype active`, our browser's `RTCIceCandidateInit` JSON):
+/// it only ever connects to a passive one, and browsers gather none ("the user agent will
+/// typically only gather active ICE TCP candidates", webrtc-pc), while every peer of ours is a
+/// browser. Sent, it would be a signal through the server and an `addIceCandidate` on the
+/// peer's page for nothing: Chromium gathers one for each interface, half of what it gathers.
+/// TURN over TCP is unaffected: its relay candidates are UDP towards the peer.
+pub(super) fn only_reaches_a_server(candidate: &str) -> bool {
+    candidate.contains(" tcptype active")
 }

@@ -120,6 +120,16 @@ impl Hub {
         mids
     }
 
+    /// How many relayed candidates contain `text`.
+    pub fn candidates_with(&self, text: &str) -> usize {
+        let inner = self.0.borrow();
+        inner
+            .candidates
+            .iter()
+            .filter(|(_, c)| c.contains(text))
+            .count()
+    }
+
     /// Offers plus answers relayed so far: a renegotiation adds to it, a `replaceTrack` does not.
     pub fn descriptions(&self) -> usize {
         self.relayed("Offer") + self.relayed("Answer")

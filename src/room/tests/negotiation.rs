@@ -546,3 +546,34 @@ fn a_reconnect_with_no_offer_waiting_sends_none() {
         "{out:?}"
     );
 }
+
+/// Our browser's active TCP candidates are not signalled: no browser gathers the passive ones
+/// they need, so the peer would only spend an `addIceCandidate` on each.
+#[test]
+fn active_tcp_candidates_are_not_signalled() {
+    let mut a = room("aaa");
+    a.step(1, Event::PeerJoined("bbb".into()));
+    let key = a.key_of("bbb").unwrap();
+    let tcp = r#"{"candidate":"candidate:1334013654 1 tcp 1518280447 10.77.0.1 9 typ host tcptype active generation 0 ufrag CyZr network-id 1","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"CyZr"}"#;
+    let udp = r#"{"candidate":"candidate:2972301890 1 udp 2122260223 10.77.0.1 38229 typ host generation 0 ufrag CyZr network-id 1","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"CyZr"}"#;
+    let relay = r#"{"candidate":"candidate:9 1 udp 41885695 10.77.0.9 50000 typ relay raddr 10.77.0.1 rport 40000 generation 0","sdpMid":"0"}"#;
+    let sent = |a: &mut Room, c: &str| {
+        a.step(
+            2,
+            Event::LocalCandidate {
+                key,
+                candidate: c.into(),
+            },
+        )
+    };
+    assert!(sent(&mut a, tcp).is_empty());
+    for c in [udp, relay] {
+        assert_eq!(
+            sent(&mut a, c),
+            vec![Command::SendSignal {
+                to: "bbb".into(),
+                signal: PeerSignal::IceCandidate(c.into())
+            }]
+        );
+    }
+}
