@@ -8,7 +8,8 @@ use leptos::task::spawn_local;
 use super::controls::{DevicePicker, MediaToggle};
 use crate::devices::{DeviceView, Devices};
 use crate::hooks::SelfVideo;
-use crate::rtc::media::{acquire, DeviceTrouble, LocalMedia, MediaKind, MediaProblem, MicMeter};
+use crate::rtc::media::{acquire, DeviceTrouble, LocalMedia, MediaKind, MediaProblem};
+use crate::rtc::meter::MicMeter;
 
 /// What the lobby hands over on Join.
 #[derive(Clone, Copy)]

@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod media;
+pub mod meter;
 pub mod ops;
 pub mod peer;
 pub mod remote;
