@@ -66,26 +66,22 @@ async fn asset(uri: Uri, request: HeaderMap) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     };
     // The build's brotli or gzip copy (scripts/slim-dist.mjs), as it is, when the browser takes it;
-    // otherwise the file, which the compression layer compresses per request.
+    // otherwise the file, which the compression layer compresses per request. `Vary` is added to
+    // either by `web::headers`.
     let accepted = request
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    for encoding in ["br", "gzip"] {
-        let suffix = if encoding == "br" { "br" } else { "gz" };
+    for (encoding, suffix) in [("br", "br"), ("gzip", "gz")] {
         if !accepts(accepted, encoding) {
             continue;
         }
         if let Some(copy) = App::get(&format!("{path}.{suffix}")) {
-            return (
-                [
-                    (header::CONTENT_TYPE, mime),
-                    (header::CONTENT_ENCODING, encoding.to_owned()),
-                    (header::VARY, header::ACCEPT_ENCODING.as_str().to_owned()),
-                ],
-                copy.data,
-            )
-                .into_response();
+            let headers = [
+                (header::CONTENT_TYPE, mime),
+                (header::CONTENT_ENCODING, encoding.to_owned()),
+            ];
+            return (headers, copy.data).into_response();
         }
     }
     ([(header::CONTENT_TYPE, mime)], data).into_response()

@@ -98,8 +98,9 @@ async fn headers(req: Request, next: Next) -> Response {
             HeaderValue::from_static(CSP),
         );
     }
-    // A precompressed copy from `ServeDir` says nothing of the choice it was (the per-request
-    // compression does): a cache between must not give it to a browser that cannot read it.
+    // A precompressed copy (from `ServeDir` or the embedded app) says nothing of the choice it was
+    // (the per-request compression does): a cache between must not give it to a browser that
+    // cannot read it.
     if res.headers().contains_key(header::CONTENT_ENCODING)
         && !res.headers().contains_key(header::VARY)
     {

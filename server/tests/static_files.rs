@@ -298,6 +298,7 @@ async fn a_copied_binary_serves_the_app_it_was_built_with() {
                 common::http_get_from(addr, "127.0.0.1", &path, &headers_in).await;
             assert_eq!(status, 200, "{path}");
             assert_eq!(common::header(&headers, "content-encoding"), Some(encoding));
+            assert_eq!(common::header(&headers, "vary"), Some("accept-encoding"));
             let copy = std::fs::read(dist.join(&name)).unwrap();
             assert_eq!(body, String::from_utf8_lossy(&copy), "{path} {encoding}");
         }
