@@ -45,7 +45,7 @@ const order = (i) => (i % 2 ? [...VARIANTS].reverse() : VARIANTS);
 const signaling = opts.signaling || opts.app.replace(/^http/, 'ws') + '/ws/';
 const log = (...a) => console.error('[bench]', ...a);
 const where = { app: opts.app, floor: `http://127.0.0.1:${opts['floor-port']}`, signaling };
-const enter = (browser, variant, room, name) => lobby(browser, roomUrl(where, variant, room), name);
+const enter = (browser, variant, room, name, scripts = []) => lobby(browser, roomUrl(where, variant, room), name, scripts);
 
 function addKinds(into, from) {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
@@ -105,7 +105,7 @@ async function openRun(browser, variant, cameraMs = 0) {
   try {
     const a = await firstIn(browser, variant, room, people);
     const faceA = a.page.evaluate(() => window.__bench.facesShown(1));
-    const b = await lobby(browser, roomUrl(where, variant, room), 'Bo', cameraMs ? [slowCamera(cameraMs)] : []);
+    const b = await enter(browser, variant, room, 'Bo', cameraMs ? [slowCamera(cameraMs)] : []);
     people.push(b);
     const readyAt = Date.now();
     const faceB = b.page.evaluate(() => window.__bench.facesShown(1));
