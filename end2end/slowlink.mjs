@@ -85,14 +85,14 @@ export function noisyVideoFlag(w = 320, h = 240) {
 
 /** Runs in a page: per connection of `pcs` that is up (connected, or disconnected for the moment: its
  * figures then show the gap), its index and the address the other end sends from; audio samples
- * received and concealed, video frames decoded, freezes, bytes received and sent. */
+ * received and concealed, video frames decoded and the width of the last, freezes, bytes received and sent. */
 async function flowsInPage(pcs) {
   const out = [];
   for (const [index, pc] of pcs.entries()) {
     if (pc.connectionState !== 'connected' && pc.connectionState !== 'disconnected') continue;
     const stats = await pc.getStats();
     const f = { index, peer: '?', audioSamples: 0, audioConcealed: 0, frames: 0, freezes: 0, bytes: 0, sent: 0,
-      encoded: 0, limitation: '', targetBps: 0, availableBps: 0 };
+      encoded: 0, videoSent: 0, limitation: '', targetBps: 0, availableBps: 0, width: 0 };
     const byId = new Map();
     stats.forEach((r) => byId.set(r.id, r));
     stats.forEach((r) => {
@@ -105,6 +105,7 @@ async function flowsInPage(pcs) {
       // What our video sender does on this connection, and what holds it back (cpu, bandwidth).
       if (r.type === 'outbound-rtp' && r.kind === 'video') {
         f.encoded += r.framesEncoded ?? 0;
+        f.videoSent += r.bytesSent ?? 0;
         f.targetBps += r.targetBitrate ?? 0;
         f.limitation = r.qualityLimitationReason ?? '';
       }
@@ -116,6 +117,7 @@ async function flowsInPage(pcs) {
       } else {
         f.frames += r.framesDecoded ?? 0;
         f.freezes += r.freezeCount ?? 0;
+        f.width = Math.max(f.width, r.frameWidth ?? 0);
       }
     });
     // The limits our video sender carries on this connection (setParameters), if any.
@@ -140,9 +142,9 @@ export function flowDelta(before, after) {
   return after.map((a) => {
     const b = before.find((x) => x.index === a.index) ?? {};
     const d = { index: a.index, peer: a.peer, limitation: a.limitation, targetBps: a.targetBps, availableBps: a.availableBps,
-      maxBitrate: a.maxBitrate, scale: a.scale,
+      maxBitrate: a.maxBitrate, scale: a.scale, width: a.width,
       ms: Math.max(1, a.at - (b.at ?? a.at)) };
-    for (const k of ['audioSamples', 'audioConcealed', 'frames', 'freezes', 'bytes', 'sent', 'encoded']) d[k] = a[k] - (b[k] ?? 0);
+    for (const k of ['audioSamples', 'audioConcealed', 'frames', 'freezes', 'bytes', 'sent', 'encoded', 'videoSent']) d[k] = a[k] - (b[k] ?? 0);
     return d;
   });
 }

@@ -49,11 +49,13 @@ type Flow = {
   freezes: number;
   bytes: number;
   encoded: number;
+  videoSent: number;
   limitation: string;
   targetBps: number;
   availableBps: number;
   maxBitrate: number | null;
   scale: number | null;
+  width: number;
   ms: number;
 };
 /** What one viewer received in a window: in total per flow, and per sample. */
@@ -120,7 +122,7 @@ test('one person on a 1 Mbit/s uplink in a room of four: still heard, video movi
     // What Margaret's own senders did meanwhile, per connection and reading: frames encoded, the
     // bitrate they aimed at and what limited them (bandwidth, cpu), to tell the link from the CPU.
     const sending = after[3].samples.map((s) =>
-      s.map((f) => `${f.encoded}f ${Math.round(f.targetBps / 1000)}k ${f.limitation} (max ${f.maxBitrate}, /${f.scale})`),
+      s.map((f) => `${f.encoded}f ${Math.round(f.targetBps / 1000)}k sent ${Math.round((f.videoSent * 8) / f.ms)}k ${f.limitation} (max ${f.maxBitrate}, /${f.scale})`),
     );
 
     const report = three.map((v, i) => {
@@ -134,6 +136,7 @@ test('one person on a 1 Mbit/s uplink in a room of four: still heard, video movi
           framesPerSample: after[i].samples.map((s) => sum(fromSlow(s), 'frames')),
           concealedPerSample: after[i].samples.map((s) => +concealed(fromSlow(s)).toFixed(3)),
           freezes: sum(fromSlow(a), 'freezes'),
+          width: [fromSlow(b)[0]?.width ?? 0, fromSlow(a)[0]?.width ?? 0],
         },
         others: {
           fps: [fps(fromOthers(b)), fps(fromOthers(a))].map((x) => +x.toFixed(1)),

@@ -4,7 +4,8 @@
 // the resolution: the encoder really sends smaller frames); when they leave it grows back. None of it
 // renegotiates: the connections that were there keep their local descriptions, and no offer or answer
 // is made when someone leaves.
-import { test, expect, expectFullMesh, negotiationCounts, roomName, tileOf, type Person } from './fixtures';
+import { test, expect, expectFullMesh, negotiationCounts, People, roomName, tileOf, type Person } from './fixtures';
+import { launchBrowser, smallVideoFlag } from './faults-helpers';
 
 // The app's own arithmetic (src/room/uplink.rs) for the default budget, counted on the wire: 70 kbit/s
 // set aside per peer, the encoders asked for 90% of the rest: (2500 - n x 70) x 0.9 / n kbit/s.
@@ -113,4 +114,38 @@ test('someone who shows us in a small tile gets less, and what they leave goes t
       { message: "Ada's two video limits", timeout: 20_000 },
     )
     .toEqual({ two: true, smallTileLess: true, otherMore: true, withinBudget: true });
+});
+
+test('a camera smaller than 640 wide is sent whole where its share carries more, not shrunk as if it were 640', async ({ people }, testInfo) => {
+  // Ada's camera gives 320x240 (a clip in a browser of her own). Sending to three, each copy carries
+  // a picture 427 wide (FOUR: 640 scaled by 1.5); scaled by 1.5 anyway, hers went out 213 wide.
+  const own = await launchBrowser(testInfo, [smallVideoFlag(320, 240)]);
+  const small = new People(own.browser);
+  try {
+    const room = roomName('uplink-small-camera');
+    const ada = await small.join('Ada', room, LARGE);
+    const others = [await people.join('Grace', room, LARGE), await people.join('Linus', room, LARGE), await people.join('Margaret', room, LARGE)];
+    await expectFullMesh([ada, ...others]);
+    await expect
+      .poll(async () => (await videoSenders(ada)).map((s) => ({ maxBitrate: s.maxBitrate, scale: s.scale })), {
+        message: "Ada's limits: the bitrate for three, her camera's own size",
+        timeout: 20_000,
+      })
+      .toEqual(Array.from({ length: 3 }, () => ({ maxBitrate: FOUR.maxBitrate, scale: 1 })));
+    // What the others see: her picture at the camera's 320 across.
+    for (const viewer of others) {
+      await expect
+        .poll(() => tileOf(viewer, 'Ada').locator('video').evaluate((v: HTMLVideoElement) => v.videoWidth), {
+          message: `${viewer.name}: the width of Ada's picture`,
+          timeout: 20_000,
+        })
+        .toBe(320);
+    }
+  } catch (e) {
+    await small.attachEvidence(testInfo).catch(() => {});
+    throw e;
+  } finally {
+    await small.closeAll();
+    await own.close();
+  }
 });

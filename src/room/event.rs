@@ -4,7 +4,7 @@
 use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
 use serde_json::Value;
 
-use super::{ConnState, Notice, PeerKey, SendLimit};
+use super::{ConnState, Encoder, Notice, PeerKey, SendLimit};
 use crate::trust::Fingerprints;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,10 +87,16 @@ pub enum Event {
         height: u32,
     },
     /// A connection's counters as `getStats()` read them (each second): the media bytes received
-    /// from the peer so far.
+    /// from the peer so far, and our camera's encoder on it (None: none, or not told apart).
     Flow {
         key: PeerKey,
         received: u64,
+        encoder: Option<Encoder>,
+    },
+    /// Our camera captures `width` pixels across (0: no camera): at the start of a call and
+    /// after a switch of camera.
+    Camera {
+        width: u32,
     },
     /// Putting the limits of [`Command::LimitSend`] on the peer's senders failed.
     LimitFailed(PeerKey),

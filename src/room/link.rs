@@ -30,6 +30,9 @@ pub struct Sample {
     pub relayed: bool,
     /// `media-source` audio: our own microphone's `audioLevel` as this connection sends it.
     pub sent_level: f64,
+    /// `outbound-rtp` video: our camera's encoder on this connection (None while a screen's
+    /// is there too, or there is none).
+    pub encoder: Option<super::Encoder>,
 }
 
 /// How good a connection is, as its tile's mark shows it.

@@ -67,8 +67,9 @@ pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView};
 pub use relay::TURN_UNAUTHORIZED;
 pub use share::MAX_STREAM_ID_CHARS;
 pub use uplink::{
-    limit_for, plan, tile_kbps, SendLimit, Want, DEFAULT_UPLOAD_KBPS, ENCODER_PERCENT,
-    LIMIT_RETRIES, RESERVED_KBPS, SCREEN_MAX_KBPS, SHOWN_STEP, VIDEO_MAX_KBPS, VIDEO_MIN_KBPS,
+    camera_scale, limit_for, plan, sized, tile_kbps, Encoder, SendLimit, Want, DEFAULT_UPLOAD_KBPS,
+    ENCODER_PERCENT, LIMIT_RETRIES, RESERVED_KBPS, SCREEN_MAX_KBPS, SHORT_PERCENT, SHORT_READINGS,
+    SHOWN_STEP, USED_PERCENT, VIDEO_MAX_KBPS, VIDEO_MIN_KBPS,
 };
 
 /// The room as we see it: our own id and media, and every remote peer by stable key.
@@ -112,6 +113,8 @@ pub struct Room {
     relay_only: bool,
     /// Uplink: the total upload budget in kbit/s.
     upload_kbps: u32,
+    /// Uplink: the width our camera captures at (0: none, or not said).
+    camera_width: u32,
 }
 
 impl Room {
@@ -121,6 +124,7 @@ impl Room {
             mic,
             cam,
             upload_kbps: uplink::DEFAULT_UPLOAD_KBPS,
+            camera_width: 0,
             ..Room::default()
         }
     }
@@ -210,7 +214,15 @@ impl Room {
             Event::RaiseHand(up) => self.on_raise_hand(up, &mut out),
             Event::LocalShare(stream) => self.on_local_share(stream, &mut out),
             Event::Shown { key, width, height } => self.tell_shown(key, width, height, &mut out),
-            Event::Flow { key, received } => self.on_flow(key, received),
+            Event::Flow {
+                key,
+                received,
+                encoder,
+            } => {
+                self.on_flow(key, received);
+                self.on_encoder(key, encoder);
+            }
+            Event::Camera { width } => self.on_camera(width),
             Event::LimitFailed(key) => self.on_limit_failed(key),
             Event::Tick => {
                 let late = self.on_tick_time();

@@ -9,7 +9,7 @@ use super::identity::Socket;
 use super::liveness::Liveness;
 use super::negotiation::Negotiation;
 use super::relay::Relay;
-use super::uplink::{SendLimit, Want};
+use super::uplink::{Carried, SendLimit, Want};
 
 /// Stable local handle of a peer. Unlike the signaling id it never changes while the connection
 /// lives, so the UI and the browser edge key everything by it.
@@ -99,6 +99,8 @@ pub struct Peer {
     pub(crate) limit_refusals: u8,
     /// What it asks of our uplink: the size it says it shows our camera at (uplink).
     pub(crate) want: Want,
+    /// What our connection to it said it can send, the last few readings (uplink).
+    pub(crate) carried: Carried,
     /// The size we last told it we show its camera at (uplink).
     pub(crate) told_shown: Option<(u32, u32)>,
     /// Its tile may be made: our first offer or answer to it went out, or a tick passed since it
@@ -139,6 +141,7 @@ impl Peer {
             send_limit: None,
             limit_refusals: 0,
             want: Want::default(),
+            carried: Carried::default(),
             told_shown: None,
             on_screen: false,
         }

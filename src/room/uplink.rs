@@ -42,6 +42,18 @@ pub const LIMIT_RETRIES: u8 = 3;
 /// The camera's width as Chromium opens it without constraints (640x480), which the resolution
 /// steps below divide.
 const CAMERA_WIDTH: u32 = 640;
+/// Readings of our camera's encoder on a connection ([`Carried`]) that must all say it falls
+/// short of its plan before its picture is sized from them: an estimate dips for a second now
+/// and then, and each change of size costs the encoder a key frame.
+pub const SHORT_READINGS: usize = 3;
+/// The encoder falls short when it is allowed less than this share (percent) of the bitrate its
+/// plan gives it...
+pub const SHORT_PERCENT: u32 = 80;
+/// ... and sends at least this share (percent) of what it is allowed: it is held back by the
+/// link. A picture that needs less (a still room, the bench's bars) leaves the congestion
+/// control's estimate where it started, 300 kbit/s on a good link, which says nothing of the
+/// link (measured: `availableOutgoingBitrate` 294-306 kbit/s for 15 s on an idle veth).
+pub const USED_PERCENT: u32 = 80;
 
 /// What one connection's video senders may send.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,6 +99,100 @@ fn scale_for(kbps: u32) -> f32 {
         500.. => 1.5,
         250.. => 2.0,
         _ => 4.0,
+    }
+}
+
+/// `scaleResolutionDownBy` for a camera `width` pixels wide under a limit planned with `scale`,
+/// on a connection that carries its plan. The plan's steps are widths of a 640-wide picture
+/// (Chromium opens a camera at 640x480 without constraints); a smaller camera is scaled only down
+/// to that width, never below it: a 320x240 one under the step that halves 640 goes out whole
+/// instead of at 160x120. A wider camera is scaled as planned, and an unknown width (0) too.
+pub fn camera_scale(scale: f32, width: u32) -> f32 {
+    if width == 0 {
+        return scale;
+    }
+    let step_width = CAMERA_WIDTH as f32 / scale;
+    scale.min(width as f32 / step_width).max(1.0)
+}
+
+/// What our camera's encoder on one connection said in a reading (`outbound-rtp`): the bitrate
+/// it may use now (`targetBitrate`: the congestion control's share for it, within `maxBitrate`),
+/// and the bytes it has sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoder {
+    pub target_kbps: u32,
+    pub bytes_sent: u64,
+}
+
+/// The last readings of our camera's encoder on one connection, newest first: what it was
+/// allowed and what it sent (kbit/s), each over the time since the reading before; and whether
+/// they last said the connection falls short of its plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Carried {
+    last: Option<(u64, u64)>,
+    readings: [Option<(u32, u32)>; SHORT_READINGS],
+    short: bool,
+}
+
+impl Carried {
+    fn push(&mut self, now: u64, e: Encoder) {
+        if let Some((then, bytes)) = self.last.filter(|(then, _)| now > *then) {
+            let sent = e.bytes_sent.saturating_sub(bytes) * 8 / (now - then);
+            self.readings.rotate_right(1);
+            self.readings[0] = Some((e.target_kbps, sent.min(u64::from(u32::MAX)) as u32));
+        }
+        self.last = Some((now, e.bytes_sent));
+    }
+
+    /// Whether the connection falls short of `planned_kbps`, and if so the least and the most
+    /// its encoder was allowed over the last [`SHORT_READINGS`]. A reading is short when the
+    /// encoder was allowed less than [`SHORT_PERCENT`] of the plan and sent at least
+    /// [`USED_PERCENT`] of that; the answer changes only when every one of the last readings
+    /// says otherwise (an encoder held by the link sends less than it is allowed for a second
+    /// now and then, as it drops frames), and not before there are that many.
+    fn judge(&mut self, planned_kbps: u32) -> Option<(u32, u32)> {
+        let percent = |part: u32, of: u32| u64::from(part) * 100 / u64::from(of.max(1));
+        let short = |(target, sent): (u32, u32)| {
+            percent(target, planned_kbps) < u64::from(SHORT_PERCENT)
+                && percent(sent, target) >= u64::from(USED_PERCENT)
+        };
+        let readings: Option<Vec<(u32, u32)>> = self.readings.iter().copied().collect();
+        let readings = readings.unwrap_or_default();
+        if !readings.is_empty() && readings.iter().all(|&r| short(r) != self.short) {
+            self.short = !self.short;
+        }
+        let allowed = readings.iter().map(|&(target, _)| target);
+        let band = allowed.clone().min().zip(allowed.max());
+        band.filter(|_| self.short)
+    }
+}
+
+/// `limit` with its picture's size fitted to what the connection carries and to our camera
+/// (`camera_width` pixels across, 0 if unknown). Where the encoder falls short of its plan
+/// (`short`: the least and the most it was allowed lately, from [`Carried`]), the step is taken
+/// from what it is allowed: on a short link, frames before pixels (a 320x240 camera of noise
+/// on a third of a 1 Mbit/s uplink moved at 3.4 frames a second whole, 8 or more at 160x120:
+/// `uplink-throttled.spec.ts`). Within the band between the two the size stays as it is
+/// (`current`), so an estimate that wavers across a step does not change it each second. The
+/// step's width then applies to the camera as it is: a camera smaller than the 640 the steps
+/// assume keeps the width its step leaves ([`camera_scale`]).
+pub fn sized(
+    limit: SendLimit,
+    short: Option<(u32, u32)>,
+    camera_width: u32,
+    current: Option<f32>,
+) -> SendLimit {
+    let fit = |kbps: u32| camera_scale(scale_for(kbps).max(limit.scale_down), camera_width);
+    let scale_down = match short {
+        Some((low, high)) => {
+            let (smallest, largest) = (fit(low), fit(high));
+            current.map_or(smallest, |c| c.clamp(largest, smallest))
+        }
+        None => camera_scale(limit.scale_down, camera_width),
+    };
+    SendLimit {
+        scale_down,
+        ..limit
     }
 }
 
@@ -155,6 +261,21 @@ impl Room {
         self
     }
 
+    /// Our camera now captures `width` pixels across (0: none); the next fit sizes by it.
+    pub(super) fn on_camera(&mut self, width: u32) {
+        self.camera_width = width;
+    }
+
+    /// A reading of our camera's encoder on the connection to `key` (None: we send no camera
+    /// there, or share our screen beside it). Our own browser's figures, not the peer's word. A
+    /// reading without them changes nothing: the ones before it stand.
+    pub(super) fn on_encoder(&mut self, key: PeerKey, encoder: Option<Encoder>) {
+        let now = self.now;
+        if let (Some(p), Some(e)) = (self.peers.get_mut(&key), encoder) {
+            p.carried.push(now, e);
+        }
+    }
+
     /// The peer behind `key` says it shows our camera at `width` x `height` device pixels. A
     /// claim: it can only lower what we send to that peer (to what such a tile shows, never
     /// below the floor), so any number is taken, bounded.
@@ -221,11 +342,21 @@ impl Room {
             .map(|p| p.key)
             .collect();
         let wants: Vec<Want> = sending.iter().map(|k| self.peers[k].want).collect();
-        let limits = plan(&wants, self.upload_kbps, self.share.is_some());
-        for (key, limit) in sending.into_iter().zip(limits) {
+        let sharing = self.share.is_some();
+        let limits = plan(&wants, self.upload_kbps, sharing);
+        for (key, planned) in sending.into_iter().zip(limits) {
             let Some(p) = self.peers.get_mut(&key) else {
                 continue;
             };
+            // While we share our screen, the plan alone: its encoder and the camera's share
+            // the connection, and their readings are not told apart.
+            let short = if sharing {
+                None
+            } else {
+                p.carried.judge(planned.video_bps / 1_000)
+            };
+            let current = p.send_limit.map(|l| l.scale_down);
+            let limit = sized(planned, short, self.camera_width, current);
             if p.ever_connected() && p.send_limit != Some(limit) {
                 if p.send_limit.is_some() {
                     // A new limit, not the refused one again: it gets its own retries.

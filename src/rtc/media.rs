@@ -117,6 +117,14 @@ impl DeviceTrouble {
 
 type OnEnded = Rc<dyn Fn(MediaKind)>;
 
+/// The part of a track's `getSettings()` we use.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Settings {
+    device_id: Option<String>,
+    width: Option<f64>,
+}
+
 /// The camera and microphone tracks this page holds. Dropping it stops them.
 pub struct LocalMedia {
     stream: MediaStream,
@@ -217,10 +225,18 @@ impl LocalMedia {
     }
 
     pub fn device_id(&self, kind: MediaKind) -> Option<String> {
-        let settings = self.track(kind)?.get_settings();
-        js_sys::Reflect::get(&settings, &JsValue::from_str("deviceId"))
-            .ok()?
-            .as_string()
+        self.settings(kind)?.device_id
+    }
+
+    /// The width our camera captures at now, in pixels (0: no camera, or it does not say).
+    pub fn camera_width(&self) -> u32 {
+        self.settings(MediaKind::Video)
+            .and_then(|s| s.width)
+            .map_or(0, |w| w as u32)
+    }
+
+    fn settings(&self, kind: MediaKind) -> Option<Settings> {
+        serde_wasm_bindgen::from_value(self.track(kind)?.get_settings().into()).ok()
     }
 
     /// Stop every track now (also done on drop).

@@ -1,7 +1,8 @@
 //! `getStats()` read into Rust values with serde-wasm-bindgen: the DTLS certificate fingerprints
 //! a connection actually uses (not what signaling claimed), for the room key's proof and the
 //! safety code; and each second the counters that say who speaks and how good the connection
-//! is (`room::link` judges them). It reports what the browser says and decides nothing.
+//! is (`room::link` judges them), and what our camera's encoder may send on it (`room::uplink`).
+//! It reports what the browser says and decides nothing.
 
 use serde::{de::DeserializeOwned, Deserialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -9,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{RtcPeerConnection, RtcStatsReport};
 
 use super::JsError;
-use crate::room::Sample;
+use crate::room::{Encoder, Sample};
 use crate::trust::Fingerprints;
 
 /// Why a connection's fingerprints could not be read.
@@ -54,6 +55,15 @@ struct Inbound {
 #[serde(default, rename_all = "camelCase")]
 struct RoundTrip {
     round_trip_time: Option<f64>,
+}
+
+/// `outbound-rtp`: what one of our encoders may send now and has sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Outbound {
+    kind: String,
+    target_bitrate: Option<f64>,
+    bytes_sent: f64,
 }
 
 /// `media-source`: our own microphone's level as we send it (none for the camera).
@@ -178,6 +188,8 @@ pub async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsError> {
     let mut out = Sample::default();
     let mut codec = None;
     let mut pair_id = None;
+    // Our video encoders on this connection: the camera's, unless a screen's is there too.
+    let mut encoders = Vec::new();
     for (kind, value) in entries(&report) {
         match kind.as_str() {
             // The media's own round trip, finer than the candidate pair's whole milliseconds.
@@ -209,11 +221,22 @@ pub async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsError> {
                     codec = s.codec_id;
                 }
             }
+            "outbound-rtp" => {
+                if let Some(o) = entry::<Outbound>(value).filter(|o| o.kind == "video") {
+                    encoders.push(o);
+                }
+            }
             "transport" if pair_id.is_none() => {
                 pair_id = entry::<Transport>(value).and_then(|t| t.selected_candidate_pair_id);
             }
             _ => {}
         }
+    }
+    if let [camera] = encoders.as_slice() {
+        out.encoder = camera.target_bitrate.map(|bps| Encoder {
+            target_kbps: (bps / 1_000.0) as u32,
+            bytes_sent: camera.bytes_sent as u64,
+        });
     }
     if let Some(mime) = by_id::<Codec>(&report, codec.as_ref()).and_then(|c| c.mime_type) {
         out.codec = mime.rsplit('/').next().unwrap_or_default().to_owned();

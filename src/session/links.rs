@@ -50,6 +50,7 @@ pub(super) fn watch(session: Weak<Inner>) {
                     let _ = events.unbounded_send(Event::Flow {
                         key: tile.key,
                         received: s.bytes as u64,
+                        encoder: s.encoder,
                     });
                     sent_level = s.sent_level.max(sent_level);
                     let (mic, cam) = tile.view.with_untracked(|v| (v.mic, v.cam));

@@ -94,6 +94,10 @@ impl Session {
             view: view.devices.clone(),
         };
         let (events, mut queue) = mpsc::unbounded::<Event>();
+        // The uplink sizes a small camera's picture by its width.
+        let _ = events.unbounded_send(Event::Camera {
+            width: media.camera_width(),
+        });
         let (file_events, mut file_queue) = mpsc::unbounded::<FileEvent>();
         let inner = Rc::new(Inner {
             room: RefCell::new(
@@ -335,6 +339,11 @@ impl Session {
                 return;
             };
             media.replace(Clone::clone(&track));
+            if kind == MediaKind::Video {
+                let _ = self.0.events.unbounded_send(Event::Camera {
+                    width: media.camera_width(),
+                });
+            }
             (Clone::clone(media.stream()), media.device_id(kind))
         };
         devices.update(|d| {

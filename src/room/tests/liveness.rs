@@ -740,7 +740,11 @@ fn pinged(z: &mut Room, k: PeerKey, at: u64) -> Vec<Command> {
 }
 
 fn media(k: PeerKey, received: u64) -> Event {
-    Event::Flow { key: k, received }
+    Event::Flow {
+        key: k,
+        received,
+        encoder: None,
+    }
 }
 
 /// A peer whose page is starved (a busy machine) sends no heartbeat for seconds, while its

@@ -315,3 +315,194 @@ fn a_limit_the_browser_refused_is_set_again_a_few_times_and_a_new_one_always() {
     assert_eq!(out, [(kb, limit_for(2, DEFAULT_UPLOAD_KBPS))]);
     assert_eq!(step(&mut r, 13, Event::LimitFailed(kb)), out);
 }
+
+#[test]
+fn a_camera_smaller_than_640_is_not_scaled_below_the_steps_width() {
+    // (planned scale, camera width) -> scaleResolutionDownBy.
+    let table = [
+        (2.0, 640, 2.0),  // the camera the steps assume: as planned
+        (2.0, 320, 1.0),  // 320 wide already: sent whole, not at 160
+        (4.0, 320, 2.0),  // the steps' 160 across
+        (1.5, 320, 1.0),  // never scaled up
+        (2.0, 1280, 2.0), // wider: as planned
+        (1.0, 160, 1.0),
+        (2.0, 0, 2.0), // width unknown
+    ];
+    for (scale, width, want) in table {
+        assert_eq!(camera_scale(scale, width), want, "{scale} x {width}");
+    }
+}
+
+/// A reading of our camera's encoder towards `key` at `now`: allowed `target` kbit/s, and
+/// `bytes` sent in all.
+fn reading(r: &mut Room, now: u64, key: PeerKey, target: u32, bytes: u64) {
+    let encoder = Some(Encoder {
+        target_kbps: target,
+        bytes_sent: bytes,
+    });
+    assert!(r
+        .step(
+            now,
+            Event::Flow {
+                key,
+                received: 0,
+                encoder,
+            },
+        )
+        .is_empty());
+}
+
+/// Bytes an encoder sends in a second at `kbps`.
+const fn second_at(kbps: u64) -> u64 {
+    kbps * 1_000 / 8
+}
+
+/// The scale each connection was last given, in the order of `keys`.
+fn scales(r: &Room, keys: &[PeerKey]) -> Vec<f32> {
+    keys.iter()
+        .map(|k| r.peers[k].send_limit.map_or(0.0, |l| l.scale_down))
+        .collect()
+}
+
+#[test]
+fn a_small_camera_goes_whole_unless_its_encoder_is_held_below_its_share() {
+    let mut r = room("aaa");
+    let keys: Vec<PeerKey> = ["bbb", "ccc", "ddd"]
+        .into_iter()
+        .map(|id| connected(&mut r, id))
+        .collect();
+    let kb = keys[0];
+    // Three copies of 687 kbit/s: 1.5 times smaller as planned for a 640 camera.
+    r.fit_uplink();
+    assert_eq!(scales(&r, &keys), [1.5; 3]);
+    // Our camera gives 320x240: 640 / 1.5 is wider than that, so it goes out whole.
+    step(&mut r, 0, Event::Camera { width: 320 });
+    assert_eq!(scales(&r, &keys), [1.0; 3]);
+
+    // Each second: towards bbb the encoder is allowed 230 kbit/s and sends 220 (a 1 Mbit/s
+    // uplink shared by three: the link holds it back); towards ccc allowed its 687 and sends
+    // 300; towards ddd allowed 230 but sends 50 (a picture that needs little leaves the
+    // estimate where it started: that says nothing of the link).
+    let mut sent = [0u64; 3];
+    let mut second = |r: &mut Room, t: u64, b: (u32, u64)| {
+        for (i, (key, (target, kbps))) in keys.iter().zip([b, (687, 300), (230, 50)]).enumerate() {
+            sent[i] += second_at(kbps);
+            reading(r, t * 1_000, *key, target, sent[i]);
+        }
+        step(r, t * 1_000, Event::Tick)
+    };
+    assert!(
+        second(&mut r, 0, (230, 220)).is_empty(),
+        "the first reading: no rate yet"
+    );
+    // Two readings short are a dip: nothing changes.
+    for t in 1..3 {
+        assert!(second(&mut r, t, (230, 220)).is_empty(), "reading {t}");
+    }
+    // The third: bbb's picture is sized from the 230 kbit/s it is allowed, the step of 160
+    // across: half our camera; and only bbb's, the bitrate limit the plan's.
+    let out = second(&mut r, 3, (230, 220));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].0, kb);
+    assert_eq!(out[0].1.video_bps, 687_000);
+    assert_eq!(scales(&r, &keys), [2.0, 1.0, 1.0]);
+    // Allowed 300 for a second (which carries 320 across) and 230 around it: within the band,
+    // the size stays; a reading without figures changes nothing either.
+    assert!(second(&mut r, 4, (300, 290)).is_empty());
+    assert!(second(&mut r, 5, (230, 220)).is_empty());
+    assert!(r
+        .step(
+            5_500,
+            Event::Flow {
+                key: kb,
+                received: 0,
+                encoder: None
+            }
+        )
+        .is_empty());
+    // Allowed 300 for three readings: the whole camera again.
+    for t in 6..8 {
+        second(&mut r, t, (300, 290));
+    }
+    assert_eq!(scales(&r, &keys), [2.0, 1.0, 1.0]);
+    second(&mut r, 8, (300, 290));
+    assert_eq!(scales(&r, &keys), [1.0; 3]);
+    // Short again, then readings in which it sends well under what it is allowed (the
+    // picture got easier): one is a frame or two dropped, three say the link is not what holds
+    // it, and the plan's size comes back.
+    for t in 9..12 {
+        second(&mut r, t, (230, 220));
+    }
+    assert_eq!(scales(&r, &keys), [2.0, 1.0, 1.0]);
+    assert!(second(&mut r, 12, (230, 100)).is_empty());
+    second(&mut r, 13, (230, 100));
+    second(&mut r, 14, (230, 100));
+    assert_eq!(scales(&r, &keys), [1.0; 3]);
+}
+
+#[test]
+fn a_link_short_of_its_plan_shrinks_a_full_camera_too_but_never_a_screen_share_connection() {
+    let mut r = room("aaa");
+    let kb = connected(&mut r, "bbb");
+    step(&mut r, 0, Event::Camera { width: 640 });
+    // One copy: 1,500 kbit/s, whole.
+    r.fit_uplink();
+    assert_eq!(scales(&r, &[kb]), [1.0]);
+    // Allowed 700 and using it, for three readings: 1.5 times smaller.
+    for t in 0..4 {
+        reading(&mut r, t * 1_000, kb, 700, t * second_at(690));
+    }
+    assert_eq!(step(&mut r, 4_000, Event::Tick).len(), 1);
+    assert_eq!(scales(&r, &[kb]), [1.5]);
+    // Allowed 1,400 (over 80% of 1,500) for three readings: it carries the plan, whole again.
+    for t in 4..7 {
+        let bytes = 3 * second_at(690) + (t - 3) * second_at(1_300);
+        reading(&mut r, t * 1_000, kb, 1_400, bytes);
+        step(&mut r, t * 1_000, Event::Tick);
+    }
+    assert_eq!(scales(&r, &[kb]), [1.0]);
+    // While we share a screen the readings are not the camera's alone: the plan decides.
+    let mut r = room("aaa");
+    let kb = connected(&mut r, "bbb");
+    step(&mut r, 0, Event::LocalShare(Some("screen-1".into())));
+    let planned = r.peers[&kb].send_limit.expect("a limit");
+    for t in 0..5 {
+        reading(&mut r, t * 1_000, kb, 100, t * second_at(100));
+    }
+    step(&mut r, 5_000, Event::Tick);
+    assert_eq!(r.peers[&kb].send_limit, Some(planned));
+    // A reading for a peer we do not know changes nothing.
+    reading(&mut r, 6_000, 999, 1, 1);
+}
+
+#[test]
+fn sized_keeps_the_size_within_the_band_of_what_the_encoder_was_allowed() {
+    let three = limit_for(3, DEFAULT_UPLOAD_KBPS); // 687 kbit/s, 1.5
+                                                   // Allowed 230-300 lately: a 320 camera at 160 across (230) or whole (300).
+    for (current, want) in [
+        (None, 2.0),
+        (Some(2.0), 2.0),
+        (Some(1.0), 1.0),
+        (Some(4.0), 2.0),
+    ] {
+        assert_eq!(
+            sized(three, Some((230, 300)), 320, current).scale_down,
+            want,
+            "{current:?}"
+        );
+    }
+    // A 640 camera: 4 and 2 are the band's ends.
+    assert_eq!(sized(three, Some((230, 300)), 640, None).scale_down, 4.0);
+    assert_eq!(
+        sized(three, Some((230, 300)), 640, Some(1.5)).scale_down,
+        2.0
+    );
+    // Never a larger picture than the plan's, however much it was allowed.
+    assert_eq!(
+        sized(three, Some((5_000, 9_000)), 640, None).scale_down,
+        1.5
+    );
+    // Not short: the plan, fitted to the camera.
+    assert_eq!(sized(three, None, 320, Some(4.0)).scale_down, 1.0);
+    assert_eq!(sized(three, None, 0, None).scale_down, 1.5);
+}
