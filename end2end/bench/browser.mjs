@@ -216,6 +216,7 @@ async function cpuRun(variant, seconds) {
     const cpu = cpuBetween(c0, c1);
     const threads = Object.fromEntries(Object.entries(cpu.byThread)
       .map(([k, s]) => [k, s / wall * 100]).filter(([, v]) => v > 0.05));
+    const flows = await Promise.all(people.map(flowsOf));
     return {
       browser_cpu_percent: cpu.total / wall * 100, threads_percent: threads,
       video_pixels_per_page: videoPixels,
@@ -223,7 +224,10 @@ async function cpuRun(variant, seconds) {
       frames_per_s_per_page: f1.map((f, i) => (f - f0[i]) / wall),
       // Video senders whose encoder the CPU held back at the end (WebRTC lowers resolution and frame
       // rate by itself then): a saturated machine compares adaptation, not the pages.
-      cpu_limited: (await Promise.all(people.map(flowsOf))).flat().filter((f) => f.limitation === 'cpu').length,
+      cpu_limited: flows.flat().filter((f) => f.limitation === 'cpu').length,
+      // The width of the last frame decoded from each other person, per page: the same pixels
+      // on both pages means the same pictures sent, not only the same boxes drawn.
+      frame_widths_per_page: flows.map((fs) => fs.map((f) => f.width)),
     };
   } finally {
     await browser.close().catch(() => {});

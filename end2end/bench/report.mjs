@@ -221,7 +221,12 @@ if (cpu?.meshcall?.browser?.n && cpu?.floor?.browser?.n) {
   const frameText = saturated
     ? `; both kept the ${cores} cores full, so each run's CPU per remote frame shown: meshcall ${fm.map(f2).join(', ')} ms vs floor ${ff.map(f2).join(', ')} ms (frames shown per page ${f1(cpu.meshcall.fps_per_page.median)} vs ${f1(cpu.floor.fps_per_page.median)} a second)`
     : '';
-  rows.push([`Client CPU, steady ${cpuWho} (whole browser, % of one core)`, `meshcall ${f0(a.median)}% vs floor ${f0(b.median)}% (${diff >= 0 ? '+' : ''}${f1(diff)} points${frameText}; main thread per page ${f1(cpu.meshcall.task_per_page.median)}% vs ${f1(cpu.floor.task_per_page.median)}%; remote video per page ${f0(cpu.meshcall.video_pixels_per_page?.median)} vs ${f0(cpu.floor.video_pixels_per_page?.median)} px${cpu.meshcall.cpu_limited || cpu.floor.cpu_limited ? `; video senders held back by the CPU at the end, all runs: ${cpu.meshcall.cpu_limited ?? 0} vs ${cpu.floor.cpu_limited ?? 0}` : ''})`, 'no more than the floor', cpuVerdict]);
+  // The widths of the pictures decoded (every page, every run), where the run recorded them: the
+  // same boxes drawn are the same pixels only if the same pictures were sent.
+  const widthsOf = (v) => [...new Set((cpu[v].samples ?? []).flatMap((r) => (r.frame_widths_per_page ?? []).flat()))].sort((x, y) => x - y);
+  const decodedWidths = widthsOf('meshcall').length && widthsOf('floor').length
+    ? `, pictures decoded ${widthsOf('meshcall').join('/')} vs ${widthsOf('floor').join('/')} wide` : '';
+  rows.push([`Client CPU, steady ${cpuWho} (whole browser, % of one core)`, `meshcall ${f0(a.median)}% vs floor ${f0(b.median)}% (${diff >= 0 ? '+' : ''}${f1(diff)} points${frameText}; main thread per page ${f1(cpu.meshcall.task_per_page.median)}% vs ${f1(cpu.floor.task_per_page.median)}%; remote video per page ${f0(cpu.meshcall.video_pixels_per_page?.median)} vs ${f0(cpu.floor.video_pixels_per_page?.median)} px${decodedWidths}${cpu.meshcall.cpu_limited || cpu.floor.cpu_limited ? `; video senders held back by the CPU at the end, all runs: ${cpu.meshcall.cpu_limited ?? 0} vs ${cpu.floor.cpu_limited ?? 0}` : ''})`, 'no more than the floor', cpuVerdict]);
   const th = Object.keys({ ...cpu.meshcall.threads, ...cpu.floor.threads })
     .map((k) => [k, (cpu.meshcall.threads?.[k] ?? 0) - (cpu.floor.threads?.[k] ?? 0)])
     .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1])).slice(0, 4);
