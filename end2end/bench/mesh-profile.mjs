@@ -18,11 +18,14 @@
 //   [--script F]    an init script for every page (after instrument.js); page 1's `window.__count`
 //                   is printed at the end of each run (e.g. one that times WebRTC calls)
 //   [--chromium-arg ARG]  one more Chromium flag (e.g. --js-flags=...)
+//   [--steady S]    measure S seconds of the call once every face is shown (after 3 s of settling)
+//                   instead of its assembly: metrics, CPU, trace and profile cover that window
+//   [--clip WxH]    every camera a clip of moving bars that size (160x120; the CPU bench's 320x240)
 import fs from 'node:fs';
 import { smallVideoFlag } from '../chromium.mjs';
 import { cpuBetween, descendantsCpu, diagnose, joinAll, launch, lobby, roomUrl, serveFloor, uniqueRoom, withTimeout } from './people.mjs';
 
-const opts = { n: '4,6', runs: 3, variants: 'meshcall,floor', profile: 0, top: 25, script: '', trace: '', 'chromium-arg': '' };
+const opts = { n: '4,6', runs: 3, variants: 'meshcall,floor', profile: 0, top: 25, script: '', trace: '', 'chromium-arg': '', steady: 0, clip: '160x120' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const k = process.argv[i].replace(/^--/, '');
   if (!(k in opts)) throw new Error(`unknown option --${k}`);
@@ -31,7 +34,7 @@ for (let i = 2; i < process.argv.length; i += 2) {
 const where = { app: 'http://127.0.0.1:18180', floor: 'http://127.0.0.1:18199', signaling: 'ws://127.0.0.1:18180/ws/' };
 const METRICS = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'];
 const floor = await serveFloor(18199);
-const browser = await launch([smallVideoFlag(), ...(opts['chromium-arg'] ? [opts['chromium-arg']] : [])]);
+const browser = await launch([smallVideoFlag(...opts.clip.split('x').map(Number)), ...(opts['chromium-arg'] ? [opts['chromium-arg']] : [])]);
 const selfTime = {};
 const inclusiveTime = {};
 const traceSelf = {};
@@ -104,20 +107,28 @@ async function run(variant, n) {
       if (opts.profile) {
         await s.send('Profiler.enable');
         await s.send('Profiler.setSamplingInterval', { interval: 500 });
-        await s.send('Profiler.start');
       }
       return s;
     }));
     const metrics = () => Promise.all(sessions.map(async (s) => Object.fromEntries(
       (await s.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]))));
-    const before = await metrics();
-    const shown = people.map((p) => p.page.evaluate((k) => window.__bench.facesShown(k), n - 1).catch(() => NaN));
     const traceFile = opts.trace ? `${opts.trace}-${variant}-${n}.json` : null;
-    if (traceFile) await browser.startTracing(undefined, { path: traceFile, categories: TRACE_CATEGORIES });
-    const cpu0 = descendantsCpu();
+    // What the window measures starts here: before the clicks, or in a steady call.
+    const start = async () => {
+      if (opts.profile) await Promise.all(sessions.map((s) => s.send('Profiler.start')));
+      if (traceFile) await browser.startTracing(undefined, { path: traceFile, categories: TRACE_CATEGORIES });
+      return [await metrics(), descendantsCpu()];
+    };
+    let [before, cpu0] = opts.steady ? [] : await start();
+    const shown = people.map((p) => p.page.evaluate((k) => window.__bench.facesShown(k), n - 1).catch(() => NaN));
     clickAt = Date.now();
     await joinAll(people);
     const done = await withTimeout(Promise.all(shown), 60_000, `${variant} mesh of ${n}`).catch(async (e) => { console.log(`  ${e.message}: ${await diagnose(people)}`); return [NaN]; });
+    if (opts.steady) {
+      await new Promise((r) => setTimeout(r, 3000));
+      [before, cpu0] = await start();
+      await new Promise((r) => setTimeout(r, opts.steady * 1000));
+    }
     if (traceFile) {
       await browser.stopTracing();
       addTrace((traceSelf[variant] ??= {}), JSON.parse(fs.readFileSync(traceFile, 'utf8')));
