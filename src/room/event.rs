@@ -93,8 +93,8 @@ pub enum Event {
         received: u64,
         encoder: Option<Encoder>,
     },
-    /// Our camera captures `width` pixels across (0: no camera): at the start of a call and
-    /// after a switch of camera.
+    /// Our camera's picture is `width` pixels along its longer side (0: no camera): at the
+    /// start of a call and after a switch of camera.
     Camera {
         width: u32,
     },

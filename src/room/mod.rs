@@ -113,7 +113,7 @@ pub struct Room {
     relay_only: bool,
     /// Uplink: the total upload budget in kbit/s.
     upload_kbps: u32,
-    /// Uplink: the width our camera captures at (0: none, or not said).
+    /// Uplink: the longer side of our camera's picture (0: none, or not said).
     camera_width: u32,
 }
 

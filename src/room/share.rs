@@ -17,6 +17,7 @@ impl Room {
             return;
         }
         self.share = stream.clone();
+        self.forget_encoders();
         self.broadcast(&PeerMessage::Share { stream }, out);
     }
 

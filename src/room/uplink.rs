@@ -125,13 +125,29 @@ pub struct Encoder {
 }
 
 /// The last readings of our camera's encoder on one connection, newest first: what it was
-/// allowed and what it sent (kbit/s), each over the time since the reading before; and whether
-/// they last said the connection falls short of its plan.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// allowed and what it sent (kbit/s), each over the time since the reading before; the part
+/// they are judged against, whether they last said the connection falls short of it, and the
+/// size it was given meanwhile.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Carried {
     last: Option<(u64, u64)>,
     readings: [Option<(u32, u32)>; SHORT_READINGS],
+    plan: u32,
     short: bool,
+    scale: Option<f32>,
+}
+
+/// What one reading says of the link.
+#[derive(PartialEq)]
+enum Said {
+    /// The encoder was allowed under [`SHORT_PERCENT`] of its part and sent at least
+    /// [`USED_PERCENT`] of that: the link holds it back.
+    Short,
+    /// It was allowed [`SHORT_PERCENT`] of its part or more.
+    Carries,
+    /// Allowed less, but it sent less still: its picture needs less, and an estimate nobody
+    /// uses is not raised, so this says nothing of the link.
+    Nothing,
 }
 
 impl Carried {
@@ -145,25 +161,46 @@ impl Carried {
     }
 
     /// Whether the connection falls short of `planned_kbps`, and if so the least and the most
-    /// its encoder was allowed over the last [`SHORT_READINGS`]. A reading is short when the
-    /// encoder was allowed less than [`SHORT_PERCENT`] of the plan and sent at least
-    /// [`USED_PERCENT`] of that; the answer changes only when every one of the last readings
-    /// says otherwise (an encoder held by the link sends less than it is allowed for a second
-    /// now and then, as it drops frames), and not before there are that many.
+    /// its encoder was allowed over the last [`SHORT_READINGS`]. It becomes short when every
+    /// one of them says [`Said::Short`] and stops when every one says [`Said::Carries`]: an
+    /// encoder held by the link sends less than it is allowed for a second now and then, as it
+    /// drops frames, and a picture made smaller sends less than it is allowed while the link
+    /// may still be short. A new part starts the readings afresh: those taken under the old
+    /// limit say nothing of the new one.
     fn judge(&mut self, planned_kbps: u32) -> Option<(u32, u32)> {
+        if planned_kbps != self.plan {
+            *self = Carried {
+                last: self.last,
+                plan: planned_kbps,
+                ..Carried::default()
+            };
+        }
         let percent = |part: u32, of: u32| u64::from(part) * 100 / u64::from(of.max(1));
-        let short = |(target, sent): (u32, u32)| {
-            percent(target, planned_kbps) < u64::from(SHORT_PERCENT)
-                && percent(sent, target) >= u64::from(USED_PERCENT)
+        let said = |(target, sent): (u32, u32)| {
+            if percent(target, planned_kbps) >= u64::from(SHORT_PERCENT) {
+                Said::Carries
+            } else if percent(sent, target) >= u64::from(USED_PERCENT) {
+                Said::Short
+            } else {
+                Said::Nothing
+            }
         };
         let readings: Option<Vec<(u32, u32)>> = self.readings.iter().copied().collect();
         let readings = readings.unwrap_or_default();
-        if !readings.is_empty() && readings.iter().all(|&r| short(r) != self.short) {
+        let every = |s: Said| !readings.is_empty() && readings.iter().all(|&r| said(r) == s);
+        if (!self.short && every(Said::Short)) || (self.short && every(Said::Carries)) {
             self.short = !self.short;
+            self.scale = None;
         }
         let allowed = readings.iter().map(|&(target, _)| target);
         let band = allowed.clone().min().zip(allowed.max());
         band.filter(|_| self.short)
+    }
+
+    /// Forgets every reading: our camera or screen share changed, so the encoders read are
+    /// not the ones that will send.
+    pub(crate) fn reset(&mut self) {
+        *self = Carried::default();
     }
 }
 
@@ -172,8 +209,9 @@ impl Carried {
 /// (`short`: the least and the most it was allowed lately, from [`Carried`]), the step is taken
 /// from what it is allowed: on a short link, frames before pixels (a 320x240 camera of noise
 /// on a third of a 1 Mbit/s uplink moved at 3.4 frames a second whole, 8 or more at 160x120:
-/// `uplink-throttled.spec.ts`). Within the band between the two the size stays as it is
-/// (`current`), so an estimate that wavers across a step does not change it each second. The
+/// `uplink-throttled.spec.ts`). It starts at the band's smallest picture; within the band the
+/// size stays as it is (`current`), so an estimate that wavers across a step does not change
+/// it each second. The
 /// step's width then applies to the camera as it is: a camera smaller than the 640 the steps
 /// assume keeps the width its step leaves ([`camera_scale`]).
 pub fn sized(
@@ -261,9 +299,19 @@ impl Room {
         self
     }
 
-    /// Our camera now captures `width` pixels across (0: none); the next fit sizes by it.
+    /// Our camera now captures `width` pixels along its longer side (0: none); the next fit
+    /// sizes by it, and the readings of the camera before it are forgotten.
     pub(super) fn on_camera(&mut self, width: u32) {
         self.camera_width = width;
+        self.forget_encoders();
+    }
+
+    /// Every connection's encoder readings start afresh (another camera, a screen share begun
+    /// or ended).
+    pub(super) fn forget_encoders(&mut self) {
+        for (_, p) in self.peers.iter_mut() {
+            p.carried.reset();
+        }
     }
 
     /// A reading of our camera's encoder on the connection to `key` (None: we send no camera
@@ -355,8 +403,10 @@ impl Room {
             } else {
                 p.carried.judge(planned.video_bps / 1_000)
             };
-            let current = p.send_limit.map(|l| l.scale_down);
-            let limit = sized(planned, short, self.camera_width, current);
+            let limit = sized(planned, short, self.camera_width, p.carried.scale);
+            if short.is_some() {
+                p.carried.scale = Some(limit.scale_down);
+            }
             if p.ever_connected() && p.send_limit != Some(limit) {
                 if p.send_limit.is_some() {
                     // A new limit, not the refused one again: it gets its own retries.

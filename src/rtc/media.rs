@@ -122,7 +122,8 @@ type OnEnded = Rc<dyn Fn(MediaKind)>;
 #[serde(default, rename_all = "camelCase")]
 struct Settings {
     device_id: Option<String>,
-    width: Option<f64>,
+    width: f64,
+    height: f64,
 }
 
 /// The camera and microphone tracks this page holds. Dropping it stops them.
@@ -228,11 +229,12 @@ impl LocalMedia {
         self.settings(kind)?.device_id
     }
 
-    /// The width our camera captures at now, in pixels (0: no camera, or it does not say).
-    pub fn camera_width(&self) -> u32 {
+    /// The longer side of the picture our camera captures now, in pixels (0: no camera, or it
+    /// does not say): a phone held upright gives 480x640, which the uplink's steps must read as
+    /// the 640 across they assume.
+    pub fn camera_long_side(&self) -> u32 {
         self.settings(MediaKind::Video)
-            .and_then(|s| s.width)
-            .map_or(0, |w| w as u32)
+            .map_or(0, |s| s.width.max(s.height) as u32)
     }
 
     fn settings(&self, kind: MediaKind) -> Option<Settings> {

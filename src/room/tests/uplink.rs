@@ -427,17 +427,68 @@ fn a_small_camera_goes_whole_unless_its_encoder_is_held_below_its_share() {
     assert_eq!(scales(&r, &keys), [2.0, 1.0, 1.0]);
     second(&mut r, 8, (300, 290));
     assert_eq!(scales(&r, &keys), [1.0; 3]);
-    // Short again, then readings in which it sends well under what it is allowed (the
-    // picture got easier): one is a frame or two dropped, three say the link is not what holds
-    // it, and the plan's size comes back.
+    // Short again, then readings in which it sends well under what it is allowed: a picture
+    // made smaller needs less, and the estimate is not raised for what nobody sends, so that
+    // says nothing of the link: it stays small.
     for t in 9..12 {
         second(&mut r, t, (230, 220));
     }
     assert_eq!(scales(&r, &keys), [2.0, 1.0, 1.0]);
-    assert!(second(&mut r, 12, (230, 100)).is_empty());
-    second(&mut r, 13, (230, 100));
-    second(&mut r, 14, (230, 100));
+    for t in 12..16 {
+        assert!(second(&mut r, t, (230, 100)).is_empty(), "reading {t}");
+    }
+    // Three readings allowed its part (80% of 687 or more) end it: whole again.
+    for t in 16..19 {
+        second(&mut r, t, (600, 300));
+    }
     assert_eq!(scales(&r, &keys), [1.0; 3]);
+}
+
+#[test]
+fn readings_under_an_old_part_or_another_camera_or_a_share_start_afresh() {
+    let mut r = room("aaa");
+    let keys: Vec<PeerKey> = ["bbb", "ccc", "ddd"]
+        .into_iter()
+        .map(|id| connected(&mut r, id))
+        .collect();
+    let kb = keys[0];
+    step(&mut r, 0, Event::Camera { width: 640 });
+    // A hard picture at its 687 kbit/s cap, using all of it: the link carries the part.
+    let mut bytes = 0;
+    for t in 0..4 {
+        reading(&mut r, t * 1_000, kb, 687, bytes);
+        bytes += second_at(680);
+        step(&mut r, t * 1_000, Event::Tick);
+    }
+    assert_eq!(scales(&r, &keys), [1.5; 3]);
+    // ddd fails: the part grows to 1,062. The readings at the old cap are under 80% of it and
+    // fully used, but they were taken under the old limit: whole, as planned, not short.
+    let failed = Event::NegotiationFailed {
+        key: keys[2],
+        error: "x".into(),
+    };
+    let two = limit_for(2, DEFAULT_UPLOAD_KBPS);
+    assert_eq!(step(&mut r, 4_000, failed), [(kb, two), (keys[1], two)]);
+    // Short for three readings: smaller...
+    for t in 5..8 {
+        reading(&mut r, t * 1_000, kb, 400, bytes);
+        bytes += second_at(390);
+        step(&mut r, t * 1_000, Event::Tick);
+    }
+    assert_eq!(scales(&r, &keys[..2]), [2.0, 1.0]);
+    // ... until another camera: its encoder's readings are not yet known, the plan's size.
+    step(&mut r, 8_000, Event::Camera { width: 1_280 });
+    assert_eq!(scales(&r, &keys[..2]), [1.0, 1.0]);
+    for t in 9..13 {
+        reading(&mut r, t * 1_000, kb, 400, bytes);
+        bytes += second_at(390);
+        step(&mut r, t * 1_000, Event::Tick);
+    }
+    assert_eq!(scales(&r, &keys[..2]), [2.0, 1.0]);
+    // A screen share begins: the plan alone; when it ends, the readings start afresh too.
+    step(&mut r, 13_000, Event::LocalShare(Some("screen-1".into())));
+    step(&mut r, 14_000, Event::LocalShare(None));
+    assert_eq!(scales(&r, &keys[..2]), [1.0, 1.0]);
 }
 
 #[test]
