@@ -364,13 +364,19 @@ fn scales(r: &Room, keys: &[PeerKey]) -> Vec<f32> {
         .collect()
 }
 
-#[test]
-fn a_small_camera_goes_whole_unless_its_encoder_is_held_below_its_share() {
+/// Our room with three peers connected, and their keys.
+fn three_connected() -> (Room, Vec<PeerKey>) {
     let mut r = room("aaa");
-    let keys: Vec<PeerKey> = ["bbb", "ccc", "ddd"]
+    let keys = ["bbb", "ccc", "ddd"]
         .into_iter()
         .map(|id| connected(&mut r, id))
         .collect();
+    (r, keys)
+}
+
+#[test]
+fn a_small_camera_goes_whole_unless_its_encoder_is_held_below_its_share() {
+    let (mut r, keys) = three_connected();
     let kb = keys[0];
     // Three copies of 687 kbit/s: 1.5 times smaller as planned for a 640 camera.
     r.fit_uplink();
@@ -446,11 +452,7 @@ fn a_small_camera_goes_whole_unless_its_encoder_is_held_below_its_share() {
 
 #[test]
 fn readings_under_an_old_part_or_another_camera_or_a_share_start_afresh() {
-    let mut r = room("aaa");
-    let keys: Vec<PeerKey> = ["bbb", "ccc", "ddd"]
-        .into_iter()
-        .map(|id| connected(&mut r, id))
-        .collect();
+    let (mut r, keys) = three_connected();
     let kb = keys[0];
     step(&mut r, 0, Event::Camera { width: 640 });
     // A hard picture at its 687 kbit/s cap, using all of it: the link carries the part.
