@@ -93,10 +93,10 @@ pub enum Event {
         received: u64,
         encoder: Option<Encoder>,
     },
-    /// Our camera's picture is `width` pixels along its longer side (0: no camera): at the
+    /// Our camera's picture is `long_side` pixels along its longer side (0: no camera): at the
     /// start of a call and after a switch of camera.
     Camera {
-        width: u32,
+        long_side: u32,
     },
     /// Putting the limits of [`Command::LimitSend`] on the peer's senders failed.
     LimitFailed(PeerKey),

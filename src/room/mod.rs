@@ -114,7 +114,7 @@ pub struct Room {
     /// Uplink: the total upload budget in kbit/s.
     upload_kbps: u32,
     /// Uplink: the longer side of our camera's picture (0: none, or not said).
-    camera_width: u32,
+    camera_side: u32,
 }
 
 impl Room {
@@ -124,7 +124,6 @@ impl Room {
             mic,
             cam,
             upload_kbps: uplink::DEFAULT_UPLOAD_KBPS,
-            camera_width: 0,
             ..Room::default()
         }
     }
@@ -222,7 +221,7 @@ impl Room {
                 self.on_flow(key, received);
                 self.on_encoder(key, encoder);
             }
-            Event::Camera { width } => self.on_camera(width),
+            Event::Camera { long_side } => self.on_camera(long_side),
             Event::LimitFailed(key) => self.on_limit_failed(key),
             Event::Tick => {
                 let late = self.on_tick_time();

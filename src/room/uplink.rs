@@ -102,8 +102,8 @@ fn scale_for(kbps: u32) -> f32 {
     }
 }
 
-/// `scaleResolutionDownBy` for a camera `width` pixels wide under a limit planned with `scale`,
-/// on a connection that carries its plan. The plan's steps are widths of a 640-wide picture
+/// `scaleResolutionDownBy` for a camera `width` pixels across (its longer side) under a limit
+/// planned with `scale`, on a connection that carries its plan. The plan's steps are widths of a 640-wide picture
 /// (Chromium opens a camera at 640x480 without constraints); a smaller camera is scaled only down
 /// to that width, never below it: a 320x240 one under the step that halves 640 goes out whole
 /// instead of at 160x120. A wider camera is scaled as planned, and an unknown width (0) too.
@@ -205,28 +205,27 @@ impl Carried {
 }
 
 /// `limit` with its picture's size fitted to what the connection carries and to our camera
-/// (`camera_width` pixels across, 0 if unknown). Where the encoder falls short of its plan
+/// (`camera_side` pixels along its longer side, 0 if unknown). Where the encoder falls short of its plan
 /// (`short`: the least and the most it was allowed lately, from [`Carried`]), the step is taken
 /// from what it is allowed: on a short link, frames before pixels (a 320x240 camera of noise
 /// on a third of a 1 Mbit/s uplink moved at 3.4 frames a second whole, 8 or more at 160x120:
 /// `uplink-throttled.spec.ts`). It starts at the band's smallest picture; within the band the
 /// size stays as it is (`current`), so an estimate that wavers across a step does not change
-/// it each second. The
-/// step's width then applies to the camera as it is: a camera smaller than the 640 the steps
-/// assume keeps the width its step leaves ([`camera_scale`]).
+/// it each second. The step's width then applies to the camera as it is: a camera smaller than
+/// the 640 the steps assume keeps the width its step leaves ([`camera_scale`]).
 pub fn sized(
     limit: SendLimit,
     short: Option<(u32, u32)>,
-    camera_width: u32,
+    camera_side: u32,
     current: Option<f32>,
 ) -> SendLimit {
-    let fit = |kbps: u32| camera_scale(scale_for(kbps).max(limit.scale_down), camera_width);
+    let fit = |kbps: u32| camera_scale(scale_for(kbps).max(limit.scale_down), camera_side);
     let scale_down = match short {
         Some((low, high)) => {
             let (smallest, largest) = (fit(low), fit(high));
             current.map_or(smallest, |c| c.clamp(largest, smallest))
         }
-        None => camera_scale(limit.scale_down, camera_width),
+        None => camera_scale(limit.scale_down, camera_side),
     };
     SendLimit {
         scale_down,
@@ -299,10 +298,10 @@ impl Room {
         self
     }
 
-    /// Our camera now captures `width` pixels along its longer side (0: none); the next fit
-    /// sizes by it, and the readings of the camera before it are forgotten.
-    pub(super) fn on_camera(&mut self, width: u32) {
-        self.camera_width = width;
+    /// Our camera's picture is now `long_side` pixels along its longer side (0: none); the
+    /// next fit sizes by it, and the readings of the camera before it are forgotten.
+    pub(super) fn on_camera(&mut self, long_side: u32) {
+        self.camera_side = long_side;
         self.forget_encoders();
     }
 
@@ -403,7 +402,7 @@ impl Room {
             } else {
                 p.carried.judge(planned.video_bps / 1_000)
             };
-            let limit = sized(planned, short, self.camera_width, p.carried.scale);
+            let limit = sized(planned, short, self.camera_side, p.carried.scale);
             if short.is_some() {
                 p.carried.scale = Some(limit.scale_down);
             }

@@ -96,7 +96,7 @@ impl Session {
         let (events, mut queue) = mpsc::unbounded::<Event>();
         // The uplink sizes a small camera's picture by its size.
         let _ = events.unbounded_send(Event::Camera {
-            width: media.camera_long_side(),
+            long_side: media.camera_long_side(),
         });
         let (file_events, mut file_queue) = mpsc::unbounded::<FileEvent>();
         let inner = Rc::new(Inner {
@@ -341,7 +341,7 @@ impl Session {
             media.replace(Clone::clone(&track));
             if kind == MediaKind::Video {
                 let _ = self.0.events.unbounded_send(Event::Camera {
-                    width: media.camera_long_side(),
+                    long_side: media.camera_long_side(),
                 });
             }
             (Clone::clone(media.stream()), media.device_id(kind))

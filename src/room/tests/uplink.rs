@@ -382,7 +382,7 @@ fn a_small_camera_goes_whole_unless_its_encoder_is_held_below_its_share() {
     r.fit_uplink();
     assert_eq!(scales(&r, &keys), [1.5; 3]);
     // Our camera gives 320x240: 640 / 1.5 is wider than that, so it goes out whole.
-    step(&mut r, 0, Event::Camera { width: 320 });
+    step(&mut r, 0, Event::Camera { long_side: 320 });
     assert_eq!(scales(&r, &keys), [1.0; 3]);
 
     // Each second: towards bbb the encoder is allowed 230 kbit/s and sends 220 (a 1 Mbit/s
@@ -454,7 +454,7 @@ fn a_small_camera_goes_whole_unless_its_encoder_is_held_below_its_share() {
 fn readings_under_an_old_part_or_another_camera_or_a_share_start_afresh() {
     let (mut r, keys) = three_connected();
     let kb = keys[0];
-    step(&mut r, 0, Event::Camera { width: 640 });
+    step(&mut r, 0, Event::Camera { long_side: 640 });
     // A hard picture at its 687 kbit/s cap, using all of it: the link carries the part.
     let mut bytes = 0;
     for t in 0..4 {
@@ -479,7 +479,7 @@ fn readings_under_an_old_part_or_another_camera_or_a_share_start_afresh() {
     }
     assert_eq!(scales(&r, &keys[..2]), [2.0, 1.0]);
     // ... until another camera: its encoder's readings are not yet known, the plan's size.
-    step(&mut r, 8_000, Event::Camera { width: 1_280 });
+    step(&mut r, 8_000, Event::Camera { long_side: 1_280 });
     assert_eq!(scales(&r, &keys[..2]), [1.0, 1.0]);
     for t in 9..13 {
         reading(&mut r, t * 1_000, kb, 400, bytes);
@@ -497,7 +497,7 @@ fn readings_under_an_old_part_or_another_camera_or_a_share_start_afresh() {
 fn a_link_short_of_its_plan_shrinks_a_full_camera_too_but_never_a_screen_share_connection() {
     let mut r = room("aaa");
     let kb = connected(&mut r, "bbb");
-    step(&mut r, 0, Event::Camera { width: 640 });
+    step(&mut r, 0, Event::Camera { long_side: 640 });
     // One copy: 1,500 kbit/s, whole.
     r.fit_uplink();
     assert_eq!(scales(&r, &[kb]), [1.0]);
