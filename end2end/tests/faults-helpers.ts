@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type TestInfo } from '@playwright/test';
-import { expect, frameCounts, type Person } from './fixtures';
+import { expect, frameCounts, People, type Person } from './fixtures';
 import { PORT } from '../env';
 
 export { smallVideoFlag } from '../chromium.mjs';
@@ -39,6 +39,23 @@ export async function launchBrowser(
       await server.close().catch(() => {});
     },
   };
+}
+
+/** Runs `body` with the people of a browser of the test's own (Chromium given `extra` flags, such
+ * as a camera clip of another size), attaches their evidence to the report if it fails, and closes
+ * them and the browser either way. */
+export async function inOwnBrowser(testInfo: TestInfo, extra: string[], body: (people: People) => Promise<void>) {
+  const own = await launchBrowser(testInfo, extra);
+  const people = new People(own.browser);
+  try {
+    await body(people);
+  } catch (e) {
+    await people.attachEvidence(testInfo).catch(() => {});
+    throw e;
+  } finally {
+    await people.closeAll();
+    await own.close();
+  }
 }
 
 /** A meshcall-server of the test's own (same binary and dist/ as the suite's), so the test may kill it

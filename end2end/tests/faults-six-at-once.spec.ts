@@ -1,8 +1,8 @@
 // Issue 5: six people press Join in the same instant, twenty rounds in a row, and every round ends in
 // a full mesh: on every page five connected tiles, each showing video. Same-second joins are where
 // glare and lost NewPeers would show. A 160x120 fake camera keeps thirty decoders within two cores.
-import { test, expect, roomName, People, type Person } from './fixtures';
-import { crashes, launchBrowser, smallVideoFlag } from './faults-helpers';
+import { test, expect, roomName, type Person } from './fixtures';
+import { crashes, inOwnBrowser, smallVideoFlag } from './faults-helpers';
 
 const ROUNDS = Number(process.env.MESHCALL_SIX_ROUNDS ?? 20);
 const NAMES = ['Ada', 'Grace', 'Linus', 'Margaret', 'Ken', 'Barbara'];
@@ -25,10 +25,8 @@ function seen(p: Person) {
 
 test(`six people join in the same instant, ${ROUNDS} rounds: always a full mesh`, async ({}, testInfo) => {
   test.setTimeout(ROUNDS * 75_000 + 60_000);
-  const own = await launchBrowser(testInfo, [smallVideoFlag()]);
-  const people = new People(own.browser);
   const times: number[] = [];
-  try {
+  await inOwnBrowser(testInfo, [smallVideoFlag()], async (people) => {
     const six: Person[] = [];
     for (const name of NAMES) six.push(await people.open(name, '/'));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -73,11 +71,5 @@ test(`six people join in the same instant, ${ROUNDS} rounds: always a full mesh`
     }
     for (const p of six) expect(crashes(p), `${p.name}: console`).toEqual([]);
     testInfo.annotations.push({ type: 'mesh times (ms)', description: times.join(' ') });
-  } catch (e) {
-    await people.attachEvidence(testInfo).catch(() => {});
-    throw e;
-  } finally {
-    await people.closeAll();
-    await own.close();
-  }
+  });
 });

@@ -4,8 +4,8 @@
 // the resolution: the encoder really sends smaller frames); when they leave it grows back. None of it
 // renegotiates: the connections that were there keep their local descriptions, and no offer or answer
 // is made when someone leaves.
-import { test, expect, expectFullMesh, negotiationCounts, People, roomName, tileOf, type Person } from './fixtures';
-import { launchBrowser, smallVideoFlag } from './faults-helpers';
+import { test, expect, expectFullMesh, negotiationCounts, roomName, tileOf, type Person } from './fixtures';
+import { inOwnBrowser, smallVideoFlag } from './faults-helpers';
 
 // The app's own arithmetic (src/room/uplink.rs) for the default budget, counted on the wire: 70 kbit/s
 // set aside per peer, the encoders asked for 90% of the rest: (2500 - n x 70) x 0.9 / n kbit/s.
@@ -119,9 +119,7 @@ test('someone who shows us in a small tile gets less, and what they leave goes t
 test('a camera smaller than 640 wide is sent whole where its share carries more, not shrunk as if it were 640', async ({ people }, testInfo) => {
   // Ada's camera gives 320x240 (a clip in a browser of her own). Sending to three, each copy carries
   // a picture 427 wide (FOUR: 640 scaled by 1.5); scaled by 1.5 anyway, hers went out 213 wide.
-  const own = await launchBrowser(testInfo, [smallVideoFlag(320, 240)]);
-  const small = new People(own.browser);
-  try {
+  await inOwnBrowser(testInfo, [smallVideoFlag(320, 240)], async (small) => {
     const room = roomName('uplink-small-camera');
     const ada = await small.join('Ada', room, LARGE);
     const others = [await people.join('Grace', room, LARGE), await people.join('Linus', room, LARGE), await people.join('Margaret', room, LARGE)];
@@ -141,11 +139,5 @@ test('a camera smaller than 640 wide is sent whole where its share carries more,
         })
         .toBe(320);
     }
-  } catch (e) {
-    await small.attachEvidence(testInfo).catch(() => {});
-    throw e;
-  } finally {
-    await small.closeAll();
-    await own.close();
-  }
+  });
 });
