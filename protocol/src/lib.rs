@@ -96,6 +96,13 @@ pub enum PeerMessage {
     Hand {
         up: bool,
     },
+    /// I am speaking (`on`) or stopped: my microphone's level as I send it, judged each second
+    /// with a hold. Sent when it changes, and once when the channel opens (after my hello), so a
+    /// peer that never sends it (an older version) is judged from its audio alone. A claim: the
+    /// receiver checks it against the audio that arrives.
+    Speaking {
+        on: bool,
+    },
     /// Mic or camera turned on or off.
     Media {
         mic: bool,
@@ -189,6 +196,9 @@ impl TryFrom<Value> for PeerMessage {
             },
             "hand" => PeerMessage::Hand {
                 up: flag(take("up"), "up")?,
+            },
+            "speaking" => PeerMessage::Speaking {
+                on: flag(take("on"), "on")?,
             },
             "media" => PeerMessage::Media {
                 mic: flag(take("mic"), "mic")?,

@@ -129,6 +129,7 @@ fn peer_message() -> impl Strategy<Value = PeerMessage> {
             ),
         prop::option::of(any::<String>()).prop_map(|stream| PeerMessage::Share { stream }),
         any::<bool>().prop_map(|up| PeerMessage::Hand { up }),
+        any::<bool>().prop_map(|on| PeerMessage::Speaking { on }),
         (any::<bool>(), any::<bool>()).prop_map(|(mic, cam)| PeerMessage::Media { mic, cam }),
         id().prop_map(|signaling_id| PeerMessage::Rebind { signaling_id }),
         (
@@ -245,6 +246,9 @@ enum DerivedPeerMessage {
     Hand {
         up: bool,
     },
+    Speaking {
+        on: bool,
+    },
     Media {
         mic: bool,
         cam: bool,
@@ -289,6 +293,7 @@ impl From<DerivedPeerMessage> for PeerMessage {
             },
             DerivedPeerMessage::Share { stream } => PeerMessage::Share { stream },
             DerivedPeerMessage::Hand { up } => PeerMessage::Hand { up },
+            DerivedPeerMessage::Speaking { on } => PeerMessage::Speaking { on },
             DerivedPeerMessage::Media { mic, cam } => PeerMessage::Media { mic, cam },
             DerivedPeerMessage::Rebind { signaling_id } => PeerMessage::Rebind { signaling_id },
             DerivedPeerMessage::Proof { token, key_id, mac } => {

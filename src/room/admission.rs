@@ -274,6 +274,10 @@ impl Room {
                     key,
                     message: self.hello(),
                 });
+                out.push(Command::SendToPeer {
+                    key,
+                    message: self.speaking_now(),
+                });
                 out.push(Command::PeerUpdated { key });
             }
             Verdict::NoKey | Verdict::Mismatch => {

@@ -26,6 +26,7 @@ impl Room {
 
     pub(super) fn on_channel_open(&mut self, key: PeerKey, out: &mut Vec<Command>) {
         let hello = self.hello();
+        let speaking = self.speaking_now();
         let now = self.now;
         if let Some(p) = self.live_peer_mut(key) {
             p.channel_open = true;
@@ -35,6 +36,10 @@ impl Room {
                 out.push(Command::SendToPeer {
                     key,
                     message: hello,
+                });
+                out.push(Command::SendToPeer {
+                    key,
+                    message: speaking,
                 });
             }
             out.push(Command::Secure { key });
@@ -59,6 +64,18 @@ impl Room {
         self.mic = mic;
         self.cam = cam;
         self.broadcast(&PeerMessage::Media { mic, cam }, out);
+    }
+
+    pub(super) fn on_local_speaking(&mut self, on: bool, out: &mut Vec<Command>) {
+        if on != self.speaking {
+            self.speaking = on;
+            self.broadcast(&PeerMessage::Speaking { on }, out);
+        }
+    }
+
+    /// What follows our hello on a channel: whether we are speaking now.
+    pub(super) fn speaking_now(&self) -> PeerMessage {
+        PeerMessage::Speaking { on: self.speaking }
     }
 
     /// `message` to every peer that is in (admitted) and whose channel is open.
@@ -120,6 +137,12 @@ impl Room {
             }
             // Nothing else counts before the proof.
             _ if !admitted => {}
+            PeerMessage::Speaking { on } => {
+                if let Some(p) = self.peers.get_mut(&key).filter(|p| p.speaking != Some(on)) {
+                    p.speaking = Some(on);
+                    out.push(Command::PeerUpdated { key });
+                }
+            }
             PeerMessage::Media { mic, cam } => {
                 if let Some(p) = self
                     .peers

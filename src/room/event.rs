@@ -76,6 +76,9 @@ pub enum Event {
     },
     /// We started sharing our screen (its stream's id) or stopped.
     LocalShare(Option<String>),
+    /// We started speaking (our microphone's level as we send it) or stopped: told to the peers,
+    /// who then need not read our audio each second to mark us.
+    LocalSpeaking(bool),
     /// The person raised (`true`) or lowered their hand.
     RaiseHand(bool),
     /// The person sends a chat line to everyone.
@@ -86,11 +89,14 @@ pub enum Event {
         width: u32,
         height: u32,
     },
-    /// A connection's counters as `getStats()` read them (each second): the media bytes received
-    /// from the peer so far, and our camera's encoder on it (None: none, or not told apart).
+    /// A connection's counters as `getStats()` read them (each second, or at rest every 5 s):
+    /// the media bytes received from the peer so far, how long ago (ms) its last packet came
+    /// (None: not said, or none yet), and our camera's encoder on it (None: none, or not told
+    /// apart).
     Flow {
         key: PeerKey,
         received: u64,
+        media_age: Option<u64>,
         encoder: Option<Encoder>,
     },
     /// Our camera's picture is `long_side` pixels along its longer side (0: no camera): at the

@@ -1,13 +1,33 @@
-//! What a connection's `getStats()` counters say about a peer, read every second: whether it is
-//! speaking (its audio's energy, with a hold so the mark does not flicker between words) and how
-//! good the connection is (round-trip time, loss, bitrate). Pure: the edge reads the counters
-//! (`rtc/stats.rs`), this judges them; it never touches the browser.
+//! What a connection's `getStats()` counters say about a peer: whether it is speaking (its own
+//! word for it, checked against the audio that arrives; for a peer that does not say, or whose
+//! word was false, its audio's energy with a hold so the mark does not flicker between words)
+//! and how good the connection is (round-trip time, loss, bitrate); and which connections to
+//! read when. Pure: the edge reads the counters (`rtc/stats.rs`), this judges them; it never
+//! touches the browser.
+//!
+//! A reading costs the page: in a call of six on two cores, reading every connection each second
+//! kept the pages' main threads busy 24-69% of the time against 5-18% for one read a second in all
+//! (docs/join-timeline.md). So a connection is read each second only while something needs it
+//! (a word to check, a new connection, a peer that does not say when it speaks, and what the
+//! room asks for: see `Room::wants_reading`), and otherwise every [`RESTING_READ_MS`].
 
 /// An RMS level (0..1) above which a peer counts as speaking: about -40 dBFS, above the comfort
 /// noise of a silent microphone, below quiet speech.
 pub const SPEAKING_LEVEL: f64 = 0.01;
 /// How long the mark stays after the last loud reading: the pauses between words.
 pub const SPEAKING_HOLD_MS: u64 = 1_500;
+/// An RMS level (or level) under which audio is silence for checking a peer's word that it
+/// speaks: a quarter of [`SPEAKING_LEVEL`] (-52 dBFS), so a word said for a short sound, read
+/// over a second of audio, is not taken for a false one.
+pub const SILENT_LEVEL: f64 = SPEAKING_LEVEL / 4.0;
+/// A peer's word that it speaks is checked with a reading each second until one hears its
+/// audio; none in this long (past the sender's hold), and it said what is not so: its word is
+/// not taken again on this connection, and only its audio marks it. A word heard once is
+/// checked again by the readings at rest: one that hears nothing starts the check afresh.
+pub const CLAIM_PROOF_MS: u64 = 3_000;
+/// A connection nothing needs read each second is read this often: its quality figures and
+/// whether media still arrives.
+pub const RESTING_READ_MS: u64 = 5_000;
 
 /// One `getStats()` reading of a connection, summed over what the peer sends us.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -30,6 +50,9 @@ pub struct Sample {
     pub relayed: bool,
     /// `media-source` audio: our own microphone's `audioLevel` as this connection sends it.
     pub sent_level: f64,
+    /// How long ago (ms) the last packet of any kind arrived (`inbound-rtp`'s
+    /// `lastPacketReceivedTimestamp` against the report's time), if one has.
+    pub media_age: Option<u64>,
     /// `outbound-rtp` video: our camera's encoder on this connection (None while a screen's
     /// is there too, or there is none).
     pub encoder: Option<super::Encoder>,
@@ -66,7 +89,7 @@ pub struct LinkView {
     pub grade: Grade,
     /// Round trip in tenths of a millisecond (a LAN's is under one).
     pub rtt_tenths: u32,
-    /// Lost packets in tenths of a percent, over the last second.
+    /// Lost packets in tenths of a percent, since the reading before.
     pub loss_permille: u32,
     pub kbps: u32,
     pub width: u32,
@@ -80,10 +103,66 @@ pub struct LinkView {
 pub struct Link {
     last: Option<(u64, Sample)>,
     loud_at: Option<u64>,
+    /// What the peer says of its speaking (`None`: it does not say).
+    claim: Option<bool>,
+    /// While it says it speaks: since when its word is being checked, or `None` once a reading
+    /// heard its audio.
+    checking_since: Option<u64>,
+    /// It said it spoke while its audio was silent: its word counts no more.
+    distrusted: bool,
     pub view: LinkView,
 }
 
 impl Link {
+    /// The peer says it speaks (`Some(true)`), stopped, or does not say (`None`). Shown at once
+    /// while its microphone is on (`mic`) and until a check finds it false ([`CLAIM_PROOF_MS`]).
+    pub fn claim(&mut self, now: u64, on: Option<bool>, mic: bool) {
+        if on == self.claim {
+            return;
+        }
+        self.checking_since = (on == Some(true)).then_some(now);
+        self.claim = on;
+        self.mark(now, mic);
+    }
+
+    /// Its word is taken: it says when it speaks, and has not said what is not so.
+    fn believed(&self) -> bool {
+        self.claim.is_some() && !self.distrusted
+    }
+
+    /// What the peer last said of its speaking (`None`: it does not say).
+    pub fn claimed(&self) -> Option<bool> {
+        self.claim
+    }
+
+    /// Whether this connection should be read now rather than at rest: fewer than two readings
+    /// yet, a peer whose speaking only its audio tells (it does not say, or its word counts no
+    /// more), a word that it speaks still to check. Not a poor grade: the figures on the tile
+    /// are as good read at rest, and on a starved machine every connection is fair or poor
+    /// (round trips of 100-500 ms on two cores for six pages).
+    pub fn wants_reading(&self) -> bool {
+        self.view.grade == Grade::Unknown || !self.believed() || self.checking_since.is_some()
+    }
+
+    /// The mark: the peer's word where it is taken, else its audio (a loud reading within the
+    /// hold); never while its microphone is off (`mic`).
+    fn mark(&mut self, now: u64, mic: bool) {
+        if !mic {
+            self.loud_at = None;
+        }
+        let speaking = mic
+            && if self.believed() {
+                self.claim == Some(true)
+            } else {
+                self.loud_at
+                    .is_some_and(|t| now.saturating_sub(t) <= SPEAKING_HOLD_MS)
+            };
+        if speaking && !self.view.speaking {
+            self.view.spoke_at = now;
+        }
+        self.view.speaking = speaking;
+    }
+
     /// Takes the reading made at `now` (ms). `mic`: the peer says its microphone is on; a muted
     /// peer never shows as speaking, whatever arrives. `cam`: it sends video, so a bitrate of a
     /// trickle means trouble.
@@ -99,11 +178,22 @@ impl Link {
             } else {
                 0.0
             };
-            if mic && rms.max(s.level) > SPEAKING_LEVEL {
-                if !v.speaking {
-                    v.spoke_at = now;
-                }
+            let loudness = rms.max(s.level);
+            if mic && loudness > SPEAKING_LEVEL {
                 self.loud_at = Some(now);
+            }
+            if self.claim == Some(true) && mic {
+                let heard = loudness >= SILENT_LEVEL;
+                self.checking_since = match self.checking_since {
+                    _ if heard => None,
+                    // Heard before, silent through this reading: check it again.
+                    None => Some(then),
+                    Some(t) if now >= t + CLAIM_PROOF_MS => {
+                        self.distrusted = true;
+                        None
+                    }
+                    since => since,
+                };
             }
             let (got, lost) = (d(s.packets, last.packets), d(s.lost, last.lost));
             v.loss_permille = if got + lost > 0.0 {
@@ -114,12 +204,8 @@ impl Link {
             v.kbps = (d(s.bytes, last.bytes) * 8.0 / ms) as u32;
             v.grade = grade(s.rtt.map(|r| r * 1000.0), v.loss_permille, v.kbps, cam);
         }
-        if !mic {
-            self.loud_at = None;
-        }
-        v.speaking = self
-            .loud_at
-            .is_some_and(|t| now.saturating_sub(t) <= SPEAKING_HOLD_MS);
+        self.mark(now, mic);
+        let v = &mut self.view;
         v.rtt_tenths = s.rtt.map_or(0, |r| (r * 10_000.0).round() as u32);
         v.width = s.width;
         v.height = s.height;
@@ -127,6 +213,29 @@ impl Link {
         v.relayed = s.relayed;
         self.last = Some((now, s));
     }
+}
+
+/// Which connections to read this second, of `links`: each with when it was last read and
+/// whether it wants a reading now ([`Link::wants_reading`], `Room::wants_reading`). Those that
+/// want one, those unread for [`RESTING_READ_MS`] (give or take half a second: the loop's
+/// second is not exact), and at least one, the longest unread: any report tells our own
+/// microphone's level, which marks our own tile and what we tell the others.
+pub fn due<K: Copy>(now: u64, links: &[(K, Option<u64>, bool)]) -> Vec<K> {
+    let resting = |last: Option<u64>| last.is_none_or(|t| now + 500 >= t + RESTING_READ_MS);
+    let mut out: Vec<K> = links
+        .iter()
+        .filter(|(_, last, wants)| *wants || resting(*last))
+        .map(|(k, _, _)| *k)
+        .collect();
+    if out.is_empty() {
+        out.extend(
+            links
+                .iter()
+                .min_by_key(|(_, last, _)| *last)
+                .map(|(k, _, _)| *k),
+        );
+    }
+    out
 }
 
 /// Poor: calls break up (over 8% lost, or half a second each way and back); fair: noticeable
@@ -243,6 +352,159 @@ mod tests {
             link.sample(1000, s, true, cam);
             assert_eq!(link.view.grade, grade, "{rtt} {lost} {kbps} {cam}");
         }
+    }
+
+    /// Two quiet readings a second apart: a good connection, nothing heard.
+    fn settled(claim: Option<bool>) -> Link {
+        let mut link = Link::default();
+        link.claim(0, claim, true);
+        link.sample(0, at(0, 0.0), true, true);
+        link.sample(1000, at(1, 0.0), true, true);
+        link
+    }
+
+    #[test]
+    fn a_peer_that_says_it_speaks_is_marked_at_once_and_read_at_rest_when_quiet() {
+        let mut link = settled(Some(false));
+        assert!(
+            !link.wants_reading(),
+            "quiet, good, and it says when it speaks"
+        );
+        link.claim(1500, Some(true), true);
+        assert!(link.view.speaking, "marked on its word, before any reading");
+        assert_eq!(link.view.spoke_at, 1500);
+        assert!(link.wants_reading(), "its word is checked each second");
+        // Its audio carries the sound: the word stands, as long as it is said.
+        for t in 2..=8 {
+            link.sample(t * 1000, at(t, 0.01 * (t - 1) as f64), true, true);
+            assert!(link.view.speaking, "at {t} s");
+        }
+        // Heard: the word is proven, the connection read at rest again.
+        assert!(!link.wants_reading());
+        // Read at rest while it talks on (five seconds of sound in the reading): still believed.
+        link.sample(13_000, at(13, 0.12), true, true);
+        assert!((link.view.speaking, link.wants_reading()) == (true, false));
+        // It stops: the mark goes with its word (the speaker's own hold is in it).
+        link.claim(13_500, Some(false), true);
+        assert!(!link.view.speaking);
+        assert!(!link.wants_reading());
+        // Muted, its word marks nothing.
+        link.claim(14_000, Some(true), false);
+        assert!(!link.view.speaking);
+    }
+
+    /// The attack: a stranger says it speaks all the time (to hold the large tile of the speaker
+    /// view) while sending silence. Found out within [`CLAIM_PROOF_MS`] and a reading, then
+    /// marked by its audio alone, and read each second as a peer that does not say.
+    #[test]
+    fn a_peer_that_says_it_speaks_while_silent_is_not_believed_again() {
+        let mut link = settled(Some(false));
+        link.claim(1500, Some(true), true);
+        assert!(link.view.speaking);
+        let mut t = 2;
+        while link.view.speaking {
+            link.sample(t * 1000, at(t, 0.000_000_1), true, true);
+            t += 1;
+            assert!(t < 10, "never found out");
+        }
+        assert!((t - 1) * 1000 <= 1500 + CLAIM_PROOF_MS + 1000);
+        // Its word counts no more: said again, off and on, it marks nothing.
+        link.claim(t * 1000, Some(false), true);
+        link.claim(t * 1000 + 1, Some(true), true);
+        assert!(!link.view.speaking);
+        assert!(link.wants_reading());
+        // Its audio still marks it when it carries sound.
+        let next = t + 1;
+        link.sample(next * 1000, at(next, 0.01), true, true);
+        assert!(link.view.speaking);
+    }
+
+    /// A short sound (a word, a cough) read over a second of audio is far below the speaking
+    /// level, and the sender's hold keeps its word on after it: that word is true.
+    #[test]
+    fn a_short_sound_proves_the_word() {
+        let mut link = settled(Some(false));
+        link.claim(1500, Some(true), true);
+        // A tenth of a second at an RMS of 0.012 within the next second: 0.1 * 0.012^2 of energy.
+        let sound = 0.1 * 0.012 * 0.012;
+        link.sample(2000, at(2, sound), true, true);
+        assert!(!link.wants_reading(), "proven");
+        link.sample(3000, at(3, sound), true, true);
+        link.claim(3500, Some(false), true);
+        link.sample(4000, at(4, sound), true, true);
+        link.claim(7000, Some(true), true);
+        assert!(link.view.speaking, "believed again");
+    }
+
+    /// A word proven once and kept on through silence (the stranger spoke a moment, then holds
+    /// the mark): a reading at rest that hears nothing starts the check afresh.
+    #[test]
+    fn a_word_kept_on_through_silence_is_checked_again() {
+        let mut link = settled(Some(false));
+        link.claim(1500, Some(true), true);
+        link.sample(2000, at(2, 0.01), true, true);
+        assert!(!link.wants_reading());
+        link.sample(7000, at(7, 0.01), true, true);
+        assert!(link.view.speaking);
+        assert!(link.wants_reading(), "checked again");
+        let mut t = 8;
+        while link.view.speaking {
+            link.sample(t * 1000, at(t, 0.01), true, true);
+            t += 1;
+            assert!(t < 20, "never found out");
+        }
+        assert!((t - 1) * 1000 <= 2000 + CLAIM_PROOF_MS + 5000);
+    }
+
+    #[test]
+    fn a_new_connection_or_a_peer_that_does_not_say_is_read_each_second() {
+        assert!(Link::default().wants_reading(), "no reading yet");
+        assert!(
+            settled(None).wants_reading(),
+            "it does not say when it speaks"
+        );
+        // A poor connection's figures are read at rest like a good one's.
+        let mut link = settled(Some(false));
+        let lossy = Sample {
+            lost: 10.0,
+            packets: 190.0,
+            ..at(2, 0.0)
+        };
+        link.sample(2000, lossy, true, true);
+        assert_eq!(link.view.grade, Grade::Poor);
+        assert!(!link.wants_reading());
+    }
+
+    #[test]
+    fn which_connections_are_read_this_second() {
+        // (key, last read, wants a reading)
+        assert_eq!(due::<u8>(10_000, &[]), Vec::<u8>::new());
+        let links = [
+            (1, Some(9_000), true),
+            (2, Some(9_000), false),
+            (3, None, false),
+        ];
+        assert_eq!(due(10_000, &links), vec![1, 3], "wanted, and never read");
+        let links = [
+            (1, Some(5_600), false),
+            (2, Some(5_400), false),
+            (3, Some(9_000), false),
+        ];
+        assert_eq!(
+            due(10_000, &links),
+            vec![2],
+            "at rest for 5 s, give or take the loop's half second"
+        );
+        let links = [
+            (1, Some(8_000), false),
+            (2, Some(7_000), false),
+            (3, Some(9_000), false),
+        ];
+        assert_eq!(
+            due(10_000, &links),
+            vec![2],
+            "one each second at least: the longest unread"
+        );
     }
 
     #[test]

@@ -51,10 +51,15 @@ pub const CHANNEL_SILENCE_MS: u64 = 3_000;
 /// media arrives it is neither restarted nor given up.
 pub const MEDIA_FRESH_MS: u64 = 2_000;
 /// Media stops only by a reading that says so: while no reading has come since the last one that
-/// showed the counters grow (our own page reads the connections one after another, and on a
-/// starved machine each `getStats()` takes seconds), the media counts as arriving, for at most
-/// this long.
+/// found it arriving (our own page reads the connections one after another, and on a starved
+/// machine each `getStats()` takes seconds; a connection at rest is read every 5 s), the media
+/// counts as arriving, for at most this long.
 pub const MEDIA_UNREAD_MS: u64 = 6_000;
+/// A reading finds media arriving when its last packet came this recently.
+pub const MEDIA_ARRIVING_MS: u64 = 1_000;
+/// A heartbeating peer quiet this long is read each second (its media tells whether it is
+/// there) rather than at rest: well before [`PROBE_QUIET_MS`], and past one heartbeat's second.
+pub const QUIET_READ_MS: u64 = 1_200;
 /// How often the edge sends [`Event::Tick`](super::Event::Tick).
 pub const TICK_MS: u32 = 1_000;
 /// A tick this late means our own page could not run (starved, suspended): the time it could
@@ -100,7 +105,8 @@ pub struct Liveness {
     pub(crate) last_restart: Option<u64>,
     pub(crate) failed_at: Option<u64>,
     voice: Voice,
-    /// The media bytes received from the peer at the last reading, when they last grew, and when
+    /// The media bytes received from the peer at the last reading, when its last packet came
+    /// (or, where the browser does not say, the reading that found the bytes grown), and when
     /// the last reading came.
     received: u64,
     media_at: Option<u64>,
@@ -128,13 +134,14 @@ impl Liveness {
         }
     }
 
-    /// Its media arrives: the counters grew within [`MEDIA_FRESH_MS`], or no reading has come
-    /// since they last did (within [`MEDIA_UNREAD_MS`]).
+    /// Its media arrives: a packet came within [`MEDIA_FRESH_MS`], or the last reading found it
+    /// arriving (within [`MEDIA_ARRIVING_MS`]) and none has come since (within
+    /// [`MEDIA_UNREAD_MS`]).
     fn media_flows(&self, now: u64) -> bool {
         self.media_fresh(now)
-            || self
-                .media_at
-                .is_some_and(|t| self.read_at <= Some(t) && now < t + MEDIA_UNREAD_MS)
+            || self.media_at.is_some_and(|t| {
+                self.read_at.is_some_and(|r| r < t + MEDIA_ARRIVING_MS) && now < t + MEDIA_UNREAD_MS
+            })
     }
 
     /// The counters grew within [`MEDIA_FRESH_MS`].
@@ -230,18 +237,47 @@ impl Room {
         }
     }
 
-    /// The peer's media counters read now: bytes that grew are a sign of life of its browser
-    /// and of the path (a counter that went back is a new receiver: nothing new yet).
-    pub(super) fn on_flow(&mut self, key: PeerKey, received: u64) {
+    /// The peer's media counters read now: its last packet `age` ms ago, or where the browser
+    /// does not say, bytes that grew since the last reading, are a sign of life of its browser
+    /// and of the path (a counter that went back is a new receiver: nothing new yet). The age
+    /// says when media stopped however long ago the last reading was (a connection at rest is
+    /// read every 5 s).
+    pub(super) fn on_flow(&mut self, key: PeerKey, received: u64, age: Option<u64>) {
         let now = self.now;
         if let Some(p) = self.peers.get_mut(&key) {
             let l = &mut p.liveness;
-            if received > l.received {
-                l.media_at = Some(now);
-            }
+            let arrived = match age {
+                Some(age) => Some(now.saturating_sub(age)),
+                None => (received > l.received).then_some(now),
+            };
+            l.media_at = l.media_at.max(arrived);
             l.received = received;
             l.read_at = Some(now);
         }
+    }
+
+    /// Whether the peer's connection should be read each second rather than at rest, for what
+    /// the room judges from its readings: a connection not (yet) up or looking lost, media not
+    /// read yet, a heartbeating peer quiet past [`QUIET_READ_MS`] or asked whether it is there,
+    /// or our camera's encoder on it still to judge (`Carried::settled`). A peer gone or
+    /// failed is not read.
+    pub fn wants_reading(&self, key: PeerKey) -> bool {
+        let now = self.now;
+        let Some(p) = self.live_peer(key) else {
+            return false;
+        };
+        let l = &p.liveness;
+        let quiet = match l.voice {
+            Voice::Heartbeats { at } => now >= at + QUIET_READ_MS,
+            _ => false,
+        };
+        p.state != PeerState::Connected
+            || l.conn != ConnState::Connected
+            || l.bad_since.is_some()
+            || l.media_at.is_none()
+            || quiet
+            || l.probed_at.is_some_and(|t| now < t + PROBE_ANSWER_MS)
+            || !p.carried.settled()
     }
 
     /// A tick arrives: if it comes [`TICK_LATE_MS`] or more after the last, our page could not run in

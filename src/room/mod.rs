@@ -56,11 +56,12 @@ pub use files::{
     STALL_MS,
 };
 pub use identity::{PONG_TIMEOUT_MS, REBIND_GRACE_MS, REBIND_WAIT_MS};
-pub use link::{Grade, Link, LinkView, Sample};
+pub use link::{due, Grade, Link, LinkView, Sample};
 pub use liveness::{
     CHANNEL_SILENCE_MS, CONNECTING_CAP_MS, CONNECT_TIMEOUT_MS, DISCONNECTED_RESTART_MS,
-    FAILED_TILE_MS, GIVE_UP_MS, MEDIA_FRESH_MS, MEDIA_UNREAD_MS, POLITE_RESTART_MS,
-    PROBE_ANSWER_MS, PROBE_QUIET_MS, PROBE_REPLY_MS, TICK_LATE_MS, TICK_MS,
+    FAILED_TILE_MS, GIVE_UP_MS, MEDIA_ARRIVING_MS, MEDIA_FRESH_MS, MEDIA_UNREAD_MS,
+    POLITE_RESTART_MS, PROBE_ANSWER_MS, PROBE_QUIET_MS, PROBE_REPLY_MS, QUIET_READ_MS,
+    TICK_LATE_MS, TICK_MS,
 };
 pub use negotiation::RESTART_GAP_MS;
 pub use peer::{ConnState, Peer, PeerKey, PeerState, PeerView};
@@ -85,6 +86,8 @@ pub struct Room {
     hand: Option<u64>,
     /// Share: the stream id of our screen share, while we share.
     share: Option<String>,
+    /// Channel: we are speaking, as we last told the peers.
+    speaking: bool,
     now: u64,
     next_key: PeerKey,
     peers: LiteMap<PeerKey, Peer>,
@@ -209,6 +212,7 @@ impl Room {
             Event::ChannelClosed(key) => self.on_channel_closed(key, &mut out),
             Event::ChannelMessage { key, text } => self.on_channel_message(key, &text, &mut out),
             Event::LocalMedia { mic, cam } => self.on_local_media(mic, cam, &mut out),
+            Event::LocalSpeaking(on) => self.on_local_speaking(on, &mut out),
             Event::SendChat(text) => self.on_send_chat(&text, &mut out),
             Event::RaiseHand(up) => self.on_raise_hand(up, &mut out),
             Event::LocalShare(stream) => self.on_local_share(stream, &mut out),
@@ -216,9 +220,10 @@ impl Room {
             Event::Flow {
                 key,
                 received,
+                media_age,
                 encoder,
             } => {
-                self.on_flow(key, received);
+                self.on_flow(key, received, media_age);
                 self.on_encoder(key, encoder);
             }
             Event::Camera { long_side } => self.on_camera(long_side),

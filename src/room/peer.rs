@@ -64,6 +64,8 @@ pub struct PeerView {
     /// The connection's safety code, once its fingerprints are known: the same digits on the
     /// other end unless something in between replaced them.
     pub safety_code: Option<String>,
+    /// Whether it says it is speaking; `None` until it tells (an older version never does).
+    pub speaking: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +83,8 @@ pub struct Peer {
     pub hand: Option<i64>,
     /// The stream id of its screen share (share).
     pub share: Option<String>,
+    /// What it last told us of its speaking (channel), if it tells.
+    pub speaking: Option<bool>,
     /// The data channel is open (and the peer not failed).
     pub(crate) channel_open: bool,
     pub(crate) negotiation: Negotiation,
@@ -130,6 +134,7 @@ impl Peer {
             state: PeerState::Connecting,
             hand: None,
             share: None,
+            speaking: None,
             channel_open: false,
             negotiation: Negotiation::new(Vec::new()),
             liveness: Liveness::new(now),
@@ -156,6 +161,7 @@ impl Peer {
             hand: self.hand,
             share: self.share.is_some(),
             safety_code: self.admission.safety_code.clone(),
+            speaking: self.speaking,
         }
     }
 

@@ -150,6 +150,18 @@ enum Said {
     Nothing,
 }
 
+/// What one reading (allowed, sent) says against the part `planned_kbps`.
+fn said((target, sent): (u32, u32), planned_kbps: u32) -> Said {
+    let percent = |part: u32, of: u32| u64::from(part) * 100 / u64::from(of.max(1));
+    if percent(target, planned_kbps) >= u64::from(SHORT_PERCENT) {
+        Said::Carries
+    } else if percent(sent, target) >= u64::from(USED_PERCENT) {
+        Said::Short
+    } else {
+        Said::Nothing
+    }
+}
+
 impl Carried {
     fn push(&mut self, now: u64, e: Encoder) {
         if let Some((then, bytes)) = self.last.filter(|(then, _)| now > *then) {
@@ -175,16 +187,7 @@ impl Carried {
                 ..Carried::default()
             };
         }
-        let percent = |part: u32, of: u32| u64::from(part) * 100 / u64::from(of.max(1));
-        let said = |(target, sent): (u32, u32)| {
-            if percent(target, planned_kbps) >= u64::from(SHORT_PERCENT) {
-                Said::Carries
-            } else if percent(sent, target) >= u64::from(USED_PERCENT) {
-                Said::Short
-            } else {
-                Said::Nothing
-            }
-        };
+        let said = |r| said(r, planned_kbps);
         let readings: Option<Vec<(u32, u32)>> = self.readings.iter().copied().collect();
         let readings = readings.unwrap_or_default();
         let every = |s: Said| !readings.is_empty() && readings.iter().all(|&r| said(r) == s);
@@ -195,6 +198,22 @@ impl Carried {
         let allowed = readings.iter().map(|&(target, _)| target);
         let band = allowed.clone().min().zip(allowed.max());
         band.filter(|_| self.short)
+    }
+
+    /// Whether its readings have nothing left to decide, so the connection may be read at rest
+    /// (`room::link::RESTING_READ_MS`): no encoder read yet (no camera going to it), or not
+    /// short and none of the last [`SHORT_READINGS`] says it is. A short link, or one whose
+    /// readings start to say so, is read each second.
+    pub(crate) fn settled(&self) -> bool {
+        if self.last.is_none() {
+            return true;
+        }
+        !self.short
+            && self.plan > 0
+            && self
+                .readings
+                .iter()
+                .all(|r| r.is_some_and(|r| said(r, self.plan) != Said::Short))
     }
 
     /// Forgets every reading: our camera or screen share changed, so the encoders read are

@@ -47,6 +47,9 @@ struct Inbound {
     frame_width: u32,
     frame_height: u32,
     codec_id: Option<String>,
+    /// When the report was made and when the last packet came, both ms on the same clock.
+    timestamp: f64,
+    last_packet_received_timestamp: Option<f64>,
 }
 
 /// `remote-inbound-rtp` and `remote-outbound-rtp`: the round trip RTCP measured (to the
@@ -210,6 +213,10 @@ pub async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsError> {
                 out.bytes += s.bytes_received;
                 out.packets += s.packets_received;
                 out.lost += s.packets_lost;
+                if let Some(last) = s.last_packet_received_timestamp {
+                    let age = (s.timestamp - last).max(0.0) as u64;
+                    out.media_age = Some(out.media_age.map_or(age, |a| a.min(age)));
+                }
                 if s.kind == "audio" {
                     out.energy += s.total_audio_energy;
                     out.seconds += s.total_samples_duration;

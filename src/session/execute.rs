@@ -6,7 +6,7 @@ use meshcall_protocol::ClientMessage;
 
 use super::{Inner, Tile};
 use crate::hooks::random_bytes;
-use crate::room::{ChatLine, Command, Event, PeerKey, Why};
+use crate::room::{ChatLine, Command, Event, Link, PeerKey, Why};
 use crate::rtc::media::LocalMedia;
 use crate::rtc::peer::{log, Op, PeerEdge};
 use crate::rtc::screen::Screen;
@@ -182,21 +182,28 @@ impl Inner {
                 let Some(view) = self.room.borrow().peer(key).map(|p| p.view()) else {
                     return;
                 };
-                let existing = self
-                    .view
-                    .tiles
-                    .with_untracked(|t| t.iter().find(|t| t.key == key).map(|t| t.view.clone()));
+                let existing = self.view.tiles.with_untracked(|t| {
+                    t.iter()
+                        .find(|t| t.key == key)
+                        .map(|t| (t.view.clone(), t.link.clone()))
+                });
                 match existing {
-                    Some(signal) => {
+                    Some((signal, link)) => {
+                        // What the peer says of its speaking goes to its link, which marks it.
+                        if link.with_untracked(|l| l.claimed() != view.speaking) {
+                            link.update(|l| l.claim(now_ms(), view.speaking, view.mic));
+                        }
                         if signal.with_untracked(|v| *v != view) {
                             signal.set(view);
                         }
                     }
                     None => self.view.tiles.update(|t| {
+                        let mut link = Link::default();
+                        link.claim(now_ms(), view.speaking, view.mic);
                         t.push(Tile {
                             key,
                             view: ArcRwSignal::new(view),
-                            link: ArcRwSignal::default(),
+                            link: ArcRwSignal::new(link),
                         })
                     }),
                 }

@@ -65,7 +65,10 @@ fn is_tile_or_media(c: &Command) -> bool {
         || matches!(
             c,
             Command::SendToPeer {
-                message: PeerMessage::Hello { .. } | PeerMessage::Media { .. } | PeerMessage::Pong,
+                message: PeerMessage::Hello { .. }
+                    | PeerMessage::Media { .. }
+                    | PeerMessage::Speaking { .. }
+                    | PeerMessage::Pong,
                 ..
             }
         )
@@ -100,6 +103,8 @@ fn a_peer_with_the_key_gets_media_name_and_tile_only_after_its_proof() {
         )
         .is_empty());
     assert!(a.step(1, Event::Heartbeat).is_empty());
+    // Nor whether we speak.
+    assert!(a.step(1, Event::LocalSpeaking(true)).is_empty());
     let out = a.step(
         2,
         message(kb, &proof_from("bbb", Some(&key()), &seen_by("bbb"))),
@@ -118,6 +123,10 @@ fn a_peer_with_the_key_gets_media_name_and_tile_only_after_its_proof() {
                     hand: None,
                     share: None,
                 }
+            },
+            Command::SendToPeer {
+                key: kb,
+                message: PeerMessage::Speaking { on: true }
             },
             Command::PeerUpdated { key: kb },
         ]

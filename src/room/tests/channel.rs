@@ -28,6 +28,7 @@ fn data_channel_carries_name_and_media_state() {
             hand: None,
             share: false,
             safety_code: Some(crate::trust::safety_code(&fingerprints("bbb"))),
+            speaking: None,
         }
     );
     let media = r#"{"type":"media","mic":true,"cam":false}"#;
@@ -98,6 +99,11 @@ fn data_channel_carries_name_and_media_state() {
                     hand: None,
                     share: None,
                 }
+            },
+            // Then whether we speak: from it on, the peer marks us from our word.
+            Command::SendToPeer {
+                key: kd,
+                message: PeerMessage::Speaking { on: false }
             },
             Command::Secure { key: kd }
         ]
@@ -261,4 +267,37 @@ fn ping_is_answered() {
             message: PeerMessage::Pong
         }]
     );
+}
+
+/// A peer's word on its speaking reaches its tile (which checks it against the audio: see
+/// `room::link`), once per change; ours goes to every peer once per change.
+#[test]
+fn speaking_is_told_once_per_change() {
+    let mut a = room("aaa");
+    let kb = connected(&mut a, "bbb");
+    assert_eq!(a.peer(kb).unwrap().view().speaking, None, "not said yet");
+    let said = |on: bool| Event::ChannelMessage {
+        key: kb,
+        text: format!(r#"{{"type":"speaking","on":{on}}}"#),
+    };
+    assert_eq!(
+        a.step(1, said(true)),
+        vec![Command::PeerUpdated { key: kb }]
+    );
+    assert_eq!(a.peer(kb).unwrap().view().speaking, Some(true));
+    assert!(a.step(2, said(true)).is_empty());
+    assert_eq!(
+        a.step(3, said(false)),
+        vec![Command::PeerUpdated { key: kb }]
+    );
+    assert_eq!(a.peer(kb).unwrap().view().speaking, Some(false));
+    let ours = |on| {
+        vec![Command::SendToPeer {
+            key: kb,
+            message: PeerMessage::Speaking { on },
+        }]
+    };
+    assert_eq!(a.step(4, Event::LocalSpeaking(true)), ours(true));
+    assert!(a.step(5, Event::LocalSpeaking(true)).is_empty());
+    assert_eq!(a.step(6, Event::LocalSpeaking(false)), ours(false));
 }

@@ -743,6 +743,7 @@ fn media(k: PeerKey, received: u64) -> Event {
     Event::Flow {
         key: k,
         received,
+        media_age: None,
         encoder: None,
     }
 }
@@ -856,4 +857,98 @@ fn a_disconnected_connection_whose_media_flows_is_neither_restarted_nor_dropped(
 /// The browser reports the connection to `key` in `state`.
 fn conn(key: PeerKey, state: ConnState) -> Event {
     Event::ConnectionState { key, state }
+}
+
+fn aged(k: PeerKey, received: u64, age: u64) -> Event {
+    Event::Flow {
+        key: k,
+        received,
+        media_age: Some(age),
+        encoder: None,
+    }
+}
+
+/// A connection at rest is read every few seconds: the reading's age of the last packet, not
+/// the reading's own time, says when a frozen peer's media stopped, so its tile goes as soon as
+/// with a reading each second.
+#[test]
+fn a_peer_read_at_rest_counts_from_its_last_packet() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    z.step(500, aged(k, 1_000, 10));
+    pinged(&mut z, k, 1_000);
+    assert!(!z.wants_reading(k), "a healthy peer is read at rest");
+    // It froze at 1 000 (its last word and packet). Quiet past QUIET_READ_MS: read each second.
+    z.step(1_000 + QUIET_READ_MS, Event::Tick);
+    assert!(z.wants_reading(k));
+    // The first reading after the freeze sees bytes that came since the last one; its packets'
+    // age says they stopped at 1 000. Judged as a reading each second would have it: silent at
+    // CHANNEL_SILENCE_MS, asked, gone PROBE_ANSWER_MS after the question.
+    z.step(2_500, aged(k, 5_000, 1_500));
+    let mut t = 3_000;
+    let mut asked = None;
+    while z.peer(k).is_some() {
+        z.step(t, aged(k, 5_000, t - 1_000));
+        let out = z.step(t, Event::Tick);
+        if out.contains(&probe("aaa")) {
+            asked.get_or_insert(t);
+        }
+        t += 1_000;
+        assert!(t < 20_000, "never gone");
+    }
+    assert_eq!(asked, Some(1_000 + PROBE_QUIET_MS.max(MEDIA_FRESH_MS)));
+    assert!(t - 1_000 <= asked.unwrap() + PROBE_ANSWER_MS + 1_000);
+    // Where the browser says no age, bytes that grew mean media now, as before.
+    let mut y = room("zzz");
+    let k = connected(&mut y, "aaa");
+    pinged(&mut y, k, 1_000);
+    y.step(3_500, media(k, 5_000));
+    y.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
+    assert_eq!(y.peer(k).unwrap().state, PeerState::Connected);
+}
+
+/// A healthy peer's media read every 5 s counts as arriving in between (the last reading found
+/// it arriving), so a starved page's late heartbeats alone change nothing.
+#[test]
+fn media_read_at_rest_counts_until_the_next_reading() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    pinged(&mut z, k, 1_000);
+    z.step(1_000, aged(k, 1_000, 20));
+    // No word for 4 s and no reading since: its media counted as arriving, it stays connected.
+    z.step(5_000, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+    // A reading that finds the last packet a second old ends that.
+    z.step(5_500, aged(k, 2_000, 1_500));
+    z.step(6_000, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
+}
+
+/// What the room needs read each second: a connection not up, one whose peer went quiet, one
+/// asked whether it is there; not a healthy one, nor a peer gone.
+#[test]
+fn the_room_wants_readings_only_where_it_judges_something() {
+    let mut z = room("zzz");
+    z.step(0, Event::PeerJoined("aaa".into()));
+    let k = z.key_of("aaa").unwrap();
+    assert!(z.wants_reading(k), "not connected yet");
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    assert!(z.wants_reading(k), "no media read yet");
+    z.step(100, aged(k, 1_000, 10));
+    assert!(!z.wants_reading(k));
+    pinged(&mut z, k, 1_000);
+    z.step(1_000 + QUIET_READ_MS - 1, Event::Tick);
+    assert!(!z.wants_reading(k));
+    z.step(1_000 + QUIET_READ_MS, Event::Tick);
+    assert!(z.wants_reading(k), "quiet");
+    pinged(&mut z, k, 2_300);
+    assert!(!z.wants_reading(k));
+    z.step(2_400, conn(k, ConnState::Disconnected));
+    assert!(z.wants_reading(k), "ICE says disconnected");
+    z.step(2_500, conn(k, ConnState::Connected));
+    assert!(!z.wants_reading(k));
+    z.step(2_600, Event::PeerLeft("aaa".into()));
+    z.step(60_000, Event::Tick);
+    assert!(!z.wants_reading(k), "gone");
 }

@@ -346,6 +346,7 @@ fn reading(r: &mut Room, now: u64, key: PeerKey, target: u32, bytes: u64) {
             Event::Flow {
                 key,
                 received: 0,
+                media_age: None,
                 encoder,
             },
         )
@@ -422,6 +423,7 @@ fn a_small_camera_goes_whole_unless_its_encoder_is_held_below_its_share() {
             Event::Flow {
                 key: kb,
                 received: 0,
+                media_age: None,
                 encoder: None
             }
         )
@@ -558,4 +560,42 @@ fn sized_keeps_the_size_within_the_band_of_what_the_encoder_was_allowed() {
     // Not short: the plan, fitted to the camera.
     assert_eq!(sized(three, None, 320, Some(4.0)).scale_down, 1.0);
     assert_eq!(sized(three, None, 0, None).scale_down, 1.5);
+}
+
+/// A connection whose readings may still make it short, or have, is read each second; one that
+/// carries its part, or whose picture needs less than it may send, is read at rest.
+#[test]
+fn a_link_that_may_fall_short_is_read_each_second() {
+    let (mut r, keys) = three_connected();
+    r.fit_uplink();
+    let mut sent = [0u64; 3];
+    let mut wanted = Vec::new();
+    for t in 0..4u64 {
+        for (i, (key, (target, kbps))) in keys
+            .iter()
+            .zip([(230, 220), (687, 300), (230, 50)])
+            .enumerate()
+        {
+            sent[i] += second_at(kbps);
+            let encoder = Some(Encoder {
+                target_kbps: target,
+                bytes_sent: sent[i],
+            });
+            r.step(
+                t * 1_000,
+                Event::Flow {
+                    key: *key,
+                    received: t,
+                    media_age: Some(10),
+                    encoder,
+                },
+            );
+        }
+        r.fit_uplink();
+        wanted.push(keys.iter().map(|k| r.wants_reading(*k)).collect::<Vec<_>>());
+    }
+    // Until three readings are in, every one; then only the link held back (bbb).
+    assert_eq!(wanted[0], [true; 3]);
+    assert_eq!(wanted[2], [true; 3]);
+    assert_eq!(wanted[3], [true, false, false]);
 }
