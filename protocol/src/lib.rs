@@ -141,9 +141,13 @@ pub enum PeerMessage {
         height: u32,
     },
     /// Are you still there? Sent when the server reports the peer gone while its connection still
-    /// looks up; answered with [`PeerMessage::Pong`]. A closed tab never answers.
+    /// looks up; answered with [`PeerMessage::Pong`]. A closed tab never answers. (Older
+    /// versions also sent it as their heartbeat, each second.)
     Ping,
     Pong,
+    /// I am here: sent each second on every open channel, so the other side can tell silence
+    /// from a quiet call. Never answered: each side sends its own.
+    Beat,
 }
 
 impl TryFrom<Value> for PeerMessage {
@@ -222,6 +226,7 @@ impl TryFrom<Value> for PeerMessage {
             "signaling_lost" => PeerMessage::SignalingLost,
             "ping" => PeerMessage::Ping,
             "pong" => PeerMessage::Pong,
+            "beat" => PeerMessage::Beat,
             other => return Err(format!("unknown variant `{other}`")),
         })
     }

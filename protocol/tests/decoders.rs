@@ -144,6 +144,7 @@ fn peer_message() -> impl Strategy<Value = PeerMessage> {
         Just(PeerMessage::SignalingLost),
         Just(PeerMessage::Ping),
         Just(PeerMessage::Pong),
+        Just(PeerMessage::Beat),
     ]
 }
 
@@ -271,6 +272,7 @@ enum DerivedPeerMessage {
     SignalingLost,
     Ping,
     Pong,
+    Beat,
 }
 
 impl From<DerivedPeerMessage> for PeerMessage {
@@ -303,6 +305,7 @@ impl From<DerivedPeerMessage> for PeerMessage {
             DerivedPeerMessage::Shown { width, height } => PeerMessage::Shown { width, height },
             DerivedPeerMessage::SignalingLost => PeerMessage::SignalingLost,
             DerivedPeerMessage::Ping => PeerMessage::Ping,
+            DerivedPeerMessage::Beat => PeerMessage::Beat,
             DerivedPeerMessage::Pong => PeerMessage::Pong,
         }
     }

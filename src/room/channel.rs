@@ -158,6 +158,7 @@ impl Room {
             PeerMessage::SignalingLost => self.on_peer_signaling_lost(key),
             PeerMessage::Ping => self.on_ping(key, out),
             PeerMessage::Pong => self.on_pong(key),
+            PeerMessage::Beat => self.on_beat(key),
             PeerMessage::Chat { text } => self.on_chat(key, &text, out),
             PeerMessage::Hand { up } => self.on_hand(key, up.then_some(0), out),
             PeerMessage::Share { stream } => self.on_share(key, stream, out),

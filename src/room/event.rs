@@ -108,7 +108,7 @@ pub enum Event {
     LimitFailed(PeerKey),
     /// Time passes (timers are checked here, never inside the edge).
     Tick,
-    /// Send every open data channel a `Ping` (the edge does so about once a second), so that
+    /// Send every open data channel a `Beat` (the edge does so about once a second), so that
     /// the other side can tell silence from a quiet call.
     Heartbeat,
 }

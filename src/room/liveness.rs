@@ -224,12 +224,20 @@ impl Room {
         }
     }
 
-    /// A `Ping` from the peer's data channel: it heartbeats, answer it.
-    pub(super) fn on_ping(&mut self, key: PeerKey, out: &mut Vec<Command>) {
+    /// A `Beat` from the peer's data channel: it heartbeats, so its silence will mean something.
+    pub(super) fn on_beat(&mut self, key: PeerKey) {
         if let Some(p) = self.peers.get_mut(&key) {
             if let Voice::Heard { at } = p.liveness.voice {
                 p.liveness.voice = Voice::Heartbeats { at };
             }
+        }
+    }
+
+    /// A `Ping` from the peer's data channel: a question, answered; and from an older version,
+    /// its heartbeat.
+    pub(super) fn on_ping(&mut self, key: PeerKey, out: &mut Vec<Command>) {
+        if self.peers.contains_key(&key) {
+            self.on_beat(key);
             out.push(Command::SendToPeer {
                 key,
                 message: PeerMessage::Pong,
@@ -329,7 +337,7 @@ impl Room {
         {
             out.push(Command::SendToPeer {
                 key: p.key,
-                message: PeerMessage::Ping,
+                message: PeerMessage::Beat,
             });
         }
     }

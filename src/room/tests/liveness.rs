@@ -533,7 +533,7 @@ fn a_heartbeating_peer_that_falls_silent_goes_within_the_silence_bounds() {
         z.step(500, Event::Heartbeat),
         vec![Command::SendToPeer {
             key: k,
-            message: PeerMessage::Ping
+            message: PeerMessage::Beat
         }]
     );
     assert_eq!(
@@ -951,4 +951,28 @@ fn the_room_wants_readings_only_where_it_judges_something() {
     z.step(2_600, Event::PeerLeft("aaa".into()));
     z.step(60_000, Event::Tick);
     assert!(!z.wants_reading(k), "gone");
+}
+
+/// A heartbeat (`Beat`) is never answered: each side sends its own, one message a second each
+/// way instead of a `Ping` and its `Pong` both ways. It makes the peer's silence count as a
+/// `Ping` from an older version does (which is still answered: it may be a question).
+#[test]
+fn a_beat_is_a_heartbeat_that_is_never_answered() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    let beat = |z: &mut Room, at: u64| {
+        z.step(
+            at,
+            Event::ChannelMessage {
+                key: k,
+                text: r#"{"type":"beat"}"#.into(),
+            },
+        )
+    };
+    assert!(beat(&mut z, 1_000).is_empty(), "not answered");
+    // Silent past CHANNEL_SILENCE_MS after it (no media either): reconnecting, as after pings.
+    z.step(1_000 + CHANNEL_SILENCE_MS - 1, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Connected);
+    z.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
+    assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
 }
