@@ -21,9 +21,10 @@ pub const SPEAKING_HOLD_MS: u64 = 1_500;
 /// over a second of audio, is not taken for a false one.
 pub const SILENT_LEVEL: f64 = SPEAKING_LEVEL / 4.0;
 /// A peer's word that it speaks is checked with a reading each second until one hears its
-/// audio; none in this long (past the sender's hold), and it said what is not so: its word is
-/// not taken again on this connection, and only its audio marks it. A word heard once is
-/// checked again by the readings at rest: one that hears nothing starts the check afresh.
+/// audio; none in this long of saying so (summed over stretches no reading heard, so turning
+/// the word off and on does not start the count again), and it said what is not so: its word
+/// counts no more, and only its audio marks it, until a word of it is backed by sound. A word
+/// heard once is checked again by the readings at rest: one that hears nothing starts a check.
 pub const CLAIM_PROOF_MS: u64 = 3_000;
 /// A connection nothing needs read each second is read this often: its quality figures and
 /// whether media still arrives.
@@ -105,9 +106,13 @@ pub struct Link {
     loud_at: Option<u64>,
     /// What the peer says of its speaking (`None`: it does not say).
     claim: Option<bool>,
-    /// While it says it speaks: since when its word is being checked, or `None` once a reading
-    /// heard its audio.
+    /// Time it said it spoke that no reading has backed with sound yet: carried over from
+    /// stretches no reading heard (a word turned off and on again does not start afresh), and
+    /// since when the current stretch runs unbacked (while it says it speaks).
+    unbacked_ms: u64,
     checking_since: Option<u64>,
+    /// A reading heard its sound during the current stretch.
+    stretch_heard: bool,
     /// It said it spoke while its audio was silent: its word counts no more.
     distrusted: bool,
     pub view: LinkView,
@@ -120,7 +125,15 @@ impl Link {
         if on == self.claim {
             return;
         }
-        self.checking_since = (on == Some(true)).then_some(now);
+        if let Some(t) = self.checking_since.take() {
+            if !self.stretch_heard {
+                self.unbacked_ms += now.saturating_sub(t);
+            }
+        }
+        if on == Some(true) {
+            self.checking_since = Some(now);
+            self.stretch_heard = false;
+        }
         self.claim = on;
         self.mark(now, mic);
     }
@@ -182,18 +195,21 @@ impl Link {
             if mic && loudness > SPEAKING_LEVEL {
                 self.loud_at = Some(now);
             }
-            if self.claim == Some(true) && mic {
-                let heard = loudness >= SILENT_LEVEL;
-                self.checking_since = match self.checking_since {
-                    _ if heard => None,
-                    // Heard before, silent through this reading: check it again.
-                    None => Some(then),
-                    Some(t) if now >= t + CLAIM_PROOF_MS => {
-                        self.distrusted = true;
-                        None
-                    }
-                    since => since,
-                };
+            if loudness >= SILENT_LEVEL {
+                // Sound backs the word: what was unbacked is paid, and a peer found out before
+                // that speaks while it says so is believed again.
+                self.unbacked_ms = 0;
+                if self.claim == Some(true) {
+                    self.checking_since = None;
+                    self.stretch_heard = true;
+                    self.distrusted = false;
+                }
+            } else if self.claim == Some(true) && mic {
+                // Heard before in this stretch, silent through this reading: check it again.
+                let since = *self.checking_since.get_or_insert(now);
+                if self.unbacked_ms + now.saturating_sub(since) >= CLAIM_PROOF_MS {
+                    self.distrusted = true;
+                }
             }
             let (got, lost) = (d(s.packets, last.packets), d(s.lost, last.lost));
             v.loss_permille = if got + lost > 0.0 {
@@ -395,9 +411,10 @@ mod tests {
 
     /// The attack: a stranger says it speaks all the time (to hold the large tile of the speaker
     /// view) while sending silence. Found out within [`CLAIM_PROOF_MS`] and a reading, then
-    /// marked by its audio alone, and read each second as a peer that does not say.
+    /// marked by its audio alone, and read each second as a peer that does not say, until its
+    /// word is backed by sound.
     #[test]
-    fn a_peer_that_says_it_speaks_while_silent_is_not_believed_again() {
+    fn a_peer_that_says_it_speaks_while_silent_is_found_out() {
         let mut link = settled(Some(false));
         link.claim(1500, Some(true), true);
         assert!(link.view.speaking);
@@ -417,6 +434,44 @@ mod tests {
         let next = t + 1;
         link.sample(next * 1000, at(next, 0.01), true, true);
         assert!(link.view.speaking);
+    }
+
+    /// The attack on the check: a stranger turns its false word off and on again just before
+    /// each check would end. The time it said so adds up over the stretches: found out.
+    #[test]
+    fn turning_a_false_word_off_and_on_does_not_start_the_check_again() {
+        let mut link = settled(Some(false));
+        let mut t = 1_500u64;
+        link.claim(t, Some(true), true);
+        while !link.distrusted {
+            for _ in 0..2 {
+                t += 1_000;
+                link.sample(t, at(t / 1000, 0.0), true, true);
+            }
+            t += 900;
+            link.claim(t, Some(false), true);
+            t += 100;
+            link.claim(t, Some(true), true);
+            assert!(t < 10_000, "never found out");
+        }
+        assert!(!link.view.speaking);
+    }
+
+    /// A peer found out once (its audio stopped mid-sentence while its word could not arrive:
+    /// a network outage) is believed again once a word of it is backed by sound.
+    #[test]
+    fn a_word_backed_by_sound_is_believed_again() {
+        let mut link = settled(Some(false));
+        link.claim(1_500, Some(true), true);
+        for t in 2..=8 {
+            link.sample(t * 1000, at(t, 0.0), true, true);
+        }
+        assert!(link.distrusted);
+        link.claim(9_000, Some(false), true);
+        link.claim(10_000, Some(true), true);
+        link.sample(11_000, at(11, 0.01), true, true);
+        assert!(!link.distrusted && link.view.speaking);
+        assert!(!link.wants_reading(), "at rest again");
     }
 
     /// A short sound (a word, a cough) read over a second of audio is far below the speaking

@@ -40,12 +40,12 @@ pub const CONNECT_TIMEOUT_MS: u64 = 30_000;
 /// this long. Eight people joining at once on two cores took over 30 s for some pairs (their
 /// connections came up in the end where nothing gave up on them).
 pub const CONNECTING_CAP_MS: u64 = 90_000;
-/// A connected peer that has shown it heartbeats (sent us a `Ping`) and then goes this long without
+/// A connected peer that has shown it heartbeats (sent us a `Beat`, or an older version's `Ping`) and then goes this long without
 /// a word on its data channel has lost its path, whatever ICE says yet: Chromium takes close to
 /// 10 s to call a frozen or cut-off peer `disconnected`, and a vanished tile must go within 10 s.
 pub const CHANNEL_SILENCE_MS: u64 = 3_000;
-/// ... unless its media still arrives: bytes received this recently (by the counters read each
-/// second) say the path works and the peer's browser runs, only its page is slow to speak (a
+/// ... unless its media still arrives: a packet this recently (by the counters, read every 5 s
+/// while all is well and each second once it is quiet) says the path works and the peer's browser runs, only its page is slow to speak (a
 /// starved main thread delays its heartbeats, never its audio). A frozen or cut-off peer's media
 /// stops with its channel. The same holds for a connection ICE calls `disconnected`: while its
 /// media arrives it is neither restarted nor given up.
@@ -105,6 +105,10 @@ pub struct Liveness {
     pub(crate) last_restart: Option<u64>,
     pub(crate) failed_at: Option<u64>,
     voice: Voice,
+    /// It has sent a `Beat`; or, never, but a `Ping`: an older version, which heartbeats with
+    /// a `Ping` and reads only a `Ping` as ours.
+    beats: bool,
+    pings: bool,
     /// The media bytes received from the peer at the last reading, when its last packet came
     /// (or, where the browser does not say, the reading that found the bytes grown), and when
     /// the last reading came.
@@ -126,6 +130,8 @@ impl Liveness {
             last_restart: None,
             failed_at: None,
             voice: Voice::Silent,
+            beats: false,
+            pings: false,
             received: 0,
             media_at: None,
             read_at: None,
@@ -147,6 +153,13 @@ impl Liveness {
     /// The counters grew within [`MEDIA_FRESH_MS`].
     fn media_fresh(&self, now: u64) -> bool {
         self.media_at.is_some_and(|t| now < t + MEDIA_FRESH_MS)
+    }
+
+    /// It heartbeats: its silence will mean something.
+    fn heartbeats(&mut self) {
+        if let Voice::Heard { at } = self.voice {
+            self.voice = Voice::Heartbeats { at };
+        }
     }
 }
 
@@ -227,17 +240,20 @@ impl Room {
     /// A `Beat` from the peer's data channel: it heartbeats, so its silence will mean something.
     pub(super) fn on_beat(&mut self, key: PeerKey) {
         if let Some(p) = self.peers.get_mut(&key) {
-            if let Voice::Heard { at } = p.liveness.voice {
-                p.liveness.voice = Voice::Heartbeats { at };
-            }
+            p.liveness.beats = true;
+            p.liveness.pings = false;
+            p.liveness.heartbeats();
         }
     }
 
     /// A `Ping` from the peer's data channel: a question, answered; and from an older version,
     /// its heartbeat.
     pub(super) fn on_ping(&mut self, key: PeerKey, out: &mut Vec<Command>) {
-        if self.peers.contains_key(&key) {
-            self.on_beat(key);
+        if let Some(p) = self.peers.get_mut(&key) {
+            // A peer that has sent a `Beat` pings only to ask; one that never has is an older
+            // version, which gets our heartbeat as a `Ping` too.
+            p.liveness.pings = !p.liveness.beats;
+            p.liveness.heartbeats();
             out.push(Command::SendToPeer {
                 key,
                 message: PeerMessage::Pong,
@@ -285,7 +301,9 @@ impl Room {
             || l.media_at.is_none()
             || quiet
             || l.probed_at.is_some_and(|t| now < t + PROBE_ANSWER_MS)
-            || !p.carried.settled()
+            // While we share our screen the plan alone applies (its encoder and the camera's
+            // are not told apart): nothing to judge.
+            || !(self.share.is_some() || p.carried.settled())
     }
 
     /// A tick arrives: if it comes [`TICK_LATE_MS`] or more after the last, our page could not run in
@@ -335,9 +353,14 @@ impl Room {
             .values()
             .filter(|p| p.channel_open && p.state != PeerState::Failed && p.admission.admitted())
         {
+            let message = if p.liveness.pings {
+                PeerMessage::Ping
+            } else {
+                PeerMessage::Beat
+            };
             out.push(Command::SendToPeer {
                 key: p.key,
-                message: PeerMessage::Beat,
+                message,
             });
         }
     }

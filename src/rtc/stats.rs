@@ -213,7 +213,12 @@ pub async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsError> {
                 out.bytes += s.bytes_received;
                 out.packets += s.packets_received;
                 out.lost += s.packets_lost;
-                if let Some(last) = s.last_packet_received_timestamp {
+                // Both on the report's clock; a last packet after the report's time is a clock
+                // we cannot read (liveness then goes by the bytes' growth).
+                if let Some(last) = s
+                    .last_packet_received_timestamp
+                    .filter(|&last| last <= s.timestamp + 1.0)
+                {
                     let age = (s.timestamp - last).max(0.0) as u64;
                     out.media_age = Some(out.media_age.map_or(age, |a| a.min(age)));
                 }

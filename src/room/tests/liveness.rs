@@ -976,3 +976,25 @@ fn a_beat_is_a_heartbeat_that_is_never_answered() {
     z.step(1_000 + CHANNEL_SILENCE_MS, Event::Tick);
     assert_eq!(z.peer(k).unwrap().state, PeerState::Reconnecting);
 }
+
+/// An older version heartbeats with a `Ping` and reads only a `Ping` as ours: it gets ours as a
+/// `Ping` (so it can tell our silence), until it sends a `Beat`.
+#[test]
+fn an_older_peer_that_pings_gets_pings() {
+    let mut z = room("zzz");
+    let k = connected(&mut z, "aaa");
+    pinged(&mut z, k, 1_000);
+    let ours = |message| vec![Command::SendToPeer { key: k, message }];
+    assert_eq!(z.step(1_100, Event::Heartbeat), ours(PeerMessage::Ping));
+    z.step(
+        1_200,
+        Event::ChannelMessage {
+            key: k,
+            text: r#"{"type":"beat"}"#.into(),
+        },
+    );
+    assert_eq!(z.step(2_100, Event::Heartbeat), ours(PeerMessage::Beat));
+    // A peer that beats and then asks (its server said we left) stays on beats.
+    pinged(&mut z, k, 2_200);
+    assert_eq!(z.step(3_100, Event::Heartbeat), ours(PeerMessage::Beat));
+}

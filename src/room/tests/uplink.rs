@@ -599,3 +599,28 @@ fn a_link_that_may_fall_short_is_read_each_second() {
     assert_eq!(wanted[2], [true; 3]);
     assert_eq!(wanted[3], [true, false, false]);
 }
+
+/// While we share our screen the plan alone applies (the encoders are not told apart), so the
+/// encoder's readings decide nothing and ask for no reading each second.
+#[test]
+fn while_we_share_the_uplink_asks_for_no_readings() {
+    let (mut r, keys) = three_connected();
+    r.fit_uplink();
+    let flow = |t: u64| Event::Flow {
+        key: keys[0],
+        received: t,
+        media_age: Some(10),
+        encoder: Some(Encoder {
+            target_kbps: 100,
+            bytes_sent: t * second_at(100),
+        }),
+    };
+    r.step(0, flow(0));
+    r.step(1_000, flow(1));
+    r.fit_uplink();
+    assert!(r.wants_reading(keys[0]), "a short reading to judge");
+    r.step(1_500, Event::LocalShare(Some("screen".into())));
+    r.step(2_000, flow(2));
+    r.fit_uplink();
+    assert!(!r.wants_reading(keys[0]));
+}
