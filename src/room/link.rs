@@ -143,6 +143,11 @@ impl Link {
         self.claim.is_some() && !self.distrusted
     }
 
+    /// When the connection was last read (`None`: never).
+    pub fn read_at(&self) -> Option<u64> {
+        self.last.as_ref().map(|(t, _)| *t)
+    }
+
     /// What the peer last said of its speaking (`None`: it does not say).
     pub fn claimed(&self) -> Option<bool> {
         self.claim

@@ -9,7 +9,7 @@ use std::rc::Weak;
 use leptos::prelude::*;
 
 use super::Inner;
-use crate::room::{due, Event, PeerKey, PeerState, Sample};
+use crate::room::{due, Event, PeerState, Sample};
 use crate::rtc::{now_ms, stats};
 
 const EVERY_MS: u32 = 1_000;
@@ -17,8 +17,6 @@ const EVERY_MS: u32 = 1_000;
 /// Runs until the call is left or the session dropped; it holds the session only between reads.
 pub(super) fn watch(session: Weak<Inner>) {
     wasm_bindgen_futures::spawn_local(async move {
-        // When each connection was last read.
-        let mut read: Vec<(PeerKey, u64)> = Vec::new();
         loop {
             gloo_timers::future::TimeoutFuture::new(EVERY_MS).await;
             let Some(inner) = session.upgrade().filter(|i| i.ticker.borrow().is_some()) else {
@@ -49,11 +47,9 @@ pub(super) fn watch(session: Weak<Inner>) {
                         .collect()
                 })
             };
-            read.retain(|(k, _)| links.iter().any(|(_, t, _)| t.key == *k));
-            let last = |k: PeerKey| read.iter().find(|(r, _)| *r == k).map(|&(_, t)| t);
             let plan: Vec<_> = links
                 .iter()
-                .map(|(_, t, w)| (t.key, last(t.key), *w))
+                .map(|(_, t, w)| (t.key, t.link.with_untracked(|l| l.read_at()), *w))
                 .collect();
             let chosen = due(now, &plan);
             let (me, mic) = (inner.view.me.clone(), inner.view.mic.clone());
@@ -77,8 +73,6 @@ pub(super) fn watch(session: Weak<Inner>) {
                     sent_level = s.sent_level.max(sent_level);
                     let (mic, cam) = tile.view.with_untracked(|v| (v.mic, v.cam));
                     tile.link.update(|l| l.sample(now_ms(), s, mic, cam));
-                    read.retain(|(k, _)| *k != tile.key);
-                    read.push((tile.key, now));
                 }
             }
             let ours = Sample {
