@@ -69,10 +69,14 @@ struct Outbound {
     bytes_sent: f64,
 }
 
-/// `media-source`: our own microphone's level as we send it (none for the camera).
+/// `media-source`: our own microphone as we send it, its energy so far and its level now (none
+/// for the camera).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct Source {
+    kind: String,
+    total_audio_energy: f64,
+    total_samples_duration: f64,
     audio_level: f64,
 }
 
@@ -202,7 +206,9 @@ pub async fn sample(pc: &RtcPeerConnection) -> Result<Sample, JsError> {
                 }
             }
             "media-source" => {
-                if let Some(s) = entry::<Source>(value) {
+                if let Some(s) = entry::<Source>(value).filter(|s| s.kind == "audio") {
+                    out.sent_energy += s.total_audio_energy;
+                    out.sent_seconds += s.total_samples_duration;
                     out.sent_level = out.sent_level.max(s.audio_level);
                 }
             }

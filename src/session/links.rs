@@ -55,7 +55,8 @@ pub(super) fn watch(session: Weak<Inner>) {
             let (me, mic) = (inner.view.me.clone(), inner.view.mic.clone());
             let events = inner.events.clone();
             drop(inner);
-            // Any connection that sends our microphone tells its level; none (alone) is silence.
+            // Any connection that sends our microphone tells how loud it was since that
+            // connection was read before; none (alone) is silence.
             let mut sent_level = 0.0;
             for (pc, tile, _) in links
                 .into_iter()
@@ -70,7 +71,10 @@ pub(super) fn watch(session: Weak<Inner>) {
                         media_age: s.media_age,
                         encoder: s.encoder,
                     });
-                    sent_level = s.sent_level.max(sent_level);
+                    sent_level = tile
+                        .link
+                        .with_untracked(|l| l.sent_loudness(&s))
+                        .max(sent_level);
                     let (mic, cam) = tile.view.with_untracked(|v| (v.mic, v.cam));
                     tile.link.update(|l| l.sample(now_ms(), s, mic, cam));
                 }

@@ -7,6 +7,7 @@ mod chat;
 mod files;
 mod hand;
 mod identity;
+mod link;
 mod liveness;
 mod negotiation;
 mod relay;
