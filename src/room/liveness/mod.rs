@@ -6,6 +6,9 @@ use meshcall_protocol::{PeerId, PeerMessage, PeerSignal};
 
 use super::{Command, ConnState, PeerKey, PeerState, Room, Why, REBIND_GRACE_MS};
 
+mod media;
+pub use media::{MEDIA_ARRIVING_MS, MEDIA_FRESH_MS, MEDIA_UNREAD_MS, QUIET_READ_MS};
+
 /// A failed tile stays this long so people see what happened, then goes.
 pub const FAILED_TILE_MS: u64 = 4_000;
 /// `disconnected` for this long counts as lost: restart ICE.
@@ -40,26 +43,11 @@ pub const CONNECT_TIMEOUT_MS: u64 = 30_000;
 /// this long. Eight people joining at once on two cores took over 30 s for some pairs (their
 /// connections came up in the end where nothing gave up on them).
 pub const CONNECTING_CAP_MS: u64 = 90_000;
-/// A connected peer that has shown it heartbeats (sent us a `Beat`, or an older version's `Ping`) and then goes this long without
-/// a word on its data channel has lost its path, whatever ICE says yet: Chromium takes close to
-/// 10 s to call a frozen or cut-off peer `disconnected`, and a vanished tile must go within 10 s.
+/// A connected peer that has shown it heartbeats (sent us a `Beat`, or an older version's
+/// `Ping`) and then goes this long without a word on its data channel has lost its path, whatever
+/// ICE says yet: Chromium takes close to 10 s to call a frozen or cut-off peer `disconnected`,
+/// and a vanished tile must go within 10 s.
 pub const CHANNEL_SILENCE_MS: u64 = 3_000;
-/// ... unless its media still arrives: a packet this recently (by the counters, read every 5 s
-/// while all is well and each second once it is quiet) says the path works and the peer's browser runs, only its page is slow to speak (a
-/// starved main thread delays its heartbeats, never its audio). A frozen or cut-off peer's media
-/// stops with its channel. The same holds for a connection ICE calls `disconnected`: while its
-/// media arrives it is neither restarted nor given up.
-pub const MEDIA_FRESH_MS: u64 = 2_000;
-/// Media stops only by a reading that says so: while no reading has come since the last one that
-/// found it arriving (our own page reads the connections one after another, and on a starved
-/// machine each `getStats()` takes seconds; a connection at rest is read every 5 s), the media
-/// counts as arriving, for at most this long.
-pub const MEDIA_UNREAD_MS: u64 = 6_000;
-/// A reading finds media arriving when its last packet came this recently.
-pub const MEDIA_ARRIVING_MS: u64 = 1_000;
-/// A heartbeating peer quiet this long is read each second (its media tells whether it is
-/// there) rather than at rest: well before [`PROBE_QUIET_MS`], and past one heartbeat's second.
-pub const QUIET_READ_MS: u64 = 1_200;
 /// How often the edge sends [`Event::Tick`](super::Event::Tick).
 pub const TICK_MS: u32 = 1_000;
 /// A tick this late means our own page could not run (starved, suspended): the time it could
@@ -95,6 +83,18 @@ impl Voice {
     }
 }
 
+/// The heartbeat a peer takes from us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heartbeat {
+    /// Nothing from it yet to tell: ours, a `Beat`.
+    Unknown,
+    /// It has sent a `Beat`: it reads ours.
+    Beat,
+    /// It sent a `Ping` and never a `Beat`: an older version, which heartbeats with a `Ping`
+    /// and reads only a `Ping` as ours.
+    Ping,
+}
+
 /// One peer's liveness state.
 #[derive(Debug, Clone)]
 pub struct Liveness {
@@ -105,10 +105,8 @@ pub struct Liveness {
     pub(crate) last_restart: Option<u64>,
     pub(crate) failed_at: Option<u64>,
     voice: Voice,
-    /// It has sent a `Beat`; or, never, but a `Ping`: an older version, which heartbeats with
-    /// a `Ping` and reads only a `Ping` as ours.
-    beats: bool,
-    pings: bool,
+    /// Which heartbeat it takes from us.
+    heartbeat: Heartbeat,
     /// The media bytes received from the peer at the last reading, when its last packet came
     /// (or, where the browser does not say, the reading that found the bytes grown), and when
     /// the last reading came.
@@ -130,29 +128,13 @@ impl Liveness {
             last_restart: None,
             failed_at: None,
             voice: Voice::Silent,
-            beats: false,
-            pings: false,
+            heartbeat: Heartbeat::Unknown,
             received: 0,
             media_at: None,
             read_at: None,
             probed_at: None,
             answered_at: None,
         }
-    }
-
-    /// Its media arrives: a packet came within [`MEDIA_FRESH_MS`], or the last reading found it
-    /// arriving (within [`MEDIA_ARRIVING_MS`]) and none has come since (within
-    /// [`MEDIA_UNREAD_MS`]).
-    fn media_flows(&self, now: u64) -> bool {
-        self.media_fresh(now)
-            || self.media_at.is_some_and(|t| {
-                self.read_at.is_some_and(|r| r < t + MEDIA_ARRIVING_MS) && now < t + MEDIA_UNREAD_MS
-            })
-    }
-
-    /// The counters grew within [`MEDIA_FRESH_MS`].
-    fn media_fresh(&self, now: u64) -> bool {
-        self.media_at.is_some_and(|t| now < t + MEDIA_FRESH_MS)
     }
 
     /// It heartbeats: its silence will mean something.
@@ -240,8 +222,7 @@ impl Room {
     /// A `Beat` from the peer's data channel: it heartbeats, so its silence will mean something.
     pub(super) fn on_beat(&mut self, key: PeerKey) {
         if let Some(p) = self.peers.get_mut(&key) {
-            p.liveness.beats = true;
-            p.liveness.pings = false;
+            p.liveness.heartbeat = Heartbeat::Beat;
             p.liveness.heartbeats();
         }
     }
@@ -252,58 +233,15 @@ impl Room {
         if let Some(p) = self.peers.get_mut(&key) {
             // A peer that has sent a `Beat` pings only to ask; one that never has is an older
             // version, which gets our heartbeat as a `Ping` too.
-            p.liveness.pings = !p.liveness.beats;
+            if p.liveness.heartbeat == Heartbeat::Unknown {
+                p.liveness.heartbeat = Heartbeat::Ping;
+            }
             p.liveness.heartbeats();
             out.push(Command::SendToPeer {
                 key,
                 message: PeerMessage::Pong,
             });
         }
-    }
-
-    /// The peer's media counters read now: its last packet `age` ms ago, or where the browser
-    /// does not say, bytes that grew since the last reading, are a sign of life of its browser
-    /// and of the path (a counter that went back is a new receiver: nothing new yet). The age
-    /// says when media stopped however long ago the last reading was (a connection at rest is
-    /// read every 5 s).
-    pub(super) fn on_flow(&mut self, key: PeerKey, received: u64, age: Option<u64>) {
-        let now = self.now;
-        if let Some(p) = self.peers.get_mut(&key) {
-            let l = &mut p.liveness;
-            let arrived = match age {
-                Some(age) => Some(now.saturating_sub(age)),
-                None => (received > l.received).then_some(now),
-            };
-            l.media_at = l.media_at.max(arrived);
-            l.received = received;
-            l.read_at = Some(now);
-        }
-    }
-
-    /// Whether the peer's connection should be read each second rather than at rest, for what
-    /// the room judges from its readings: a connection not (yet) up or looking lost, media not
-    /// read yet, a heartbeating peer quiet past [`QUIET_READ_MS`] or asked whether it is there,
-    /// or our camera's encoder on it still to judge (`Carried::settled`). A peer gone or
-    /// failed is not read.
-    pub fn wants_reading(&self, key: PeerKey) -> bool {
-        let now = self.now;
-        let Some(p) = self.live_peer(key) else {
-            return false;
-        };
-        let l = &p.liveness;
-        let quiet = match l.voice {
-            Voice::Heartbeats { at } => now >= at + QUIET_READ_MS,
-            _ => false,
-        };
-        p.state != PeerState::Connected
-            || l.conn != ConnState::Connected
-            || l.bad_since.is_some()
-            || l.media_at.is_none()
-            || quiet
-            || l.probed_at.is_some_and(|t| now < t + PROBE_ANSWER_MS)
-            // While we share our screen the plan alone applies (its encoder and the camera's
-            // are not told apart): nothing to judge.
-            || !(self.share.is_some() || p.carried.settled())
     }
 
     /// A tick arrives: if it comes [`TICK_LATE_MS`] or more after the last, our page could not run in
@@ -353,10 +291,9 @@ impl Room {
             .values()
             .filter(|p| p.channel_open && p.state != PeerState::Failed && p.admission.admitted())
         {
-            let message = if p.liveness.pings {
-                PeerMessage::Ping
-            } else {
-                PeerMessage::Beat
+            let message = match p.liveness.heartbeat {
+                Heartbeat::Ping => PeerMessage::Ping,
+                Heartbeat::Unknown | Heartbeat::Beat => PeerMessage::Beat,
             };
             out.push(Command::SendToPeer {
                 key: p.key,
