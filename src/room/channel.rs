@@ -135,6 +135,13 @@ impl Room {
                     self.on_rebind_hint(key, id, out);
                 }
             }
+            // Its first word on its speaking can come while our verdict on it is pending, and it
+            // says it again only when it changes: kept, and shown with its tile once admitted.
+            PeerMessage::Speaking { on } if !admitted => {
+                if let Some(p) = self.peers.get_mut(&key) {
+                    p.speaking = Some(on);
+                }
+            }
             // Nothing else counts before the proof.
             _ if !admitted => {}
             PeerMessage::Speaking { on } => {

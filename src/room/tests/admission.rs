@@ -105,6 +105,11 @@ fn a_peer_with_the_key_gets_media_name_and_tile_only_after_its_proof() {
     assert!(a.step(1, Event::Heartbeat).is_empty());
     // Nor whether we speak.
     assert!(a.step(1, Event::LocalSpeaking(true)).is_empty());
+    // Its own word that it speaks (sent after its hello, once its verdict on us was in) shows
+    // nothing yet, and is not lost: it says it again only when it changes.
+    assert!(a
+        .step(1, message(kb, &PeerMessage::Speaking { on: true }))
+        .is_empty());
     let out = a.step(
         2,
         message(kb, &proof_from("bbb", Some(&key()), &seen_by("bbb"))),
@@ -131,6 +136,7 @@ fn a_peer_with_the_key_gets_media_name_and_tile_only_after_its_proof() {
             Command::PeerUpdated { key: kb },
         ]
     );
+    assert_eq!(a.peer(kb).unwrap().view().speaking, Some(true));
     assert_eq!(
         a.step(3, message(kb, &PeerMessage::Ping)),
         vec![Command::SendToPeer {
