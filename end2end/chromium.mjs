@@ -29,14 +29,14 @@ export const NO_BACKGROUND_THROTTLING = [
   '--disable-backgrounding-occluded-windows',
 ];
 
-/** The fake camera as a 15 fps clip of moving bars (a y4m file Chromium loops), 160x120 unless
- * asked: so thirty decoders fit on two cores. Written once per machine and size; the flag that makes
- * Chromium use it. */
-export function smallVideoFlag(w = 160, h = 120) {
+/** The fake camera as a clip of moving bars (a y4m file Chromium loops), 160x120 at 15 fps unless
+ * asked: so thirty decoders fit on two cores. Written once per machine, size and rate; the flag that
+ * makes Chromium use it. */
+export function smallVideoFlag(w = 160, h = 120, fps = 15) {
   const frames = 30;
-  const file = path.join(os.tmpdir(), `meshcall-${w}x${h}.y4m`);
+  const file = path.join(os.tmpdir(), `meshcall-${w}x${h}${fps === 15 ? '' : `-${fps}fps`}.y4m`);
   if (!fs.existsSync(file)) {
-    const parts = [Buffer.from(`YUV4MPEG2 W${w} H${h} F15:1 Ip A1:1 C420jpeg\n`)];
+    const parts = [Buffer.from(`YUV4MPEG2 W${w} H${h} F${fps}:1 Ip A1:1 C420jpeg\n`)];
     for (let f = 0; f < frames; f++) {
       const y = Buffer.alloc(w * h);
       for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) y[r * w + c] = (c + f * 5) % 40 < 20 ? 40 : 200;

@@ -7,7 +7,7 @@
 //
 // node end2end/bench/browser.mjs --app http://127.0.0.1:18180 --out /tmp/browser.json
 //   [--runs 7] [--mesh-runs 3] [--mesh-ns 2,3,4,5,6,8] [--spreads 0,1000] [--big-n 12] [--big-runs 2]
-//   [--cpu-runs 3] [--cpu-seconds 15] [--cpu-n 6] [--cpu-clip 320x240] [--only ttff,open,mesh,size,cpu,uplink] [--keyed 1] [--ttff-joins 10]
+//   [--cpu-runs 3] [--cpu-seconds 15] [--cpu-n 6] [--cpu-clip 320x240] [--cpu-fps 5] [--only ttff,open,mesh,size,cpu,uplink] [--keyed 1] [--ttff-joins 10]
 //   [--uplink-ns 2,3,4,5,6,8] [--uplink-runs 3] [--throttled-runs 3] [--uplink-seconds 8]
 // The uplink section (issue 12) is not in the default --only: it makes a network namespace for one
 // person (slowlink.mjs), so the server and the floor must listen on every address (scripts/bench.sh
@@ -22,7 +22,7 @@ import { measureRoomPage } from './size.mjs';
 
 const opts = {
   app: 'http://127.0.0.1:18180', out: '', runs: 7, 'mesh-runs': 3, 'mesh-ns': '2,3,4,5,6,8',
-  spreads: '0,1000', 'big-n': 12, 'big-runs': 2, 'cpu-runs': 3, 'cpu-n': 6, 'cpu-clip': '320x240',
+  spreads: '0,1000', 'big-n': 12, 'big-runs': 2, 'cpu-runs': 3, 'cpu-n': 6, 'cpu-clip': '320x240', 'cpu-fps': 5,
   'cpu-seconds': 15, only: 'ttff,open,mesh,size,cpu', 'floor-port': 18199, variants: 'meshcall,floor', signaling: '', keyed: 1,
   // A time-to-first-face run is this many joins of each variant, interleaved join by join; the run's
   // figure is their mean (every join counts in it, none is dropped). One join alone varies by ~40%
@@ -169,11 +169,13 @@ async function meshRun(browser, variant, n, spread) {
 const downloadSize = (browser) => measureRoomPage(browser, opts.app, uniqueRoom('size'));
 
 /** People (`--cpu-n`, six) in a steady call, every camera the `--cpu-clip` clip of moving bars
- * (320x240): CPU of the whole browser and main-thread task time per page. Every remote video is
+ * (320x240) at `--cpu-fps` (5: at 15 the two cores are full with either page, which then shows
+ * fewer frames than are sent, so the two would no longer have the same pictures on screen): CPU
+ * of the whole browser and main-thread task time per page. Every video, remote and our own, is
  * drawn at the same size on both pages (the clip's), so both composite the same pixels. */
 async function cpuRun(variant, seconds) {
   const [w, h] = opts['cpu-clip'].split('x').map(Number);
-  const browser = await launch([smallVideoFlag(w, h)]);
+  const browser = await launch([smallVideoFlag(w, h, opts['cpu-fps'])]);
   const room = uniqueRoom('cpu');
   const people = [];
   const n = opts['cpu-n'];
@@ -187,7 +189,8 @@ async function cpuRun(variant, seconds) {
     // layout would make of it (meshcall's tiles and the floor's grid differ).
     // A constructed style sheet: meshcall's Content-Security-Policy (`style-src 'self'`) refuses
     // the inline `<style>` that `page.addStyleTag` would add.
-    const css = `[data-testid=peer-tile] video { width: ${w}px !important; height: ${h}px !important; aspect-ratio: auto !important; }`;
+    // Our own camera's video too: its size followed each page's own layout.
+    const css = `:is([data-testid=peer-tile], [data-testid=self-tile]) video { width: ${w}px !important; height: ${h}px !important; aspect-ratio: auto !important; }`;
     await Promise.all(people.map((p) => p.page.evaluate((text) => {
       const sheet = new CSSStyleSheet();
       sheet.replaceSync(text);
