@@ -377,7 +377,7 @@ async function attempt(what, fn, failures) {
 async function main() {
   const result = { started: new Date().toISOString(), chromium: '', options: opts, failures: [],
     // What the browsers ran with beyond the e2e suite's own flags (CHROMIUM_ARGS), for the report.
-    settings: { extra_chromium_args: NO_BACKGROUND_THROTTLING, small_video: smallVideoFlag(), viewport: '1280x720' } };
+    settings: { extra_chromium_args: NO_BACKGROUND_THROTTLING, small_video: smallVideoFlag(), cpu_video: smallVideoFlag(...opts['cpu-clip'].split('x').map(Number), opts['cpu-fps']), viewport: '1280x720' } };
   // The throttled person's browser reaches the floor from another namespace (the veth address).
   const floor = await serveFloor(opts['floor-port'], only.has('uplink') ? '0.0.0.0' : '127.0.0.1');
   try {
