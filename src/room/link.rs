@@ -193,12 +193,11 @@ impl Link {
         let Some((_, last)) = &self.last else {
             return s.sent_level;
         };
-        let secs = s.sent_seconds - last.sent_seconds;
-        if secs > 0.0 {
-            (((s.sent_energy - last.sent_energy).max(0.0)) / secs).sqrt()
-        } else {
-            s.sent_level
-        }
+        rms(
+            s.sent_energy - last.sent_energy,
+            s.sent_seconds - last.sent_seconds,
+        )
+        .unwrap_or(s.sent_level)
     }
 
     /// Takes the reading made at `now` (ms). `mic`: the peer says its microphone is on; a muted
@@ -210,12 +209,7 @@ impl Link {
             let ms = (now - then) as f64;
             // Counters only grow; one that went back (a new receiver) counts as nothing new.
             let d = |a: f64, b: f64| (a - b).max(0.0);
-            let (energy, secs) = (d(s.energy, last.energy), d(s.seconds, last.seconds));
-            let rms = if secs > 0.0 {
-                (energy / secs).sqrt()
-            } else {
-                0.0
-            };
+            let rms = rms(s.energy - last.energy, s.seconds - last.seconds).unwrap_or(0.0);
             let loudness = rms.max(s.level);
             if mic && loudness > SPEAKING_LEVEL {
                 self.loud_at = Some(now);
@@ -277,6 +271,12 @@ pub fn due<K: Copy>(now: u64, links: &[(K, Option<u64>, bool)]) -> Vec<K> {
         );
     }
     out
+}
+
+/// The RMS level of audio whose `totalAudioEnergy` grew by `energy` over `seconds` of samples;
+/// `None` for no time (a counter that went back is a new sender: nothing new yet).
+fn rms(energy: f64, seconds: f64) -> Option<f64> {
+    (seconds > 0.0).then(|| (energy.max(0.0) / seconds).sqrt())
 }
 
 /// Poor: calls break up (over 8% lost, or half a second each way and back); fair: noticeable
