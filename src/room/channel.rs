@@ -136,20 +136,18 @@ impl Room {
                 }
             }
             // Its first word on its speaking can come while our verdict on it is pending, and it
-            // says it again only when it changes: kept, and shown with its tile once admitted.
-            PeerMessage::Speaking { on } if !admitted => {
-                if let Some(p) = self.peers.get_mut(&key) {
+            // says it again only when it changes: kept then too, and shown with its tile once
+            // admitted.
+            PeerMessage::Speaking { on } => {
+                if let Some(p) = self.peers.get_mut(&key).filter(|p| p.speaking != Some(on)) {
                     p.speaking = Some(on);
+                    if admitted {
+                        out.push(Command::PeerUpdated { key });
+                    }
                 }
             }
             // Nothing else counts before the proof.
             _ if !admitted => {}
-            PeerMessage::Speaking { on } => {
-                if let Some(p) = self.peers.get_mut(&key).filter(|p| p.speaking != Some(on)) {
-                    p.speaking = Some(on);
-                    out.push(Command::PeerUpdated { key });
-                }
-            }
             PeerMessage::Media { mic, cam } => {
                 if let Some(p) = self
                     .peers
