@@ -57,7 +57,7 @@ pub(super) fn watch(session: Weak<Inner>) {
             drop(inner);
             // Any connection that sends our microphone tells how loud it was since that
             // connection was read before; none (alone) is silence.
-            let mut sent_level = 0.0;
+            let mut loudness = 0.0;
             for (pc, tile, _) in links
                 .into_iter()
                 .filter(|(_, t, _)| chosen.contains(&t.key))
@@ -71,16 +71,16 @@ pub(super) fn watch(session: Weak<Inner>) {
                         media_age: s.media_age,
                         encoder: s.encoder,
                     });
-                    sent_level = tile
+                    loudness = tile
                         .link
                         .with_untracked(|l| l.sent_loudness(&s))
-                        .max(sent_level);
+                        .max(loudness);
                     let (mic, cam) = tile.view.with_untracked(|v| (v.mic, v.cam));
                     tile.link.update(|l| l.sample(now_ms(), s, mic, cam));
                 }
             }
             let ours = Sample {
-                level: sent_level,
+                level: loudness,
                 ..Sample::default()
             };
             me.update(|l| l.sample(now_ms(), ours, mic.get_untracked(), false));
