@@ -168,14 +168,18 @@ async function meshRun(browser, variant, n, spread) {
 /** Gzipped bytes of everything the browser fetches for a room page (cold cache): see size.mjs. */
 const downloadSize = (browser) => measureRoomPage(browser, opts.app, uniqueRoom('size'));
 
+/** The CPU section's clip: its size ([w, h]) and the fake camera flag that plays it. */
+const cpuClip = () => opts['cpu-clip'].split('x').map(Number);
+const cpuVideoFlag = () => smallVideoFlag(...cpuClip(), opts['cpu-fps']);
+
 /** People (`--cpu-n`, six) in a steady call, every camera the `--cpu-clip` clip of moving bars
  * (320x240) at `--cpu-fps` (5: at 15 the two cores are full with either page, which then shows
  * fewer frames than are sent, so the two would no longer have the same pictures on screen): CPU
  * of the whole browser and main-thread task time per page. Every video, remote and our own, is
  * drawn at the same size on both pages (the clip's), so both composite the same pixels. */
 async function cpuRun(variant, seconds) {
-  const [w, h] = opts['cpu-clip'].split('x').map(Number);
-  const browser = await launch([smallVideoFlag(w, h, opts['cpu-fps'])]);
+  const [w, h] = cpuClip();
+  const browser = await launch([cpuVideoFlag()]);
   const room = uniqueRoom('cpu');
   const people = [];
   const n = opts['cpu-n'];
@@ -377,7 +381,7 @@ async function attempt(what, fn, failures) {
 async function main() {
   const result = { started: new Date().toISOString(), chromium: '', options: opts, failures: [],
     // What the browsers ran with beyond the e2e suite's own flags (CHROMIUM_ARGS), for the report.
-    settings: { extra_chromium_args: NO_BACKGROUND_THROTTLING, small_video: smallVideoFlag(), cpu_video: smallVideoFlag(...opts['cpu-clip'].split('x').map(Number), opts['cpu-fps']), viewport: '1280x720' } };
+    settings: { extra_chromium_args: NO_BACKGROUND_THROTTLING, small_video: smallVideoFlag(), cpu_video: cpuVideoFlag(), viewport: '1280x720' } };
   // The throttled person's browser reaches the floor from another namespace (the veth address).
   const floor = await serveFloor(opts['floor-port'], only.has('uplink') ? '0.0.0.0' : '127.0.0.1');
   try {
